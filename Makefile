@@ -1,0 +1,170 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Ember - one Makefile for the BPF object, its skeleton, the agent, the tests.
+# Everything generated goes under $(OUTPUT); `make V=1` shows full commands.
+
+OUTPUT ?= .output
+CC ?= gcc
+CLANG ?= clang
+LLVM_STRIP ?= llvm-strip
+BPFTOOL ?= bpftool
+PKG_CONFIG ?= pkg-config
+PROTOC_C ?= protoc-c
+ARCH ?= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+VMLINUX_ARCH ?= $(shell uname -m)
+VMLINUX_H := vmlinux/$(VMLINUX_ARCH)/vmlinux.h
+
+ifeq ($(V),1)
+	Q =
+	msg =
+else
+	Q = @
+	msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+	MAKEFLAGS += --no-print-directory
+endif
+
+PKGS := libbpf libelf libcurl libprotobuf-c zlib json-c
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -lcurl -lprotobuf-c -lz -ljson-c)
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+	-Wundef -Wwrite-strings -Wformat=2 -Wformat-security -Wno-unused-parameter \
+	-Wvla -Wpointer-arith -Wcast-qual -Wno-format-nonliteral
+SANITIZE ?=
+SAN_FLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer)
+CFLAGS ?= -g -O2
+ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARNINGS) $(SAN_FLAGS) -fno-omit-frame-pointer \
+	-D_GNU_SOURCE -MMD -MP -I$(OUTPUT) -I$(OUTPUT)/proto -Ibpf -Iagent -Isymbolizer -Iproto \
+	$(PKG_CFLAGS)
+ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
+LIBS := $(PKG_LIBS) -lpthread -lm
+
+BPF_SRC := bpf/profiler.bpf.c
+BPF_OBJ := $(OUTPUT)/profiler.bpf.o
+SKEL := $(OUTPUT)/profiler.skel.h
+
+PROTOS := $(wildcard proto/*.proto)
+PB_C := $(patsubst proto/%.proto,$(OUTPUT)/proto/%.pb-c.c,$(PROTOS))
+PB_H := $(PB_C:.c=.h)
+
+LIB_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c)) $(wildcard symbolizer/*.c) \
+	$(wildcard proto/*.c)
+LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS)) $(PB_C:.c=.o)
+LIB := $(OUTPUT)/libember.a
+EMBER := $(OUTPUT)/ember
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%,$(UNIT_SRCS))
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+
+# Debian packages a fresh Debian 12 machine needs to build and test Ember.
+DEB_BUILD := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev libdw-dev \
+	libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libjson-c-dev
+DEB_TEST := libcmocka-dev python3 python3-pytest python3-protobuf protobuf-compiler \
+	golang-go linux-perf bpftrace openssl procps
+
+.PHONY: all clean vmlinux deps deps-test unit test integration e2e fuzz bench dry-run fixtures
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: $(EMBER) fixtures
+
+$(OUTPUT) $(OUTPUT)/proto $(OUTPUT)/tests/unit $(OUTPUT)/tests/fixtures $(OUTPUT)/tests/fuzz:
+	$(Q)mkdir -p $@
+
+# The committed vmlinux.h is what builds use (CO-RE); this regenerates it.
+vmlinux:
+	$(call msg,GEN,$(VMLINUX_H))
+	$(Q)mkdir -p $(dir $(VMLINUX_H))
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX_H)
+
+$(BPF_OBJ): $(BPF_SRC) bpf/profiler.h $(VMLINUX_H) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(dir $(VMLINUX_H)) -Ibpf \
+		-Wall -Werror -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(SKEL): $(BPF_OBJ)
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name profiler_bpf > $@
+
+$(OUTPUT)/proto/%.pb-c.c $(OUTPUT)/proto/%.pb-c.h: proto/%.proto | $(OUTPUT)/proto
+	$(call msg,PROTOC,$<)
+	$(Q)$(PROTOC_C) --proto_path=proto --c_out=$(OUTPUT)/proto $<
+
+$(OUTPUT)/proto/%.pb-c.o: $(OUTPUT)/proto/%.pb-c.c $(PB_H)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -std=gnu11 $(CFLAGS) $(SAN_FLAGS) -I$(OUTPUT)/proto $(PKG_CFLAGS) -c $< -o $@
+
+# Every object may include the skeleton or generated protobuf headers.
+$(OUTPUT)/%.o: %.c $(SKEL) $(PB_H)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(EMBER): $(OUTPUT)/agent/main.o $(LIB)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+
+include tests/fixtures/fixtures.mk
+
+$(OUTPUT)/tests/unit/%: tests/unit/%.c $(LIB) | $(OUTPUT)/tests/unit fixtures
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -DFIXTURES_DIR='"$(abspath $(OUTPUT)/tests/fixtures)"' \
+		-DTESTS_DIR='"$(abspath tests)"' $< $(LIB) $(ALL_LDFLAGS) $(LIBS) -lcmocka -o $@
+
+unit: $(UNIT_BINS)
+	$(Q)set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+# Real BPF on the real kernel, the agent against a receiver: needs root.
+integration: all
+	$(Q)/usr/bin/python3 -m pytest -ra tests/integration
+
+e2e: all
+	$(Q)/usr/bin/python3 -m pytest -ra tests/e2e
+
+test: all unit
+	$(Q)/usr/bin/python3 -m pytest -ra tests/integration tests/e2e
+
+# libFuzzer harnesses, one per parser of untrusted bytes (clang only).
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/tests/fuzz/%,$(FUZZ_SRCS))
+$(OUTPUT)/tests/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(SKEL) $(PB_C) | $(OUTPUT)/tests/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
+		-I$(OUTPUT) -I$(OUTPUT)/proto -Ibpf -Iagent -Isymbolizer -Iproto $(PKG_CFLAGS) \
+		$< $(filter-out %.h,$(LIB_SRCS)) $(PB_C) $(LIBS) -o $@
+
+FUZZ_SECONDS ?= 20
+fuzz: $(FUZZ_BINS)
+	$(Q)set -e; for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p $(OUTPUT)/corpus/$$n; \
+		echo "== $$n ($(FUZZ_SECONDS)s)"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(OUTPUT)/corpus/$$n tests/fuzz/corpus/$$n \
+		2>$(OUTPUT)/corpus/$$n.log || { tail -50 $(OUTPUT)/corpus/$$n.log; exit 1; }; done
+
+bench: all
+	$(Q)bench/run.sh
+
+dry-run: $(EMBER)
+	$(Q)$(EMBER) --dry-run --duration 10
+
+# Installs only what is missing, so a ready machine makes no network calls.
+deps:
+	$(Q)missing=$$(for p in $(DEB_BUILD); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+		| grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "installing: $$missing"; apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; fi
+
+deps-test: deps
+	$(Q)missing=$$(for p in $(DEB_TEST); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+		| grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "installing: $$missing"; apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; fi
+
+clean:
+	$(call msg,CLEAN,$(OUTPUT))
+	$(Q)rm -rf $(OUTPUT)
+
+-include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)

@@ -1,0 +1,609 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* agg.c - window aggregation and window-end symbolization
+ *
+ * Three interned tables, all open addressing with linear probing: window
+ * processes, unique frames (kind, file, address) and unique stacks (process,
+ * frame indexes). Tables keep their capacity between windows, so a steady
+ * host allocates nothing per window after the first few.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agg.h"
+#include "log.h"
+
+/* Bounds per window. Past them samples are counted as dropped. */
+#define AGG_MAX_STACKS (256 * 1024)
+#define AGG_MAX_FRAMES (512 * 1024)
+#define AGG_MAX_POOL (4 * 1024 * 1024) /* frame indexes over all stacks: 16 MiB */
+#define AGG_MAX_PROCS (64 * 1024)
+#define AGG_NAME_MAX 1024
+
+struct agg_frame {
+	struct sym_file *file; /* referenced */
+	uint64_t addr;
+	uint32_t kind;
+};
+
+struct agg_proc {
+	uint64_t id; /* proc__id */
+	uint32_t pid;
+	char *comm, *exe, *unit, *cgroup;
+	uint64_t samples;
+	size_t nstacks;
+};
+
+struct agg_stack {
+	uint64_t hash;
+	uint64_t count;
+	uint32_t proc; /* index into procs */
+	uint32_t n;
+	uint32_t off; /* into pool */
+};
+
+/* An open-addressing index: slots hold entry index + 1, 0 = empty. */
+struct agg_index {
+	uint32_t *slots;
+	size_t cap; /* power of two */
+};
+
+struct agg {
+	struct agg_frame *frames;
+	size_t nframes, frames_cap;
+	struct agg_index frame_idx;
+
+	struct agg_proc *procs;
+	size_t nprocs, procs_cap;
+	struct agg_index proc_idx;
+
+	struct agg_stack *stacks;
+	size_t nstacks, stacks_cap;
+	struct agg_index stack_idx;
+
+	uint32_t *pool;
+	size_t npool, pool_cap;
+
+	uint32_t *scratch; /* one stack's frame indexes */
+	uint64_t window_samples;
+	struct agg_stats stats;
+};
+
+static uint64_t mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
+static uint64_t frame_hash(const struct agg_frame *f)
+{
+	return mix64(f->addr ^ mix64((uintptr_t)f->file) ^ ((uint64_t)f->kind << 56));
+}
+
+static uint64_t stack_hash(uint32_t proc, const uint32_t *ids, uint32_t n)
+{
+	uint64_t h = mix64(proc + 0x9e3779b97f4a7c15ull * (n + 1));
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		h = mix64(h ^ ids[i]) + i;
+	return h;
+}
+
+static int grow(void **arr, size_t *cap, size_t elem, size_t need, size_t max)
+{
+	size_t ncap = *cap ? *cap : 64;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	if (need > max)
+		return -ENOSPC;
+	while (ncap < need)
+		ncap *= 2;
+	if (ncap > max)
+		ncap = max;
+	p = realloc(*arr, ncap * elem);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+/* Finds the slot for hash h; eq(ctx, entry) tells a match. Returns the slot. */
+typedef int (*agg_eq_fn)(const struct agg *a, uint32_t entry, const void *key);
+
+static uint32_t *index_find(const struct agg *a, const struct agg_index *ix, uint64_t h,
+			    agg_eq_fn eq, const void *key)
+{
+	size_t i = h & (ix->cap - 1);
+
+	for (;; i = (i + 1) & (ix->cap - 1)) {
+		uint32_t s = ix->slots[i];
+
+		if (!s || eq(a, s - 1, key))
+			return &ix->slots[i];
+	}
+}
+
+/* Keeps load under 1/2. rehash(a, entry) gives an entry's hash. */
+typedef uint64_t (*agg_rehash_fn)(const struct agg *a, uint32_t entry);
+
+static int index_reserve(struct agg *a, struct agg_index *ix, size_t entries, agg_rehash_fn rehash)
+{
+	uint32_t *old = ix->slots, *slots;
+	size_t oldcap = ix->cap, cap = oldcap ? oldcap : 256, i, j;
+
+	if (entries * 2 < oldcap)
+		return 0;
+	while (entries * 2 >= cap)
+		cap *= 2;
+	slots = calloc(cap, sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	for (i = 0; i < oldcap; i++) {
+		if (!old[i])
+			continue;
+		for (j = rehash(a, old[i] - 1) & (cap - 1); slots[j]; j = (j + 1) & (cap - 1))
+			;
+		slots[j] = old[i];
+	}
+	free(old);
+	ix->slots = slots;
+	ix->cap = cap;
+	return 0;
+}
+
+static int frame_eq(const struct agg *a, uint32_t e, const void *key)
+{
+	const struct agg_frame *f = &a->frames[e], *k = key;
+
+	return f->addr == k->addr && f->file == k->file && f->kind == k->kind;
+}
+
+static uint64_t frame_rehash(const struct agg *a, uint32_t e)
+{
+	return frame_hash(&a->frames[e]);
+}
+
+static int proc_eq(const struct agg *a, uint32_t e, const void *key)
+{
+	return a->procs[e].id == *(const uint64_t *)key;
+}
+
+static uint64_t proc_rehash(const struct agg *a, uint32_t e)
+{
+	return mix64(a->procs[e].id);
+}
+
+struct stack_key {
+	uint64_t hash;
+	uint32_t proc, n;
+	const uint32_t *ids;
+};
+
+static int stack_eq(const struct agg *a, uint32_t e, const void *key)
+{
+	const struct agg_stack *s = &a->stacks[e];
+	const struct stack_key *k = key;
+
+	return s->hash == k->hash && s->proc == k->proc && s->n == k->n &&
+	       !memcmp(&a->pool[s->off], k->ids, k->n * sizeof(*k->ids));
+}
+
+static uint64_t stack_rehash(const struct agg *a, uint32_t e)
+{
+	return a->stacks[e].hash;
+}
+
+struct agg *agg__new(void)
+{
+	struct agg *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	a->scratch = malloc(2 * 128 * sizeof(*a->scratch));
+	if (!a->scratch) {
+		free(a);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return a;
+}
+
+static void agg_reset(struct agg *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nframes; i++)
+		sym_file__put(a->frames[i].file);
+	for (i = 0; i < a->nprocs; i++) {
+		free(a->procs[i].comm);
+		free(a->procs[i].exe);
+		free(a->procs[i].unit);
+		free(a->procs[i].cgroup);
+	}
+	a->nframes = a->nprocs = a->nstacks = a->npool = 0;
+	a->window_samples = 0;
+	if (a->frame_idx.slots)
+		memset(a->frame_idx.slots, 0, a->frame_idx.cap * sizeof(uint32_t));
+	if (a->proc_idx.slots)
+		memset(a->proc_idx.slots, 0, a->proc_idx.cap * sizeof(uint32_t));
+	if (a->stack_idx.slots)
+		memset(a->stack_idx.slots, 0, a->stack_idx.cap * sizeof(uint32_t));
+}
+
+void agg__free(struct agg *a)
+{
+	if (!a)
+		return;
+	agg_reset(a);
+	free(a->frames);
+	free(a->procs);
+	free(a->stacks);
+	free(a->pool);
+	free(a->frame_idx.slots);
+	free(a->proc_idx.slots);
+	free(a->stack_idx.slots);
+	free(a->scratch);
+	free(a);
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static int intern_proc(struct agg *a, const struct proc *p, uint32_t *out)
+{
+	uint64_t id = proc__id(p);
+	struct agg_proc *wp;
+	uint32_t *slot;
+	int err;
+
+	err = index_reserve(a, &a->proc_idx, a->nprocs + 1, proc_rehash);
+	if (err)
+		return err;
+	slot = index_find(a, &a->proc_idx, mix64(id), proc_eq, &id);
+	if (*slot) {
+		*out = *slot - 1;
+		return 0;
+	}
+	err = grow((void **)&a->procs, &a->procs_cap, sizeof(*a->procs), a->nprocs + 1,
+		   AGG_MAX_PROCS);
+	if (err)
+		return err;
+	wp = &a->procs[a->nprocs];
+	memset(wp, 0, sizeof(*wp));
+	wp->id = id;
+	wp->pid = proc__pid(p);
+	/* Copied now: the process may exit before the window ends. */
+	wp->comm = strdup(proc__comm(p));
+	wp->exe = dup_or_null(proc__exe(p));
+	wp->unit = dup_or_null(proc__unit(p));
+	wp->cgroup = dup_or_null(proc__cgroup(p));
+	if (!wp->comm) {
+		free(wp->exe);
+		free(wp->unit);
+		free(wp->cgroup);
+		return -ENOMEM;
+	}
+	*out = a->nprocs++;
+	*slot = *out + 1;
+	return 0;
+}
+
+static int intern_frame(struct agg *a, const struct proc_frame *pf, uint32_t *out)
+{
+	struct agg_frame key = { .file = pf->file, .addr = pf->addr, .kind = pf->kind };
+	uint32_t *slot;
+	int err;
+
+	err = index_reserve(a, &a->frame_idx, a->nframes + 1, frame_rehash);
+	if (err)
+		return err;
+	slot = index_find(a, &a->frame_idx, frame_hash(&key), frame_eq, &key);
+	if (*slot) {
+		*out = *slot - 1;
+		return 0;
+	}
+	err = grow((void **)&a->frames, &a->frames_cap, sizeof(*a->frames), a->nframes + 1,
+		   AGG_MAX_FRAMES);
+	if (err)
+		return err;
+	key.file = sym_file__get(pf->file);
+	a->frames[a->nframes] = key;
+	*out = a->nframes++;
+	*slot = *out + 1;
+	return 0;
+}
+
+int agg__add(struct agg *a, const struct proc *p, const struct proc_frame *frames, size_t n)
+{
+	struct stack_key key;
+	struct agg_stack *s;
+	uint32_t *slot, proc;
+	size_t i;
+	int err;
+
+	if (n > 2 * 128)
+		n = 2 * 128;
+	err = intern_proc(a, p, &proc);
+	for (i = 0; !err && i < n; i++)
+		err = intern_frame(a, &frames[i], &a->scratch[i]);
+	if (!err)
+		err = index_reserve(a, &a->stack_idx, a->nstacks + 1, stack_rehash);
+	if (err)
+		goto dropped;
+
+	key.proc = proc;
+	key.n = n;
+	key.ids = a->scratch;
+	key.hash = stack_hash(proc, a->scratch, n);
+	slot = index_find(a, &a->stack_idx, key.hash, stack_eq, &key);
+	if (!*slot) {
+		err = grow((void **)&a->stacks, &a->stacks_cap, sizeof(*a->stacks), a->nstacks + 1,
+			   AGG_MAX_STACKS);
+		if (!err)
+			err = grow((void **)&a->pool, &a->pool_cap, sizeof(*a->pool), a->npool + n,
+				   AGG_MAX_POOL);
+		if (err)
+			goto dropped;
+		s = &a->stacks[a->nstacks];
+		s->hash = key.hash;
+		s->count = 0;
+		s->proc = proc;
+		s->n = n;
+		s->off = a->npool;
+		memcpy(&a->pool[a->npool], a->scratch, n * sizeof(*a->scratch));
+		a->npool += n;
+		a->procs[proc].nstacks++;
+		*slot = ++a->nstacks;
+	}
+	a->stacks[*slot - 1].count++;
+	a->procs[proc].samples++;
+	a->stats.samples++;
+	a->window_samples++;
+	return 0;
+
+dropped:
+	a->stats.dropped++;
+	log_warn_ratelimited("agg: window tables full, sample dropped err=%d stacks=%zu frames=%zu",
+			     err, a->nstacks, a->nframes);
+	return err;
+}
+
+/* Orders frame indexes by (kind, file, addr) so each file is named in one batch. */
+static int cmp_frame(const void *x, const void *y, void *ctx)
+{
+	const struct agg_frame *frames = ctx;
+	const struct agg_frame *a = &frames[*(const uint32_t *)x];
+	const struct agg_frame *b = &frames[*(const uint32_t *)y];
+
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	if (a->file != b->file)
+		return (uintptr_t)a->file < (uintptr_t)b->file ? -1 : 1;
+	return a->addr < b->addr ? -1 : a->addr > b->addr;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+/* Folded output splits on ';' and the last space; keep names free of both
+ * separators' ambiguity and of control characters. */
+static void clean_name(char *s)
+{
+	for (; *s; s++) {
+		if (*s == ';')
+			*s = ':';
+		else if ((unsigned char)*s < 0x20)
+			*s = '?';
+	}
+}
+
+static int name_group(struct report *r, struct report_frame *out, const struct agg_frame *frames,
+		      const uint32_t *ids, size_t n, struct symbolizer *sym)
+{
+	const struct agg_frame *f0 = &frames[ids[0]];
+	struct sym_result *res = NULL;
+	uint64_t *addrs = NULL;
+	const char *file = NULL, *build_id = NULL;
+	char name[AGG_NAME_MAX];
+	int err = 0;
+	size_t i;
+
+	addrs = calloc(n, sizeof(*addrs));
+	res = calloc(n, sizeof(*res));
+	if (!addrs || !res) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (i = 0; i < n; i++)
+		addrs[i] = frames[ids[i]].addr;
+
+	switch (f0->kind) {
+	case REPORT_FRAME_KERNEL:
+		symbolizer__kernel(sym, addrs, n, res);
+		break;
+	case REPORT_FRAME_VDSO:
+		symbolizer__vdso(sym, addrs, n, res);
+		file = report__strdup(r, "[vdso]");
+		break;
+	case REPORT_FRAME_USER:
+		symbolizer__user(sym, f0->file, addrs, n, res);
+		file = report__strdup(r, sym_file__path(f0->file));
+		if (sym_file__build_id(f0->file))
+			build_id = report__strdup(r, sym_file__build_id(f0->file));
+		break;
+	default:
+		for (i = 0; i < n; i++)
+			res[i].reason = SYM_UNKNOWN_ADDR;
+		break;
+	}
+
+	for (i = 0; i < n; i++) {
+		struct report_frame *rf = &out[ids[i]];
+		const struct sym_result *sr = &res[i];
+
+		rf->addr = addrs[i];
+		rf->kind = f0->kind;
+		rf->build_id = build_id;
+		rf->file = file;
+		rf->named = sr->reason == SYM_OK && sr->name;
+		if (rf->named)
+			snprintf(name, sizeof(name), "%s", sr->name);
+		else if (f0->kind == REPORT_FRAME_USER)
+			snprintf(name, sizeof(name), "%s+0x%llx", base_name(file ? file : "?"),
+				 (unsigned long long)addrs[i]);
+		else
+			snprintf(name, sizeof(name), "[unknown]");
+		clean_name(name);
+		if (f0->kind == REPORT_FRAME_KERNEL)
+			rf->file = report__strdup(r, sr->module ? sr->module : "[kernel.kallsyms]");
+		rf->name = report__strdup(r, name);
+		if (!rf->name) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+	}
+cleanup:
+	free(addrs);
+	free(res);
+	return err;
+}
+
+static int name_frames(struct agg *a, struct report *r, struct symbolizer *sym)
+{
+	struct report_frame *out;
+	uint32_t *order;
+	size_t i, j;
+	int err = 0;
+
+	out = report__alloc(r, (a->nframes ? a->nframes : 1) * sizeof(*out));
+	order = malloc((a->nframes ? a->nframes : 1) * sizeof(*order));
+	if (!out || !order) {
+		free(order);
+		return -ENOMEM;
+	}
+	for (i = 0; i < a->nframes; i++)
+		order[i] = i;
+	qsort_r(order, a->nframes, sizeof(*order), cmp_frame, a->frames);
+	for (i = 0; i < a->nframes && !err; i = j) {
+		const struct agg_frame *f = &a->frames[order[i]];
+
+		for (j = i + 1; j < a->nframes; j++) {
+			const struct agg_frame *g = &a->frames[order[j]];
+
+			if (g->kind != f->kind || g->file != f->file)
+				break;
+		}
+		err = name_group(r, out, a->frames, &order[i], j - i, sym);
+	}
+	free(order);
+	r->frames = out;
+	r->nframes = a->nframes;
+	return err;
+}
+
+static int build_procs(struct agg *a, struct report *r)
+{
+	struct report_proc *procs;
+	struct report_stack **next;
+	size_t i, k;
+
+	procs = report__alloc(r, (a->nprocs ? a->nprocs : 1) * sizeof(*procs));
+	next = calloc(a->nprocs ? a->nprocs : 1, sizeof(*next));
+	if (!procs || !next) {
+		free(next);
+		return -ENOMEM;
+	}
+	for (i = 0; i < a->nprocs; i++) {
+		const struct agg_proc *wp = &a->procs[i];
+		struct report_proc *rp = &procs[i];
+
+		rp->pid = wp->pid;
+		rp->comm = report__strdup(r, wp->comm);
+		rp->exe = wp->exe ? report__strdup(r, wp->exe) : NULL;
+		rp->unit = wp->unit ? report__strdup(r, wp->unit) : NULL;
+		rp->cgroup = wp->cgroup ? report__strdup(r, wp->cgroup) : NULL;
+		rp->samples = wp->samples;
+		rp->nstacks = wp->nstacks;
+		next[i] = report__alloc(r, (wp->nstacks ? wp->nstacks : 1) * sizeof(**next));
+		rp->stacks = next[i];
+		if (!rp->comm || !next[i]) {
+			free(next);
+			return -ENOMEM;
+		}
+	}
+	for (i = 0; i < a->nstacks; i++) {
+		const struct agg_stack *s = &a->stacks[i];
+		struct report_stack *rs = next[s->proc]++;
+		uint32_t *ids = report__alloc(r, (s->n ? s->n : 1) * sizeof(*ids));
+
+		if (!ids) {
+			free(next);
+			return -ENOMEM;
+		}
+		memcpy(ids, &a->pool[s->off], s->n * sizeof(*ids));
+		rs->frames = ids;
+		rs->nframes = s->n;
+		rs->count = s->count;
+		r->samples += s->count;
+		r->total_frames += s->count * s->n;
+		for (k = 0; k < s->n; k++)
+			if (r->frames[ids[k]].named)
+				r->named_frames += s->count;
+	}
+	free(next);
+	r->procs = procs;
+	r->nprocs = a->nprocs;
+	return 0;
+}
+
+struct report *agg__finish(struct agg *a, struct symbolizer *sym, uint64_t start_ns,
+			   uint64_t duration_ns)
+{
+	struct report *r;
+	int err;
+
+	r = report__new();
+	if (!r) {
+		err = -ENOMEM;
+		goto err_out;
+	}
+	r->start_ns = start_ns;
+	r->duration_ns = duration_ns;
+	err = name_frames(a, r, sym);
+	if (!err)
+		err = build_procs(a, r);
+	if (err)
+		goto err_out;
+	a->stats.named_frames += r->named_frames;
+	a->stats.total_frames += r->total_frames;
+	agg_reset(a);
+	return r;
+
+err_out:
+	a->stats.dropped += a->window_samples;
+	log_err("agg: window lost err=%d stacks=%zu", err, a->nstacks);
+	report__free(r);
+	agg_reset(a);
+	errno = -err;
+	return NULL;
+}
+
+void agg__stats(const struct agg *a, struct agg_stats *out)
+{
+	*out = a->stats;
+}

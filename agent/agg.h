@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* agg.h - the current window: per process, stack -> sample count
+ *
+ * Samples arrive already normalized (kernel addresses, or file + offset), so
+ * a window keeps no pid-relative address. Unique frames and stacks are
+ * interned once; at window end each unique frame is named once, in batches
+ * per file, and the window becomes a struct report. Memory is bounded: past
+ * the bounds a sample is counted as dropped, never silently lost.
+ * Thread: the main loop only.
+ */
+#ifndef EMBER_AGG_H
+#define EMBER_AGG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proc.h"
+#include "report.h"
+#include "sym.h"
+
+struct agg;
+
+struct agg_stats {
+	uint64_t samples;      /* added over the agent's life */
+	uint64_t dropped;      /* samples refused: window tables full */
+	uint64_t named_frames; /* frame occurrences named, over all finished windows */
+	uint64_t total_frames;
+};
+
+struct agg *agg__new(void);
+void agg__free(struct agg *a);
+
+/* Adds one sample of process p: frames leaf first (kernel frames first).
+ * Takes its own references on the frames' files. 0, or -ENOSPC when the
+ * window is full (counted as dropped). */
+int agg__add(struct agg *a, const struct proc *p, const struct proc_frame *frames, size_t n);
+
+/* Ends the window [start_ns, start_ns + duration_ns) (wall clock): names the
+ * window's unique frames, returns them as a report and starts a new window.
+ * NULL with errno on -ENOMEM (the window is dropped and counted). */
+struct report *agg__finish(struct agg *a, struct symbolizer *sym, uint64_t start_ns,
+			   uint64_t duration_ns);
+
+void agg__stats(const struct agg *a, struct agg_stats *out);
+
+#endif /* EMBER_AGG_H */

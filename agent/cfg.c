@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* cfg.c - command-line options into a validated struct cfg
+ *
+ * Every value is checked here, once, so the modules can trust what they read.
+ * A bad value gets one line that names it and says what would be accepted.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+
+#define CFG_MAX_FREQUENCY 10000
+
+enum {
+	OPT_DRY_RUN = 1000,
+	OPT_NO_KERNEL,
+	OPT_OUTPUT_DIR,
+	OPT_SERVER,
+	OPT_PROTOCOL,
+	OPT_LABEL,
+	OPT_HOST,
+	OPT_TENANT,
+	OPT_BASIC_USER,
+	OPT_BASIC_PASSWORD_FILE,
+	OPT_BEARER_TOKEN_FILE,
+	OPT_HEADER,
+	OPT_CA_FILE,
+	OPT_CERT_FILE,
+	OPT_KEY_FILE,
+	OPT_INSECURE,
+	OPT_CONNECT_TIMEOUT,
+	OPT_TIMEOUT,
+	OPT_QUEUE_SIZE,
+	OPT_MAX_RETRIES,
+};
+
+static const struct option long_opts[] = {
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "pid", required_argument, NULL, 'p' },
+	{ "frequency", required_argument, NULL, 'F' },
+	{ "window", required_argument, NULL, 'w' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "no-kernel", no_argument, NULL, OPT_NO_KERNEL },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "output-dir", required_argument, NULL, OPT_OUTPUT_DIR },
+	{ "server", required_argument, NULL, OPT_SERVER },
+	{ "protocol", required_argument, NULL, OPT_PROTOCOL },
+	{ "label", required_argument, NULL, OPT_LABEL },
+	{ "host", required_argument, NULL, OPT_HOST },
+	{ "tenant", required_argument, NULL, OPT_TENANT },
+	{ "basic-auth-user", required_argument, NULL, OPT_BASIC_USER },
+	{ "basic-auth-password-file", required_argument, NULL, OPT_BASIC_PASSWORD_FILE },
+	{ "bearer-token-file", required_argument, NULL, OPT_BEARER_TOKEN_FILE },
+	{ "header", required_argument, NULL, OPT_HEADER },
+	{ "ca-file", required_argument, NULL, OPT_CA_FILE },
+	{ "cert-file", required_argument, NULL, OPT_CERT_FILE },
+	{ "key-file", required_argument, NULL, OPT_KEY_FILE },
+	{ "insecure", no_argument, NULL, OPT_INSECURE },
+	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "queue-size", required_argument, NULL, OPT_QUEUE_SIZE },
+	{ "max-retries", required_argument, NULL, OPT_MAX_RETRIES },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char usage_text[] =
+	"Usage: ember [OPTIONS]\n"
+	"Host-wide continuous CPU profiler: samples every CPU with eBPF, names every frame,\n"
+	"prints folded stacks (--dry-run), writes pprof files and pushes to Pyroscope.\n"
+	"\n"
+	"Sampling:\n"
+	"  -p, --pid PID              profile only this process (repeatable, up to 64)\n"
+	"  -F, --frequency HZ         samples per second per CPU (default 100)\n"
+	"  -w, --window SECONDS       aggregation window (default 15)\n"
+	"  -d, --duration SECONDS     stop after this long (default: until SIGINT/SIGTERM)\n"
+	"      --no-kernel            leave out kernel stacks\n"
+	"Outputs (any combination; at least one):\n"
+	"      --dry-run              print folded stacks to stdout at each window end\n"
+	"      --output-dir DIR       write each window's profiles as DIR/*.pb.gz\n"
+	"      --server URL           push to a Pyroscope-compatible server\n"
+	"Push:\n"
+	"      --protocol push|ingest Connect Push API (default) or legacy /ingest\n"
+	"      --label KEY=VALUE      static label on every profile (repeatable)\n"
+	"      --host NAME            value of the host label (default: the hostname)\n"
+	"      --tenant ID            X-Scope-OrgID header\n"
+	"      --basic-auth-user USER, --basic-auth-password-file FILE\n"
+	"      --bearer-token-file FILE\n"
+	"      --header 'NAME: VALUE' extra request header (repeatable)\n"
+	"      --ca-file FILE, --cert-file FILE, --key-file FILE, --insecure\n"
+	"      --connect-timeout SECONDS (default 5), --timeout SECONDS (default 10)\n"
+	"      --queue-size N         requests kept while the server is away (default 64)\n"
+	"      --max-retries N        per request (default 5)\n"
+	"Other:\n"
+	"  -v, --verbose              debug logs, libbpf's included\n"
+	"  -h, --help                 this text\n";
+
+void cfg_usage(void *file)
+{
+	fputs(usage_text, file);
+}
+
+__attribute__((format(printf, 1, 2))) static int bad(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("ember: error ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("; see ember --help\n", stderr);
+	return -EINVAL;
+}
+
+static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max, uint32_t *out)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < min || v > max)
+		return bad("invalid %s value '%s': expected a whole number from %u to %u", opt, s,
+			   min, max);
+	*out = v;
+	return 0;
+}
+
+/* Seconds with an optional fraction, returned in milliseconds. */
+static int parse_seconds_ms(const char *opt, const char *s, uint32_t *ms)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v < 0.001 || v > 3600)
+		return bad("invalid %s value '%s': expected seconds from 0.001 to 3600", opt, s);
+	*ms = (uint32_t)llround(v * 1000);
+	return 0;
+}
+
+static int parse_kv(const char *opt, char *s, char sep, struct cfg_kv *kv)
+{
+	char *p = strchr(s, sep);
+
+	if (!p || p == s)
+		return bad("invalid %s '%s': expected KEY%cVALUE", opt, s, sep);
+	*p++ = '\0';
+	if (sep == ':')
+		p += strspn(p, " \t");
+	kv->key = s;
+	kv->value = p;
+	return 0;
+}
+
+static void cfg_defaults(struct cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->frequency = 100;
+	cfg->window_s = 15;
+	cfg->kernel = true;
+	cfg->protocol = CFG_PROTO_PUSH;
+	cfg->connect_timeout_ms = 5000;
+	cfg->timeout_ms = 10000;
+	cfg->queue_max = 64;
+	cfg->max_retries = 5;
+}
+
+static int cfg_check(const struct cfg *cfg)
+{
+	if (!cfg->dry_run && !cfg->output_dir && !cfg->server)
+		return bad("no output chosen: give --dry-run, --output-dir DIR or --server URL");
+	if (cfg->server && strncmp(cfg->server, "http://", 7) && strncmp(cfg->server, "https://", 8))
+		return bad("invalid --server '%s': expected an http:// or https:// URL", cfg->server);
+	if ((cfg->cert_file != NULL) != (cfg->key_file != NULL))
+		return bad("--cert-file and --key-file go together");
+	if (cfg->basic_user && !cfg->basic_password_file)
+		return bad("--basic-auth-user needs --basic-auth-password-file");
+	if (cfg->basic_user && cfg->bearer_token_file)
+		return bad("choose one of basic auth and --bearer-token-file");
+	return 0;
+}
+
+int cfg_parse(struct cfg *cfg, int argc, char **argv)
+{
+	int c, err;
+
+	cfg_defaults(cfg);
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":p:F:w:d:vh", long_opts, NULL)) != -1) {
+		err = 0;
+		switch (c) {
+		case 'p':
+			if (cfg->npids == PROF_MAX_PID_FILTER)
+				return bad("too many --pid options: at most %d", PROF_MAX_PID_FILTER);
+			err = parse_u32("--pid", optarg, 1, INT_MAX, &cfg->pids[cfg->npids]);
+			if (!err)
+				cfg->npids++;
+			break;
+		case 'F':
+			err = parse_u32("--frequency", optarg, 1, CFG_MAX_FREQUENCY, &cfg->frequency);
+			break;
+		case 'w':
+			err = parse_u32("--window", optarg, 1, 3600, &cfg->window_s);
+			break;
+		case 'd':
+			err = parse_u32("--duration", optarg, 1, UINT32_MAX / 1000, &cfg->duration_s);
+			break;
+		case 'v':
+			cfg->verbose = true;
+			break;
+		case 'h':
+			cfg_usage(stdout);
+			return 1;
+		case OPT_DRY_RUN:
+			cfg->dry_run = true;
+			break;
+		case OPT_NO_KERNEL:
+			cfg->kernel = false;
+			break;
+		case OPT_OUTPUT_DIR:
+			cfg->output_dir = optarg;
+			break;
+		case OPT_SERVER:
+			cfg->server = optarg;
+			break;
+		case OPT_PROTOCOL:
+			if (!strcmp(optarg, "push"))
+				cfg->protocol = CFG_PROTO_PUSH;
+			else if (!strcmp(optarg, "ingest"))
+				cfg->protocol = CFG_PROTO_INGEST;
+			else
+				err = bad("invalid --protocol '%s': expected push or ingest", optarg);
+			break;
+		case OPT_LABEL:
+			if (cfg->nlabels == CFG_MAX_LABELS)
+				return bad("too many --label options: at most %d", CFG_MAX_LABELS);
+			err = parse_kv("--label", optarg, '=', &cfg->labels[cfg->nlabels]);
+			if (!err)
+				cfg->nlabels++;
+			break;
+		case OPT_HOST:
+			cfg->host = optarg;
+			break;
+		case OPT_TENANT:
+			cfg->tenant = optarg;
+			break;
+		case OPT_BASIC_USER:
+			cfg->basic_user = optarg;
+			break;
+		case OPT_BASIC_PASSWORD_FILE:
+			cfg->basic_password_file = optarg;
+			break;
+		case OPT_BEARER_TOKEN_FILE:
+			cfg->bearer_token_file = optarg;
+			break;
+		case OPT_HEADER:
+			if (cfg->nheaders == CFG_MAX_HEADERS)
+				return bad("too many --header options: at most %d", CFG_MAX_HEADERS);
+			err = parse_kv("--header", optarg, ':', &cfg->headers[cfg->nheaders]);
+			if (!err)
+				cfg->nheaders++;
+			break;
+		case OPT_CA_FILE:
+			cfg->ca_file = optarg;
+			break;
+		case OPT_CERT_FILE:
+			cfg->cert_file = optarg;
+			break;
+		case OPT_KEY_FILE:
+			cfg->key_file = optarg;
+			break;
+		case OPT_INSECURE:
+			cfg->insecure = true;
+			break;
+		case OPT_CONNECT_TIMEOUT:
+			err = parse_seconds_ms("--connect-timeout", optarg, &cfg->connect_timeout_ms);
+			break;
+		case OPT_TIMEOUT:
+			err = parse_seconds_ms("--timeout", optarg, &cfg->timeout_ms);
+			break;
+		case OPT_QUEUE_SIZE:
+			err = parse_u32("--queue-size", optarg, 1, 100000, &cfg->queue_max);
+			break;
+		case OPT_MAX_RETRIES:
+			err = parse_u32("--max-retries", optarg, 0, 1000, &cfg->max_retries);
+			break;
+		case ':':
+			return bad("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return bad("unknown option '%s'", argv[optind - 1]);
+		}
+		if (err)
+			return err;
+	}
+	if (optind < argc)
+		return bad("unexpected argument '%s'", argv[optind]);
+	return cfg_check(cfg);
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* cfg.h - command-line configuration
+ *
+ * Parses and validates every option once, at start-up, into a struct cfg that
+ * the modules then only read. A bad option or value is one line naming the
+ * cause and the fix, and exit code 2. Thread: main, before anything starts.
+ */
+#ifndef EMBER_CFG_H
+#define EMBER_CFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/types.h>
+
+#include "profiler.h"
+
+#define CFG_MAX_LABELS 16
+#define CFG_MAX_HEADERS 16
+
+enum cfg_protocol { CFG_PROTO_PUSH = 0, CFG_PROTO_INGEST = 1 };
+
+struct cfg_kv {
+	const char *key;
+	const char *value;
+};
+
+struct cfg {
+	/* what and how to sample */
+	uint32_t frequency;	    /* Hz, default 100 */
+	uint32_t window_s;	    /* aggregation window, default 15 */
+	uint32_t duration_s;	    /* 0 = until SIGINT/SIGTERM */
+	uint32_t pids[PROF_MAX_PID_FILTER];
+	size_t npids;
+	bool kernel;		    /* kernel stacks, default true */
+	bool verbose;
+
+	/* outputs */
+	bool dry_run;		    /* folded stacks to stdout */
+	const char *output_dir;	    /* pprof .pb.gz files, or NULL */
+
+	/* push */
+	const char *server;	    /* base URL, or NULL */
+	enum cfg_protocol protocol;
+	const char *tenant;	    /* X-Scope-OrgID */
+	const char *basic_user;
+	const char *basic_password_file;
+	const char *bearer_token_file;
+	const char *ca_file;
+	const char *cert_file;	    /* client certificate (PEM) */
+	const char *key_file;	    /* its key (PEM) */
+	bool insecure;		    /* skip TLS verification, explicitly asked for */
+	uint32_t connect_timeout_ms; /* default 5000 */
+	uint32_t timeout_ms;	    /* whole request, default 10000 */
+	uint32_t queue_max;	    /* profiles (series) queued while the server is away */
+	uint32_t max_retries;
+	struct cfg_kv headers[CFG_MAX_HEADERS];
+	size_t nheaders;
+
+	/* labels */
+	struct cfg_kv labels[CFG_MAX_LABELS];
+	size_t nlabels;
+	const char *host;	    /* host label; default: the hostname */
+};
+
+/* Fills cfg from argv. Returns 0, 1 after printing --help (caller exits 0), or
+ * -EINVAL after printing one "ember: <cause>; <fix>" line (caller exits 2).
+ * Strings point into argv. */
+int cfg_parse(struct cfg *cfg, int argc, char **argv);
+/* Writes the usage text to f. */
+void cfg_usage(void *file);
+
+#endif /* EMBER_CFG_H */

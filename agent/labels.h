@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* labels.h - the label set of each process, and grouping a report by label set
+ *
+ * __name__=process_cpu, service_name (systemd unit when the process runs in
+ * one, else the executable's name), host, and static --label pairs. Names and
+ * values are checked against the server's limits once, at start-up; no
+ * __-prefixed label other than __name__ is ever produced. Pure; any thread.
+ */
+#ifndef EMBER_LABELS_H
+#define EMBER_LABELS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cfg.h"
+#include "report.h"
+
+/* Server limits (reference/pyroscope-protocol.md, section 3). */
+#define LABELS_MAX_NAMES 30
+#define LABELS_MAX_NAME_LEN 1024
+#define LABELS_MAX_VALUE_LEN 2048
+
+/* Checks the static labels and host of cfg (call it after cfg->host is
+ * final). Names: non-empty, <= LABELS_MAX_NAME_LEN bytes, [A-Za-z_][A-Za-z0-9_]*
+ * (valid on Pyroscope 1.x without sanitization), not starting with "__" (only
+ * __name__ is produced, by Ember), not "host" (use --host), no duplicates.
+ * Values: non-empty valid UTF-8, <= LABELS_MAX_VALUE_LEN bytes. At most
+ * LABELS_MAX_NAMES names in all. A static service_name is allowed and replaces
+ * the derived one for every process (then all processes share one series).
+ * Returns 0, or -EINVAL after logging one line that names the bad label and
+ * the rule. */
+int labels_check(const struct cfg *cfg);
+
+/* True when s[0..len) is valid UTF-8 by the server's rules (no overlong
+ * forms, no surrogates, nothing past U+10FFFF). */
+bool labels_utf8_valid(const char *s, size_t len);
+
+/* Copies src into dst (room for max + 1 bytes) as valid UTF-8: each byte that
+ * starts no valid sequence becomes '_'; the copy stops at a character boundary
+ * within max bytes. Returns the length written (dst is NUL-terminated). */
+size_t labels_utf8_copy(char *dst, const char *src, size_t max);
+
+/* Processes of one report that share a label set. */
+struct labels_group {
+	struct cfg_kv *labels; /* sorted by name; strings owned by the group */
+	size_t nlabels;
+	const struct report_proc **procs; /* borrowed from the report */
+	size_t nprocs;
+};
+
+/* Groups r's processes by label set: __name__=process_cpu, service_name (the
+ * static one, else the process's systemd unit, else the basename of its exe,
+ * else its comm; invalid UTF-8 bytes become '_'), host (cfg->host, "unknown"
+ * when NULL) and the static labels. Groups are sorted by service_name, procs
+ * keep report order. *groups is NULL and *ngroups 0 for a report without
+ * processes. cfg must have passed labels_check. 0 or -ENOMEM; free with
+ * labels_groups_free (accepts NULL). */
+int labels_group(const struct cfg *cfg, const struct report *r, struct labels_group **groups,
+		 size_t *ngroups);
+void labels_groups_free(struct labels_group *groups, size_t n);
+
+/* Value of label name in g, borrowed from g, or NULL. */
+const char *labels_get(const struct labels_group *g, const char *name);
+
+#endif /* EMBER_LABELS_H */

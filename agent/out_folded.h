@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* out_folded.h - a report as folded stacks, the dry run's output
+ *
+ * One line per unique stack per process: "comm;root;...;leaf count", user
+ * frames root first, then kernel frames suffixed "_[k]". Readable by
+ * flamegraph.pl and speedscope. Thread: main.
+ */
+#ifndef EMBER_OUT_FOLDED_H
+#define EMBER_OUT_FOLDED_H
+
+#include <stdio.h>
+
+#include "report.h"
+
+/* Writes r to f and flushes. 0 or -errno (e.g. -EPIPE). */
+int out_folded_write(FILE *f, const struct report *r);
+
+#endif /* EMBER_OUT_FOLDED_H */

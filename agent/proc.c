@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* proc.c - process table and user address normalization
+ *
+ * Mapped files are opened lazily, the first time one of a process's samples
+ * lands in them, and kept (through the symbolizer's shared sym_file) while
+ * the process lives. Maps are re-read when an address falls outside every
+ * known mapping (dlopen, new JIT regions), at most once a second a process.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proc.h"
+
+#define PROC_MAPS_REREAD_NS 1000000000ull
+#define PROC_COMM_LEN 16
+#define PROC_CGROUP_MAX 4096
+
+struct proc {
+	struct proc *next; /* hash chain */
+	uint32_t pid;
+	uint64_t id;
+	char comm[PROC_COMM_LEN];
+	char *exe;
+	char *unit;
+	char *cgroup;
+	struct sym_maps *maps;
+	struct sym_file **files; /* parallel to maps; NULL = not opened yet */
+	uint8_t *file_failed;	 /* parallel to maps; opening failed once */
+	uint64_t maps_read_ns;
+	uint64_t last_seen_ns;
+};
+
+struct proc_table {
+	struct symbolizer *sym;
+	const char *proc_root;
+	struct proc **buckets;
+	size_t nbuckets;
+	size_t count;
+	struct proc_stats stats;
+};
+
+/* Copies src into dst, cutting it to fit; dst is always terminated. */
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static size_t bucket_of(const struct proc_table *t, uint32_t pid)
+{
+	return (pid * 2654435761u) & (t->nbuckets - 1);
+}
+
+struct proc_table *proc_table__new(struct symbolizer *sym, const char *proc_root)
+{
+	struct proc_table *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->sym = sym;
+	t->proc_root = proc_root ? proc_root : "/proc";
+	t->nbuckets = 1024;
+	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
+	if (!t->buckets) {
+		free(t);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return t;
+}
+
+static void proc_drop_maps(struct proc *p)
+{
+	size_t i, n;
+
+	if (!p->maps)
+		return;
+	n = sym_maps__count(p->maps);
+	for (i = 0; i < n; i++)
+		sym_file__put(p->files[i]);
+	free(p->files);
+	free(p->file_failed);
+	sym_maps__free(p->maps);
+	p->files = NULL;
+	p->file_failed = NULL;
+	p->maps = NULL;
+}
+
+static void proc_free(struct proc *p)
+{
+	if (!p)
+		return;
+	proc_drop_maps(p);
+	free(p->exe);
+	free(p->unit);
+	free(p->cgroup);
+	free(p);
+}
+
+void proc_table__free(struct proc_table *t)
+{
+	struct proc *p, *next;
+	size_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->nbuckets; i++) {
+		for (p = t->buckets[i]; p; p = next) {
+			next = p->next;
+			proc_free(p);
+		}
+	}
+	free(t->buckets);
+	free(t);
+}
+
+/* Reads a small /proc file whole into buf. Returns bytes read or -errno. */
+static ssize_t read_small(const char *path, char *buf, size_t size)
+{
+	ssize_t n, total = 0;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while ((size_t)total < size - 1) {
+		n = read(fd, buf + total, size - 1 - total);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		total += n;
+	}
+	close(fd);
+	buf[total] = '\0';
+	return total;
+}
+
+int proc_parse_cgroup(const char *text, size_t len, char *path, size_t path_size, char *unit,
+		      size_t unit_size)
+{
+	const char *line = text, *end = text + len, *nl, *p, *seg, *best = NULL;
+	size_t plen, best_len = 0, seglen;
+
+	if (!path_size || !unit_size)
+		return -EINVAL;
+	for (; line < end; line = nl + 1) {
+		nl = memchr(line, '\n', end - line);
+		if (!nl)
+			nl = end;
+		/* cgroup v2 is the "0::" line; v1 hierarchies name their controllers. */
+		if (nl - line < 3 || memcmp(line, "0::", 3))
+			continue;
+		p = line + 3;
+		plen = nl - p;
+		if (plen >= path_size)
+			plen = path_size - 1;
+		memcpy(path, p, plen);
+		path[plen] = '\0';
+
+		/* The innermost "*.service" component names the unit. */
+		for (seg = p; seg < nl; seg += seglen + 1) {
+			const char *slash = memchr(seg, '/', nl - seg);
+
+			seglen = (slash ? slash : nl) - seg;
+			if (seglen > 8 && !memcmp(seg + seglen - 8, ".service", 8)) {
+				best = seg;
+				best_len = seglen;
+			}
+			if (!slash)
+				break;
+		}
+		unit[0] = '\0';
+		if (best && best_len < unit_size) {
+			memcpy(unit, best, best_len);
+			unit[best_len] = '\0';
+		}
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static void proc_read_identity(struct proc_table *t, struct proc *p)
+{
+	char path[64], buf[PATH_MAX + 1], cg[PROC_CGROUP_MAX], unit[256];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%u/exe", t->proc_root, p->pid);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	if (n > 0) {
+		buf[n] = '\0';
+		if (n > 10 && !strcmp(buf + n - 10, " (deleted)"))
+			buf[n - 10] = '\0';
+		p->exe = strdup(buf);
+	}
+	snprintf(path, sizeof(path), "%s/%u/comm", t->proc_root, p->pid);
+	n = read_small(path, buf, PROC_COMM_LEN + 1);
+	if (n > 0) {
+		buf[strcspn(buf, "\n")] = '\0';
+		copy_str(p->comm, sizeof(p->comm), buf);
+	}
+	snprintf(path, sizeof(path), "%s/%u/cgroup", t->proc_root, p->pid);
+	n = read_small(path, buf, sizeof(buf));
+	if (n > 0 && !proc_parse_cgroup(buf, n, cg, sizeof(cg), unit, sizeof(unit))) {
+		p->cgroup = strdup(cg);
+		if (unit[0])
+			p->unit = strdup(unit);
+	}
+}
+
+static void proc_read_maps(struct proc_table *t, struct proc *p, uint64_t now_ns)
+{
+	struct sym_file **files;
+	struct sym_maps *maps;
+	uint8_t *failed;
+	size_t n;
+
+	p->maps_read_ns = now_ns;
+	t->stats.maps_reads++;
+	maps = sym_maps__read(t->proc_root, p->pid);
+	if (!maps) {
+		t->stats.maps_failed++;
+		log_debug_ratelimited("proc: cannot read maps pid=%u err=%d", p->pid, -errno);
+		return;
+	}
+	n = sym_maps__count(maps);
+	files = calloc(n ? n : 1, sizeof(*files));
+	failed = calloc(n ? n : 1, 1);
+	if (!files || !failed) {
+		free(files);
+		free(failed);
+		sym_maps__free(maps);
+		return;
+	}
+	/* Replace only once the new maps are in hand. */
+	proc_drop_maps(p);
+	p->maps = maps;
+	p->files = files;
+	p->file_failed = failed;
+}
+
+struct proc *proc_table__get(struct proc_table *t, uint32_t pid, const char *comm, uint64_t now_ns)
+{
+	size_t b = bucket_of(t, pid);
+	struct proc *p;
+
+	for (p = t->buckets[b]; p; p = p->next) {
+		if (p->pid == pid) {
+			p->last_seen_ns = now_ns;
+			return p;
+		}
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->pid = pid;
+	p->id = ++t->stats.procs_seen;
+	p->last_seen_ns = now_ns;
+	copy_str(p->comm, sizeof(p->comm), comm);
+	proc_read_identity(t, p);
+	proc_read_maps(t, p, now_ns);
+	p->next = t->buckets[b];
+	t->buckets[b] = p;
+	t->count++;
+	return p;
+}
+
+static bool is_pseudo(const char *path)
+{
+	return path[0] == '[' || !strncmp(path, "/memfd:", 7) || !strncmp(path, "anon_inode:", 11);
+}
+
+static void normalize_one(struct proc_table *t, struct proc *p, uint64_t addr, struct proc_frame *f,
+			  uint64_t now_ns)
+{
+	const struct sym_map *m = NULL;
+	size_t idx;
+
+	f->file = NULL;
+	f->kind = REPORT_FRAME_ANON;
+	f->addr = addr;
+
+	if (p->maps)
+		m = sym_maps__find(p->maps, addr);
+	if (!m && now_ns - p->maps_read_ns >= PROC_MAPS_REREAD_NS) {
+		proc_read_maps(t, p, now_ns);
+		if (p->maps)
+			m = sym_maps__find(p->maps, addr);
+	}
+	if (!m || !m->path)
+		return;
+	if (!strcmp(m->path, "[vdso]")) {
+		f->kind = REPORT_FRAME_VDSO;
+		f->addr = addr - m->start;
+		return;
+	}
+	if (is_pseudo(m->path))
+		return;
+
+	idx = m - sym_maps__at(p->maps, 0);
+	if (!p->files[idx] && !p->file_failed[idx]) {
+		p->files[idx] = symbolizer__open_file(t->sym, p->pid, m);
+		if (!p->files[idx]) {
+			p->file_failed[idx] = 1;
+			t->stats.files_failed++;
+			log_debug_ratelimited("proc: cannot open mapped file pid=%u path=%s err=%d",
+					      p->pid, m->path, -errno);
+		}
+	}
+	if (!p->files[idx])
+		return;
+	f->file = p->files[idx];
+	f->kind = REPORT_FRAME_USER;
+	f->addr = addr - m->start + m->pgoff;
+}
+
+void proc__normalize(struct proc_table *t, struct proc *p, const uint64_t *addrs, size_t n,
+		     struct proc_frame *out, uint64_t now_ns)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		/* A return address points after the call; step back into it so
+		 * a call that ends a function is not charged to the next one. */
+		uint64_t addr = i > 0 && addrs[i] ? addrs[i] - 1 : addrs[i];
+
+		normalize_one(t, p, addr, &out[i], now_ns);
+	}
+}
+
+uint32_t proc__pid(const struct proc *p)
+{
+	return p->pid;
+}
+
+uint64_t proc__id(const struct proc *p)
+{
+	return p->id;
+}
+
+const char *proc__comm(const struct proc *p)
+{
+	return p->comm;
+}
+
+const char *proc__exe(const struct proc *p)
+{
+	return p->exe;
+}
+
+const char *proc__unit(const struct proc *p)
+{
+	return p->unit;
+}
+
+const char *proc__cgroup(const struct proc *p)
+{
+	return p->cgroup;
+}
+
+void proc_table__forget(struct proc_table *t, uint32_t pid)
+{
+	struct proc **pp = &t->buckets[bucket_of(t, pid)], *p;
+
+	for (; (p = *pp); pp = &p->next) {
+		if (p->pid == pid) {
+			*pp = p->next;
+			proc_free(p);
+			t->count--;
+			return;
+		}
+	}
+}
+
+void proc_table__sweep(struct proc_table *t, uint64_t seen_before_ns)
+{
+	struct proc **pp, *p;
+	char path[64];
+	size_t i;
+
+	for (i = 0; i < t->nbuckets; i++) {
+		pp = &t->buckets[i];
+		while ((p = *pp)) {
+			snprintf(path, sizeof(path), "%s/%u", t->proc_root, p->pid);
+			if (p->last_seen_ns < seen_before_ns && access(path, F_OK)) {
+				*pp = p->next;
+				proc_free(p);
+				t->count--;
+				continue;
+			}
+			pp = &p->next;
+		}
+	}
+}
+
+void proc_table__stats(const struct proc_table *t, struct proc_stats *out)
+{
+	*out = t->stats;
+	out->procs_live = t->count;
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* proc.h - the process table: who runs, what it maps, where it runs
+ *
+ * One entry per process seen in a sample: comm, executable, cgroup v2 path and
+ * systemd unit, and its mappings from /proc/PID/maps. User addresses are
+ * normalized here, while the process is alive, into (file, file offset) so a
+ * process that exits before its window ends is still named. Entries go on
+ * exec and exit events, and in a sweep of processes that vanished unseen.
+ * Thread: the main loop only.
+ */
+#ifndef EMBER_PROC_H
+#define EMBER_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "report.h"
+#include "sym.h"
+
+struct proc_table;
+struct proc;
+
+/* A normalized frame. file is borrowed from the process table: a caller that
+ * keeps the frame past the next proc_table call takes a reference. */
+struct proc_frame {
+	struct sym_file *file; /* REPORT_FRAME_USER only */
+	uint64_t addr;	       /* see enum report_frame_kind */
+	uint32_t kind;	       /* enum report_frame_kind */
+};
+
+struct proc_stats {
+	uint64_t procs_seen;	/* entries created */
+	uint64_t procs_live;	/* entries now */
+	uint64_t maps_reads;
+	uint64_t maps_failed;	/* maps of a process that was already gone, or unreadable */
+	uint64_t files_failed;	/* mapped files that could not be opened */
+};
+
+/* proc_root is "/proc" outside tests. NULL with errno on failure. */
+struct proc_table *proc_table__new(struct symbolizer *sym, const char *proc_root);
+void proc_table__free(struct proc_table *t);
+
+/* The entry for pid, created (and its /proc files read) on first sight.
+ * comm is the sample's comm, used when /proc has nothing. Never NULL except
+ * on -ENOMEM (errno set). Valid until the next proc_table__forget/sweep. */
+struct proc *proc_table__get(struct proc_table *t, uint32_t pid, const char *comm, uint64_t now_ns);
+/* Normalizes n user addresses (leaf first; frames after the first are return
+ * addresses and are looked up one byte back, inside the call) into out[]. */
+void proc__normalize(struct proc_table *t, struct proc *p, const uint64_t *addrs, size_t n,
+		     struct proc_frame *out, uint64_t now_ns);
+
+uint32_t proc__pid(const struct proc *p);
+/* Unique for the life of the table: a pid reused or re-executed gets a new id. */
+uint64_t proc__id(const struct proc *p);
+const char *proc__comm(const struct proc *p);
+const char *proc__exe(const struct proc *p);	/* NULL when unknown */
+const char *proc__unit(const struct proc *p);	/* NULL when not in a unit */
+const char *proc__cgroup(const struct proc *p); /* NULL when unknown */
+
+/* Drops pid's entry (exec replaced its image, or it exited). */
+void proc_table__forget(struct proc_table *t, uint32_t pid);
+/* Drops entries not sampled since before seen_before_ns whose /proc entry is
+ * gone: processes whose exit event was lost. */
+void proc_table__sweep(struct proc_table *t, uint64_t seen_before_ns);
+void proc_table__stats(const struct proc_table *t, struct proc_stats *out);
+
+/* Parses /proc/PID/cgroup text: the cgroup v2 ("0::") path into path, and the
+ * innermost systemd service unit on it into unit ("" when none). 0, or
+ * -ENOENT when there is no v2 line. Exposed for tests. */
+int proc_parse_cgroup(const char *text, size_t len, char *path, size_t path_size, char *unit,
+		      size_t unit_size);
+
+#endif /* EMBER_PROC_H */

@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* sampler.c - load the BPF object, open a CPU-clock perf event per online CPU,
+ * attach, and drain the ring buffer
+ *
+ * Wake-ups are batched on both sides: the BPF program only forces a wake-up
+ * once wakeup_bytes are queued, and the agent polls on a short timer, so a
+ * quiet host costs a few wake-ups a second and a busy one a wake-up per batch.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/perf_event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+/* The generated skeleton casts away const; it is not ours to fix. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wcast-qual"
+#include "profiler.skel.h"
+#pragma GCC diagnostic pop
+#include "sampler.h"
+
+_Static_assert(sizeof(struct prof_hdr) == 8, "prof_hdr layout");
+_Static_assert(PROF_SAMPLE_HDR_SIZE == 56, "prof_sample header layout");
+_Static_assert(sizeof(struct prof_sample) == 56 + 2 * PROF_MAX_STACK * 8, "prof_sample layout");
+_Static_assert(sizeof(struct prof_proc_event) == 32, "prof_proc_event layout");
+
+/* Ring buffer: about 4 s of worst-case 100 Hz samples per CPU, in one power of two. */
+#define SAMPLER_RB_PER_CPU (256 * 1024)
+#define SAMPLER_RB_MIN (1024 * 1024)
+#define SAMPLER_RB_MAX (256 * 1024 * 1024)
+
+struct sampler {
+	struct profiler_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link **links;
+	int *pfds;
+	int nlinks;
+	int ncpus_possible;
+	sampler_record_fn fn;
+	void *ctx;
+};
+
+const char *sampler_strerror(int err)
+{
+	switch (err) {
+	case EPERM:
+	case EACCES:
+		return "loading BPF needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE; "
+		       "run ember with sudo";
+	case ENOTSUP:
+		return "the kernel has no BTF (/sys/kernel/btf/vmlinux); Ember needs a kernel "
+		       "built with CONFIG_DEBUG_INFO_BTF=y (5.8 or later)";
+	case ENOENT:
+		return "a tracepoint or BPF feature is missing from this kernel; Ember needs "
+		       "5.8 or later with BTF, ring buffers and tp_btf; run with --verbose for detail";
+	default:
+		return "the BPF program could not be loaded or attached; run with --verbose "
+		       "for libbpf's detail";
+	}
+}
+
+static unsigned long roundup_pow2(unsigned long v)
+{
+	unsigned long p = 1;
+
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+static int open_cpu_clock(int cpu, uint32_t frequency)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_CPU_CLOCK,
+		.size = sizeof(attr),
+		.freq = 1,
+		.sample_freq = frequency,
+	};
+
+	/* pid -1, one CPU: every task on that CPU. */
+	return syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+static int ringbuf_cb(void *ctx, void *data, size_t size)
+{
+	struct sampler *s = ctx;
+
+	return s->fn(s->ctx, data, size);
+}
+
+/* Parses a CPU list such as "0-3,6,8-9" into online[0..max). 0 or -EINVAL. */
+static int parse_cpu_list(const char *text, bool *online, int max)
+{
+	const char *p = text;
+	char *end;
+	long a, b, c;
+
+	while (*p && *p != '\n') {
+		a = strtol(p, &end, 10);
+		if (end == p || a < 0)
+			return -EINVAL;
+		b = a;
+		if (*end == '-') {
+			p = end + 1;
+			b = strtol(p, &end, 10);
+			if (end == p || b < a)
+				return -EINVAL;
+		}
+		for (c = a; c <= b && c < max; c++)
+			online[c] = true;
+		p = end;
+		if (*p == ',')
+			p++;
+		else if (*p && *p != '\n')
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int read_online_cpus(bool *online, int max)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd;
+
+	fd = open("/sys/devices/system/cpu/online", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -errno : -EINVAL;
+	buf[n] = '\0';
+	return parse_cpu_list(buf, online, max);
+}
+
+static int sampler_attach_cpus(struct sampler *s, uint32_t frequency)
+{
+	bool *online;
+	int cpu, fd, err;
+
+	online = calloc(s->ncpus_possible, sizeof(*online));
+	if (!online)
+		return -ENOMEM;
+	err = read_online_cpus(online, s->ncpus_possible);
+	if (err) {
+		log_err("sampler: cannot read the online CPUs err=%d", err);
+		goto cleanup;
+	}
+	for (cpu = 0; cpu < s->ncpus_possible; cpu++) {
+		if (!online[cpu])
+			continue;
+		fd = open_cpu_clock(cpu, frequency);
+		if (fd < 0) {
+			err = -errno;
+			/* A CPU that went offline since we read the mask. */
+			if (err == -ENODEV)
+				continue;
+			log_err("sampler: perf_event_open failed cpu=%d err=%d", cpu, err);
+			goto cleanup;
+		}
+		s->pfds[cpu] = fd;
+		s->links[cpu] = bpf_program__attach_perf_event(s->skel->progs.prof_sample, fd);
+		if (!s->links[cpu]) {
+			err = -errno;
+			log_err("sampler: attaching to the perf event failed cpu=%d err=%d", cpu, err);
+			goto cleanup;
+		}
+		s->nlinks++;
+	}
+	err = s->nlinks ? 0 : -ENODEV;
+cleanup:
+	free(online);
+	return err;
+}
+
+struct sampler *sampler__new(const struct sampler_opts *opts, sampler_record_fn fn, void *ctx)
+{
+	struct sampler *s;
+	unsigned long rb_size;
+	int err, i;
+	__u8 one = 1;
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		errno = ENOTSUP;
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->fn = fn;
+	s->ctx = ctx;
+	s->ncpus_possible = libbpf_num_possible_cpus();
+	if (s->ncpus_possible <= 0) {
+		err = s->ncpus_possible ? s->ncpus_possible : -ENODEV;
+		goto err_out;
+	}
+	s->links = calloc(s->ncpus_possible, sizeof(*s->links));
+	s->pfds = malloc(s->ncpus_possible * sizeof(*s->pfds));
+	if (!s->links || !s->pfds) {
+		err = -ENOMEM;
+		goto err_out;
+	}
+	for (i = 0; i < s->ncpus_possible; i++)
+		s->pfds[i] = -1;
+
+	s->skel = profiler_bpf__open();
+	if (!s->skel) {
+		err = -errno;
+		goto err_out;
+	}
+	s->skel->rodata->kernel_stacks = opts->kernel;
+	s->skel->rodata->filter_pids = opts->npids > 0;
+	rb_size = roundup_pow2((unsigned long)s->ncpus_possible * SAMPLER_RB_PER_CPU);
+	if (rb_size < SAMPLER_RB_MIN)
+		rb_size = SAMPLER_RB_MIN;
+	if (rb_size > SAMPLER_RB_MAX)
+		rb_size = SAMPLER_RB_MAX;
+	s->skel->rodata->wakeup_bytes = rb_size / 16;
+	err = bpf_map__set_max_entries(s->skel->maps.events, rb_size);
+	if (err)
+		goto err_out;
+
+	err = profiler_bpf__load(s->skel);
+	if (err)
+		goto err_out;
+	for (i = 0; i < (int)opts->npids; i++) {
+		err = bpf_map__update_elem(s->skel->maps.pid_filter, &opts->pids[i],
+					   sizeof(opts->pids[i]), &one, sizeof(one), BPF_ANY);
+		if (err)
+			goto err_out;
+	}
+	/* Process events first, so no process starts unseen once samples flow. */
+	err = profiler_bpf__attach(s->skel);
+	if (err)
+		goto err_out;
+	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), ringbuf_cb, s, NULL);
+	if (!s->rb) {
+		err = -errno;
+		goto err_out;
+	}
+	err = sampler_attach_cpus(s, opts->frequency);
+	if (err)
+		goto err_out;
+	log_info("sampler: attached cpus=%d frequency=%u ringbuf_bytes=%lu", s->nlinks,
+		 opts->frequency, rb_size);
+	return s;
+
+err_out:
+	sampler__free(s);
+	errno = -err;
+	return NULL;
+}
+
+void sampler__free(struct sampler *s)
+{
+	int i;
+
+	if (!s)
+		return;
+	for (i = 0; s->links && i < s->ncpus_possible; i++)
+		bpf_link__destroy(s->links[i]);
+	for (i = 0; s->pfds && i < s->ncpus_possible; i++)
+		if (s->pfds[i] >= 0)
+			close(s->pfds[i]);
+	ring_buffer__free(s->rb);
+	profiler_bpf__destroy(s->skel);
+	free(s->links);
+	free(s->pfds);
+	free(s);
+}
+
+int sampler__poll(struct sampler *s, int timeout_ms)
+{
+	int n, m;
+
+	n = ring_buffer__poll(s->rb, timeout_ms);
+	if (n < 0 && n != -EINTR)
+		return n;
+	/* Records submitted without a wake-up never make epoll ready, and
+	 * ring_buffer__poll() only drains rings that epoll reported. */
+	m = ring_buffer__consume(s->rb);
+	if (m < 0)
+		return m;
+	return (n > 0 ? n : 0) + m;
+}
+
+int sampler__counters(struct sampler *s, uint64_t out[PROF_CNT_MAX])
+{
+	uint64_t *vals;
+	__u32 key;
+	int err = 0, cpu;
+
+	vals = calloc(s->ncpus_possible, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (key = 0; key < PROF_CNT_MAX; key++) {
+		out[key] = 0;
+		err = bpf_map__lookup_elem(s->skel->maps.counters, &key, sizeof(key), vals,
+					   s->ncpus_possible * sizeof(*vals), 0);
+		if (err)
+			break;
+		for (cpu = 0; cpu < s->ncpus_possible; cpu++)
+			out[key] += vals[cpu];
+	}
+	free(vals);
+	return err;
+}
+
+int sampler__ncpus(const struct sampler *s)
+{
+	return s->nlinks;
+}

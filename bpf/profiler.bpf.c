@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* profiler.bpf.c - CPU-clock sampling of every CPU, plus process exec/exit
+ *
+ * One perf_event program per online CPU copies pid, tid, cpu, time, comm,
+ * cgroup id and both stacks into one ring buffer. Every sample that cannot be
+ * delivered, and every stack that cannot be copied, is counted in the per-CPU
+ * "counters" array; nothing is lost silently. Process events come from
+ * tp_btf tracepoints, because the kernels Ember runs on may lack kprobes.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "profiler.h"
+
+#define PF_KTHREAD 0x00200000
+
+/* Set by the agent through the skeleton before load. */
+const volatile bool include_idle = false;
+const volatile bool filter_pids = false;
+const volatile bool kernel_stacks = true;
+/* Wake the agent only once this much is queued; it also polls on a timer. */
+const volatile __u64 wakeup_bytes = 64 * 1024;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 * 1024 * 1024); /* resized by the agent */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PROF_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PROF_MAX_PID_FILTER);
+	__type(key, __u32);
+	__type(value, __u8);
+} pid_filter SEC(".maps");
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline __u64 wakeup_flag(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+									      : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline bool wanted(__u32 tgid)
+{
+	if (tgid == 0)
+		return include_idle;
+	if (filter_pids && !bpf_map_lookup_elem(&pid_filter, &tgid))
+		return false;
+	return true;
+}
+
+/* The sample is built here, then only its used part is copied out: a
+ * reserved ring buffer slot would have to be the 2 KiB worst case. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct prof_sample);
+} scratch SEC(".maps");
+
+SEC("perf_event")
+int prof_sample(struct bpf_perf_event_data *ctx)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, zero = 0;
+	struct prof_sample *s;
+	__u64 knr = 0, unr = 0, size;
+	/* Helpers return an int-sized byte count or -errno; a long keeps the
+	 * verifier's signed range exact before we narrow it. */
+	long n;
+
+	if (!wanted(tgid))
+		return 0;
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return 0;
+
+	s->hdr.type = PROF_EV_SAMPLE;
+	s->hdr.pid = tgid;
+	s->tid = (__u32)id;
+	s->cpu = bpf_get_smp_processor_id();
+	s->time_ns = bpf_ktime_get_boot_ns();
+	s->cgroup_id = bpf_get_current_cgroup_id();
+	BPF_CORE_READ_STR_INTO(&s->comm, task, group_leader, comm);
+	s->kerr = 0;
+	s->uerr = 0;
+
+	if (kernel_stacks) {
+		n = bpf_get_stack(ctx, s->stack, PROF_MAX_STACK * sizeof(__u64), 0);
+		if (n < 0) {
+			s->kerr = n;
+			count(PROF_CNT_KSTACK_FAILED);
+		} else {
+			knr = n / sizeof(__u64);
+		}
+	}
+	/* Re-bound for the verifier: the user stack is written at stack[knr]. */
+	if (knr > PROF_MAX_STACK)
+		knr = PROF_MAX_STACK;
+
+	/* Kernel threads have no user stack; asking would only report -EFAULT. */
+	if (!(task->flags & PF_KTHREAD)) {
+		n = bpf_get_stack(ctx, &s->stack[knr], PROF_MAX_STACK * sizeof(__u64),
+				  BPF_F_USER_STACK);
+		if (n < 0) {
+			s->uerr = n;
+			count(PROF_CNT_USTACK_FAILED);
+		} else {
+			unr = n / sizeof(__u64);
+		}
+	}
+	if (unr > PROF_MAX_STACK)
+		unr = PROF_MAX_STACK;
+	s->knr = knr;
+	s->unr = unr;
+
+	size = PROF_SAMPLE_SIZE(knr + unr);
+	if (size > sizeof(*s))
+		return 0;
+	if (bpf_ringbuf_output(&events, s, size, wakeup_flag())) {
+		count(PROF_CNT_LOST_RINGBUF);
+		return 0;
+	}
+	count(PROF_CNT_SAMPLES);
+	return 0;
+}
+
+static __always_inline void proc_event(struct task_struct *task, __u32 type)
+{
+	struct prof_proc_event *e;
+	__u32 tgid = task->tgid;
+
+	if (!wanted(tgid))
+		return;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(PROF_CNT_EVENTS_LOST);
+		return;
+	}
+	e->hdr.type = type;
+	e->hdr.pid = tgid;
+	e->time_ns = bpf_ktime_get_boot_ns();
+	BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
+	bpf_ringbuf_submit(e, wakeup_flag());
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(prof_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	proc_event(p, PROF_EV_EXEC);
+	return 0;
+}
+
+/* Fires for every thread; only the group leader's exit ends the process. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(prof_exit, struct task_struct *p)
+{
+	if (p->pid != p->tgid)
+		return 0;
+	proc_event(p, PROF_EV_EXIT);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* profiler.h - the one ABI shared by the BPF programs and the agent
+ *
+ * Record layouts, constants and enums that cross the kernel/user boundary live
+ * here and nowhere else. Fixed-width __u* types only, largest fields first,
+ * explicit padding; the agent pins the sizes with _Static_assert.
+ * Each side includes its own type source (vmlinux.h or <linux/types.h>) first.
+ */
+#ifndef EMBER_PROFILER_H
+#define EMBER_PROFILER_H
+
+/* bpf_get_stack() stops at kernel.perf_event_max_stack, 127 by default. */
+#define PROF_MAX_STACK 127
+#define PROF_COMM_LEN 16
+/* Upper bound on --pid filters; the BPF hash map is sized to this. */
+#define PROF_MAX_PID_FILTER 64
+
+enum prof_event_type {
+	PROF_EV_SAMPLE = 1,
+	PROF_EV_EXEC = 2,
+	PROF_EV_EXIT = 3,
+};
+
+/* Indexes of the per-CPU counter array "counters". */
+enum prof_counter {
+	PROF_CNT_SAMPLES = 0,	     /* samples the program was called for and kept */
+	PROF_CNT_LOST_RINGBUF = 1,   /* ring buffer full: sample lost */
+	PROF_CNT_KSTACK_FAILED = 2,  /* kernel stack copy failed (sample kept) */
+	PROF_CNT_USTACK_FAILED = 3,  /* user stack copy failed (sample kept) */
+	PROF_CNT_EVENTS_LOST = 4,    /* exec/exit events lost (ring buffer full) */
+	PROF_CNT_MAX = 5,
+};
+
+/* Every ring buffer record starts with this. */
+struct prof_hdr {
+	__u32 type; /* enum prof_event_type */
+	__u32 pid;  /* tgid in the root pid namespace */
+};
+
+/* A sample travels with only the frames it has: stack[] holds knr kernel
+ * frames (leaf first) then unr user frames (leaf first), and the record is
+ * PROF_SAMPLE_SIZE(knr + unr) bytes long, not sizeof(struct prof_sample). */
+struct prof_sample {
+	struct prof_hdr hdr;
+	__u64 time_ns;	 /* bpf_ktime_get_boot_ns() */
+	__u64 cgroup_id; /* cgroup v2 id of the task */
+	__u32 tid;
+	__u32 cpu;
+	__u16 knr;	 /* kernel frames in stack[] */
+	__u16 unr;	 /* user frames in stack[], after the kernel ones */
+	__s16 kerr;	 /* -errno of a failed kernel stack copy, else 0 */
+	__s16 uerr;	 /* -errno of a failed user stack copy, else 0 */
+	__u8 comm[PROF_COMM_LEN]; /* the process's (group leader's) comm */
+	__u64 stack[2 * PROF_MAX_STACK];
+};
+
+#define PROF_SAMPLE_HDR_SIZE ((unsigned long)&((struct prof_sample *)0)->stack)
+#define PROF_SAMPLE_SIZE(nframes) (PROF_SAMPLE_HDR_SIZE + (nframes) * sizeof(__u64))
+
+/* exec and exit of a whole process (group leader). */
+struct prof_proc_event {
+	struct prof_hdr hdr;
+	__u64 time_ns;
+	__u8 comm[PROF_COMM_LEN];
+};
+
+#endif /* EMBER_PROFILER_H */

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* sym.h - the symbolizer's front: file identity capture and batch naming
+ *
+ * Normalize early, symbolize late. While a process is alive the agent asks
+ * for a struct sym_file for each mapping its samples touch: the file is opened
+ * then (through /proc/PID/map_files, so deleted files and other mount
+ * namespaces work) and identified by build-id or (dev, inode, size, mtime).
+ * At window end, frames are named in batches from caches keyed by that
+ * identity and shared by every process mapping the same file. The caches are
+ * bounded in bytes with LRU eviction.
+ *
+ * Thread: one owner (the agent's main loop). sym_file refcounts are atomic,
+ * so references may be dropped from any thread.
+ */
+#ifndef EMBER_SYM_H
+#define EMBER_SYM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sym_maps.h"
+
+struct symbolizer;
+struct sym_file;
+
+struct sym_opts {
+	const char *proc_root;	   /* "/proc" unless a test says otherwise */
+	const char *kallsyms_path; /* "/proc/kallsyms"; NULL disables kernel names */
+	size_t cache_bytes;	   /* bound on cached symbol tables; 0 = default 16 MiB */
+};
+
+/* Why a frame has no name; a batch never fails whole (blazesym's Reason). */
+enum sym_reason {
+	SYM_OK = 0,
+	SYM_NO_FILE,	  /* file could not be opened (gone, no permission) */
+	SYM_NOT_ELF,	  /* not an ELF file, or a corrupt one */
+	SYM_NO_SYMBOLS,	  /* ELF without .symtab or .dynsym */
+	SYM_UNKNOWN_ADDR, /* no symbol covers the address */
+	SYM_NO_KERNEL,	  /* kernel symbols unavailable */
+};
+
+struct sym_result {
+	const char *name;   /* NULL unless reason == SYM_OK */
+	const char *module; /* kernel module name, or NULL */
+	uint64_t offset;    /* address - symbol start */
+	enum sym_reason reason;
+};
+
+/* NULL with errno set. Loads kallsyms at once (the kernel table is needed for
+ * every window). Free with symbolizer__free(), which accepts NULL. */
+struct symbolizer *symbolizer__new(const struct sym_opts *opts);
+void symbolizer__free(struct symbolizer *s);
+
+/* Identifies and opens the file behind mapping m of live process pid. Files
+ * already known (same dev+inode, unchanged) are shared, not reopened. Returns
+ * a new reference, or NULL with errno (ESRCH, ENOENT, EACCES, ENOMEM). */
+struct sym_file *symbolizer__open_file(struct symbolizer *s, uint32_t pid, const struct sym_map *m);
+struct sym_file *sym_file__get(struct sym_file *f);
+/* Drops a reference; the last one closes the file. Accepts NULL. */
+void sym_file__put(struct sym_file *f);
+/* The path as the process saw it (" (deleted)" stripped). Valid while referenced. */
+const char *sym_file__path(const struct sym_file *f);
+/* GNU build-id as lowercase hex, or NULL when the file has none. */
+const char *sym_file__build_id(const struct sym_file *f);
+
+/* Names n file offsets within f, in order. result[i].name stays valid until
+ * the next symbolizer call (it may evict); callers copy what they keep. */
+void symbolizer__user(struct symbolizer *s, struct sym_file *f, const uint64_t *offsets, size_t n,
+		      struct sym_result *results);
+/* Names n offsets within the vDSO (address - mapping start). */
+void symbolizer__vdso(struct symbolizer *s, const uint64_t *offsets, size_t n,
+		      struct sym_result *results);
+/* Names n kernel addresses from kallsyms (modules included). */
+void symbolizer__kernel(struct symbolizer *s, const uint64_t *addrs, size_t n,
+			struct sym_result *results);
+
+struct sym_stats {
+	uint64_t files_open;   /* sym_file objects alive */
+	uint64_t cache_bytes;  /* bytes held by cached symbol tables */
+	uint64_t cache_loads;  /* symbol tables loaded (misses) */
+	uint64_t cache_evictions;
+	uint64_t bad_files;    /* files that failed to parse as ELF */
+};
+void symbolizer__stats(const struct symbolizer *s, struct sym_stats *out);
+
+#endif /* EMBER_SYM_H */
