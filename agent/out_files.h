@@ -13,8 +13,15 @@
 #include "labels.h"
 #include "pprof.h"
 
-/* Writes blobs of group g (window start start_ns) under dir. 0 or -errno
- * (logged once per failing directory). */
+/* Writes blobs of group g (window start start_ns, CLOCK_REALTIME) under dir,
+ * creating dir and its parents if missing, as
+ * dir/<service_name>-<UTC start YYYYmmddTHHMMSSZ>-<n>.pb.gz, mode 0644: the
+ * service name keeps [A-Za-z0-9._-] (others, and a leading '.', become '_';
+ * "unknown_service" without one), n counts up from 0 to the first name not
+ * taken, so no file is ever replaced. Temporaries are hidden ".<name>.tmp*"
+ * files in dir, removed on error. Stops at the first failure. 0 (also for
+ * nblobs 0) or -errno, logged (rate-limited per call site, so once per
+ * window). Borrows everything; blobs stay the caller's. */
 int out_files_write(const char *dir, uint64_t start_ns, const struct labels_group *g,
 		    const struct pprof_blob *blobs, size_t nblobs);
 

@@ -28,8 +28,17 @@ struct pprof_blob {
 };
 
 /* Builds the profiles for procs of r. max_raw_bytes 0 means PPROF_MAX_RAW_BYTES.
+ * Equal stacks of several procs become one sample (no pid label: sample labels
+ * would become series labels). Stacks are taken in order and a profile is cut
+ * before the stack that would take its encoding past max_raw_bytes or its
+ * samples past PPROF_MAX_SAMPLES; each cut is a complete profile holding only
+ * the strings, mappings, locations and functions its samples use. A single
+ * stack over the bound gets a profile of its own (raw_len > max_raw_bytes,
+ * logged). Strings that are not valid UTF-8 are repaired ('_' per bad byte).
  * On success returns 0 and *blobs (free with pprof_blobs_free) holding *nblobs
- * >= 1 profiles, or 0 profiles when procs have no samples. -ENOMEM, -EINVAL. */
+ * >= 1 profiles, or *blobs NULL and 0 profiles when procs have no samples.
+ * -EINVAL (frequency 0, a frame index out of range), -ENOMEM. Reads r only
+ * during the call. */
 int pprof_build(const struct report *r, const struct report_proc *const *procs, size_t nprocs,
 		size_t max_raw_bytes, struct pprof_blob **blobs, size_t *nblobs);
 void pprof_blobs_free(struct pprof_blob *blobs, size_t n);

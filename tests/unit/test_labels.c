@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* test_labels.c - derived labels, grouping by label set, start-up checks, UTF-8 */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "labels.h"
+#include "log.h"
+
+static void cfg_init(struct cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->host = "node-1";
+}
+
+static void add_label(struct cfg *cfg, const char *k, const char *v)
+{
+	cfg->labels[cfg->nlabels].key = k;
+	cfg->labels[cfg->nlabels++].value = v;
+}
+
+static const struct report_proc procs[] = {
+	{ 10, "nginx", "/usr/sbin/nginx", "nginx.service", NULL, 1, NULL, 0 },
+	{ 11, "python3", "/usr/bin/python3.11", NULL, NULL, 1, NULL, 0 },
+	{ 12, "kworker/0:1", NULL, NULL, NULL, 1, NULL, 0 },
+	{ 13, "nginx", "/usr/sbin/nginx", "nginx.service", NULL, 1, NULL, 0 },
+	{ 14, "python3", "/usr/bin/python3.11", NULL, NULL, 1, NULL, 0 },
+	{ 15, "x", "/", NULL, NULL, 1, NULL, 0 },		/* empty basename: comm */
+	{ 16, "", NULL, "", NULL, 1, NULL, 0 },			/* nothing known */
+	{ 17, "bad\xff", NULL, NULL, NULL, 1, NULL, 0 },	/* not UTF-8 */
+	{ 18, "java", "/opt/j\xc3\xa9/bin/java", NULL, NULL, 1, NULL, 0 }, /* UTF-8 kept */
+};
+
+#define NPROCS (sizeof(procs) / sizeof(procs[0]))
+
+static void report_init(struct report *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->procs = procs;
+	r->nprocs = NPROCS;
+}
+
+static void assert_sorted(const struct labels_group *g)
+{
+	size_t i;
+
+	for (i = 1; i < g->nlabels; i++)
+		assert_true(strcmp(g->labels[i - 1].key, g->labels[i].key) < 0);
+}
+
+static void test_group_derived(void **state)
+{
+	static const char *const want_service[] = { "bad_",	     "java",	"kworker/0:1",
+						    "nginx.service", "python3.11", "unknown_service",
+						    "x" };
+	struct labels_group *gs = NULL;
+	struct report r;
+	struct cfg cfg;
+	size_t n = 0, i;
+
+	cfg_init(&cfg);
+	add_label(&cfg, "team", "core");
+	add_label(&cfg, "env", "prod");
+	report_init(&r);
+	assert_int_equal(labels_group(&cfg, &r, &gs, &n), 0);
+	assert_int_equal(n, 7);
+	for (i = 0; i < n; i++) {
+		const struct labels_group *g = &gs[i];
+
+		assert_string_equal(labels_get(g, "service_name"), want_service[i]);
+		assert_int_equal(g->nlabels, 5);
+		assert_sorted(g);
+		/* '_' sorts before lowercase letters */
+		assert_string_equal(g->labels[0].key, "__name__");
+		assert_string_equal(g->labels[0].value, "process_cpu");
+		assert_string_equal(g->labels[1].key, "env");
+		assert_string_equal(g->labels[1].value, "prod");
+		assert_string_equal(g->labels[2].key, "host");
+		assert_string_equal(g->labels[2].value, "node-1");
+		assert_string_equal(g->labels[3].key, "service_name");
+		assert_string_equal(g->labels[4].key, "team");
+		assert_string_equal(g->labels[4].value, "core");
+		assert_true(labels_utf8_valid(g->labels[3].value, strlen(g->labels[3].value)));
+	}
+	/* a unit wins over the exe; both nginx processes share one series, in
+	 * report order */
+	assert_int_equal(gs[3].nprocs, 2);
+	assert_ptr_equal(gs[3].procs[0], &procs[0]);
+	assert_ptr_equal(gs[3].procs[1], &procs[3]);
+	assert_int_equal(gs[4].nprocs, 2);
+	assert_int_equal(gs[4].procs[0]->pid, 11);
+	assert_int_equal(gs[4].procs[1]->pid, 14);
+	assert_int_equal(gs[2].nprocs, 1);
+	assert_int_equal(gs[2].procs[0]->pid, 12);
+	assert_int_equal(gs[6].procs[0]->pid, 15);
+	assert_int_equal(gs[5].procs[0]->pid, 16);
+	assert_null(labels_get(&gs[0], "nope"));
+	labels_groups_free(gs, n);
+}
+
+static void test_group_host_default_and_static_service(void **state)
+{
+	struct labels_group *gs = NULL;
+	struct report r;
+	struct cfg cfg;
+	size_t n = 0;
+
+	cfg_init(&cfg);
+	cfg.host = NULL;
+	add_label(&cfg, "service_name", "api");
+	report_init(&r);
+	assert_int_equal(labels_check(&cfg), 0);
+	assert_int_equal(labels_group(&cfg, &r, &gs, &n), 0);
+	/* a static service_name replaces the derived one: one series */
+	assert_int_equal(n, 1);
+	assert_int_equal(gs[0].nprocs, NPROCS);
+	assert_int_equal(gs[0].nlabels, 3);
+	assert_string_equal(labels_get(&gs[0], "service_name"), "api");
+	assert_string_equal(labels_get(&gs[0], "host"), "unknown");
+	assert_string_equal(labels_get(&gs[0], "__name__"), "process_cpu");
+	labels_groups_free(gs, n);
+
+	/* no processes: no groups */
+	r.nprocs = 0;
+	gs = (void *)1;
+	assert_int_equal(labels_group(&cfg, &r, &gs, &n), 0);
+	assert_null(gs);
+	assert_int_equal(n, 0);
+	labels_groups_free(NULL, 0);
+}
+
+static void test_check_ok(void **state)
+{
+	static char names[16][8];
+	struct cfg cfg;
+	size_t i;
+
+	cfg_init(&cfg);
+	assert_int_equal(labels_check(&cfg), 0);
+	add_label(&cfg, "env", "prod");
+	add_label(&cfg, "Team_2", "caf\xc3\xa9");
+	add_label(&cfg, "_x", "1");
+	assert_int_equal(labels_check(&cfg), 0);
+	/* the most cfg can hold: 16 static + 3 derived names, under 30 */
+	cfg_init(&cfg);
+	for (i = 0; i < CFG_MAX_LABELS; i++) {
+		snprintf(names[i], sizeof(names[i]), "l%zu", i);
+		add_label(&cfg, names[i], "v");
+	}
+	assert_int_equal(labels_check(&cfg), 0);
+}
+
+static int check_one(const char *k, const char *v)
+{
+	struct cfg cfg;
+
+	cfg_init(&cfg);
+	add_label(&cfg, "env", "prod");
+	add_label(&cfg, k, v);
+	return labels_check(&cfg);
+}
+
+static void test_check_rejects(void **state)
+{
+	char *long_name = malloc(LABELS_MAX_NAME_LEN + 2);
+	char *long_value = malloc(LABELS_MAX_VALUE_LEN + 2);
+	struct cfg cfg;
+
+	assert_true(long_name && long_value);
+	memset(long_name, 'a', LABELS_MAX_NAME_LEN + 1);
+	long_name[LABELS_MAX_NAME_LEN + 1] = '\0';
+	memset(long_value, 'v', LABELS_MAX_VALUE_LEN + 1);
+	long_value[LABELS_MAX_VALUE_LEN + 1] = '\0';
+
+	/* charset */
+	assert_int_equal(check_one("my-label", "v"), -EINVAL);
+	assert_int_equal(check_one("1abc", "v"), -EINVAL);
+	assert_int_equal(check_one("a.b", "v"), -EINVAL);
+	assert_int_equal(check_one("caf\xc3\xa9", "v"), -EINVAL);
+	assert_int_equal(check_one("bad\xff", "v"), -EINVAL);
+	assert_int_equal(check_one("", "v"), -EINVAL);
+	/* lengths: at the limit passes, one past fails */
+	assert_int_equal(check_one(long_name, "v"), -EINVAL);
+	long_name[LABELS_MAX_NAME_LEN] = '\0';
+	assert_int_equal(check_one(long_name, "v"), 0);
+	assert_int_equal(check_one("k", long_value), -EINVAL);
+	long_value[LABELS_MAX_VALUE_LEN] = '\0';
+	assert_int_equal(check_one("k", long_value), 0);
+	/* values */
+	assert_int_equal(check_one("k", ""), -EINVAL);
+	assert_int_equal(check_one("k", "\xc0\xaf"), -EINVAL);
+	/* duplicates, reserved names */
+	assert_int_equal(check_one("env", "dev"), -EINVAL);
+	assert_int_equal(check_one("__name__", "x"), -EINVAL);
+	assert_int_equal(check_one("__foo", "x"), -EINVAL);
+	assert_int_equal(check_one("host", "x"), -EINVAL);
+	assert_int_equal(check_one("_single", "x"), 0);
+	/* the host value */
+	cfg_init(&cfg);
+	cfg.host = "";
+	assert_int_equal(labels_check(&cfg), -EINVAL);
+	cfg.host = "h\xff";
+	assert_int_equal(labels_check(&cfg), -EINVAL);
+	free(long_name);
+	free(long_value);
+}
+
+static void test_utf8(void **state)
+{
+	char out[16];
+
+	assert_true(labels_utf8_valid("", 0));
+	assert_true(labels_utf8_valid("plain", 5));
+	assert_true(labels_utf8_valid("\xc3\xa9", 2));		/* U+00E9 */
+	assert_true(labels_utf8_valid("\xe2\x82\xac", 3));	/* U+20AC */
+	assert_true(labels_utf8_valid("\xf0\x9f\x98\x80", 4));	/* U+1F600 */
+	assert_true(labels_utf8_valid("\xf4\x8f\xbf\xbf", 4));	/* U+10FFFF */
+	assert_false(labels_utf8_valid("\xc0\xaf", 2));		/* overlong */
+	assert_false(labels_utf8_valid("\xe0\x80\xaf", 3));	/* overlong */
+	assert_false(labels_utf8_valid("\xed\xa0\x80", 3));	/* surrogate */
+	assert_false(labels_utf8_valid("\xf4\x90\x80\x80", 4)); /* past U+10FFFF */
+	assert_false(labels_utf8_valid("\xe2\x82", 2));		/* truncated */
+	assert_false(labels_utf8_valid("\x80", 1));		/* lone continuation */
+	assert_false(labels_utf8_valid("\xff", 1));
+
+	assert_int_equal(labels_utf8_copy(out, "a\xff" "b\xc3\xa9", 15), 5);
+	assert_string_equal(out, "a_b\xc3\xa9");
+	/* stops at a character boundary within the limit */
+	assert_int_equal(labels_utf8_copy(out, "h\xc3\xa9llo", 2), 1);
+	assert_string_equal(out, "h");
+	assert_int_equal(labels_utf8_copy(out, "\xe2\x82", 15), 2);
+	assert_string_equal(out, "__");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_group_derived),
+		cmocka_unit_test(test_group_host_default_and_static_service),
+		cmocka_unit_test(test_check_ok),
+		cmocka_unit_test(test_check_rejects),
+		cmocka_unit_test(test_utf8),
+	};
+
+	/* the rejections log one error line each; keep the test output readable */
+	log_level = LOG_ERR;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
