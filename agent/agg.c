@@ -255,6 +255,18 @@ void agg__free(struct agg *a)
 	free(a);
 }
 
+/* Folded output splits on ';' and the last space; keep names free of both
+ * separators' ambiguity and of control characters. */
+static void clean_name(char *s)
+{
+	for (; *s; s++) {
+		if (*s == ';')
+			*s = ':';
+		else if ((unsigned char)*s < 0x20)
+			*s = '?';
+	}
+}
+
 static char *dup_or_null(const char *s)
 {
 	return s ? strdup(s) : NULL;
@@ -285,6 +297,8 @@ static int intern_proc(struct agg *a, const struct proc *p, uint32_t *out)
 	wp->pid = proc__pid(p);
 	/* Copied now: the process may exit before the window ends. */
 	wp->comm = strdup(proc__comm(p));
+	if (wp->comm)
+		clean_name(wp->comm);
 	wp->exe = dup_or_null(proc__exe(p));
 	wp->unit = dup_or_null(proc__unit(p));
 	wp->cgroup = dup_or_null(proc__cgroup(p));
@@ -398,18 +412,6 @@ static const char *base_name(const char *path)
 	const char *s = strrchr(path, '/');
 
 	return s ? s + 1 : path;
-}
-
-/* Folded output splits on ';' and the last space; keep names free of both
- * separators' ambiguity and of control characters. */
-static void clean_name(char *s)
-{
-	for (; *s; s++) {
-		if (*s == ';')
-			*s = ':';
-		else if ((unsigned char)*s < 0x20)
-			*s = '?';
-	}
 }
 
 static int name_group(struct report *r, struct report_frame *out, const struct agg_frame *frames,
