@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* test_agg.c - window aggregation: identical stacks merge, processes stay
+ * apart, every unique frame is named once, the window resets */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "agg.h"
+#include "fake_proc.h"
+
+static const struct report_frame *leaf(const struct report *r, const struct report_stack *s)
+{
+	return &r->frames[s->frames[0]];
+}
+
+static void test_merge_and_report(void **state)
+{
+	struct fake *fk = *state;
+	struct proc *p = proc_table__get(fk->t, PID, "x", 1);
+	const uint64_t ua[] = { 0x555555554100, 0x555555554201 };
+	struct proc_frame f[3];
+	struct agg *a = agg__new();
+	struct agg_stats st;
+	struct report *r;
+	size_t i, total = 0;
+
+	assert_non_null(a);
+	f[0] = (struct proc_frame){ .kind = REPORT_FRAME_KERNEL, .addr = 0xffffffff81000000 };
+	proc__normalize(fk->t, p, ua, 2, &f[1], 1);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(agg__add(a, p, f, 3), 0);
+	/* The same user frames without the kernel frame are another stack. */
+	assert_int_equal(agg__add(a, p, &f[1], 2), 0);
+
+	r = agg__finish(a, fk->sym, 1000, 15000000000ull);
+	assert_non_null(r);
+	assert_int_equal(r->start_ns, 1000);
+	assert_int_equal(r->duration_ns, 15000000000ull);
+	assert_int_equal(r->nprocs, 1);
+	assert_int_equal(r->procs[0].pid, PID);
+	assert_string_equal(r->procs[0].comm, "fakeproc");
+	assert_string_equal(r->procs[0].unit, "web.service");
+	assert_int_equal(r->procs[0].samples, 6);
+	assert_int_equal(r->procs[0].nstacks, 2);
+	/* Three unique frames, each once, however many samples used them. */
+	assert_int_equal(r->nframes, 3);
+	for (i = 0; i < r->procs[0].nstacks; i++) {
+		const struct report_stack *s = &r->procs[0].stacks[i];
+
+		total += s->count;
+		if (s->nframes == 3) {
+			assert_int_equal(s->count, 5);
+			assert_int_equal(leaf(r, s)->kind, REPORT_FRAME_KERNEL);
+		} else {
+			assert_int_equal(s->count, 1);
+			assert_int_equal(leaf(r, s)->kind, REPORT_FRAME_USER);
+			assert_int_equal(leaf(r, s)->addr, 0x1100);
+			assert_string_equal(leaf(r, s)->file, FIXTURES_DIR "/sym_pie");
+		}
+	}
+	assert_int_equal(total, 6);
+	assert_int_equal(r->samples, 6);
+	assert_int_equal(r->total_frames, 5 * 3 + 2);
+	for (i = 0; i < r->nframes; i++)
+		assert_non_null(r->frames[i].name);
+	report__free(r);
+
+	/* The next window starts empty. */
+	r = agg__finish(a, fk->sym, 2000, 1);
+	assert_non_null(r);
+	assert_int_equal(r->nprocs, 0);
+	assert_int_equal(r->nframes, 0);
+	report__free(r);
+	agg__stats(a, &st);
+	assert_int_equal(st.samples, 6);
+	assert_int_equal(st.dropped, 0);
+	agg__free(a);
+}
+
+static void test_unnamed_frames(void **state)
+{
+	struct fake *fk = *state;
+	struct proc *p = proc_table__get(fk->t, PID, "x", 1);
+	struct proc_frame f[2] = {
+		{ .kind = REPORT_FRAME_ANON, .addr = 0x7ffff0000010 },
+		{ .kind = REPORT_FRAME_KERNEL, .addr = 1 },
+	};
+	struct agg *a = agg__new();
+	struct report *r;
+	size_t i;
+
+	assert_int_equal(agg__add(a, p, f, 2), 0);
+	r = agg__finish(a, fk->sym, 0, 1);
+	assert_non_null(r);
+	/* Never dropped: an unknown frame is a frame with a placeholder name. */
+	assert_int_equal(r->nframes, 2);
+	for (i = 0; i < 2; i++) {
+		assert_false(r->frames[i].named);
+		assert_string_equal(r->frames[i].name, "[unknown]");
+	}
+	assert_int_equal(r->named_frames, 0);
+	assert_int_equal(r->total_frames, 2);
+	report__free(r);
+	agg__free(a);
+}
+
+static void test_processes_apart(void **state)
+{
+	struct fake *fk = *state;
+	struct proc *p1 = proc_table__get(fk->t, PID, "x", 1);
+	struct proc *p2 = proc_table__get(fk->t, 999998, "other", 1);
+	struct proc_frame f = { .kind = REPORT_FRAME_KERNEL, .addr = 0xffffffff81000010 };
+	struct agg *a = agg__new();
+	struct report *r;
+
+	assert_int_equal(agg__add(a, p1, &f, 1), 0);
+	assert_int_equal(agg__add(a, p2, &f, 1), 0);
+	assert_int_equal(agg__add(a, p2, &f, 1), 0);
+	r = agg__finish(a, fk->sym, 0, 1);
+	assert_non_null(r);
+	assert_int_equal(r->nprocs, 2);
+	assert_int_equal(r->nframes, 1);
+	assert_int_equal(r->procs[0].samples + r->procs[1].samples, 3);
+	/* A process absent from /proc keeps the sample's comm. */
+	assert_true(!strcmp(r->procs[0].comm, "other") || !strcmp(r->procs[1].comm, "other"));
+	report__free(r);
+	agg__free(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_merge_and_report, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_unnamed_frames, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_processes_apart, fake_setup, fake_teardown),
+	};
+
+	return cmocka_run_group_tests_name("agg", tests, NULL, NULL);
+}

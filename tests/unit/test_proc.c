@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* test_proc.c - process table on a canned /proc tree: identity, cgroup and
+ * unit, and normalization of user addresses into (file, file offset) */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "fake_proc.h"
+
+static void test_identity(void **state)
+{
+	struct fake *fk = *state;
+	struct proc *p = proc_table__get(fk->t, PID, "from-sample", 1);
+	struct proc_stats st;
+
+	assert_non_null(p);
+	assert_int_equal(proc__pid(p), PID);
+	assert_string_equal(proc__comm(p), "fakeproc");
+	/* " (deleted)" is how the kernel marks a replaced binary; it is not the name. */
+	assert_string_equal(proc__exe(p), FIXTURES_DIR "/sym_pie");
+	assert_string_equal(proc__cgroup(p), "/system.slice/web.service/worker.scope");
+	assert_string_equal(proc__unit(p), "web.service");
+	/* A second lookup is the same entry, not a new process. */
+	assert_ptr_equal(proc_table__get(fk->t, PID, "x", 2), p);
+	proc_table__stats(fk->t, &st);
+	assert_int_equal(st.procs_seen, 1);
+	assert_int_equal(st.procs_live, 1);
+}
+
+static void test_normalize(void **state)
+{
+	struct fake *fk = *state;
+	struct proc *p = proc_table__get(fk->t, PID, "x", 1);
+	const uint64_t addrs[] = { 0x555555554100, 0x555555554201, 0x7ffff7fc1010 + 1,
+				   0x7ffff0000010 + 1, 0x100 };
+	struct proc_frame f[5];
+
+	proc__normalize(fk->t, p, addrs, 5, f, 1);
+	/* Leaf: exact address; offset = addr - start + pgoff. */
+	assert_int_equal(f[0].kind, REPORT_FRAME_USER);
+	assert_non_null(f[0].file);
+	assert_int_equal(f[0].addr, 0x1100);
+	/* Return addresses are looked up one byte back, inside the call. */
+	assert_int_equal(f[1].kind, REPORT_FRAME_USER);
+	assert_int_equal(f[1].addr, 0x1200);
+	assert_ptr_equal(f[1].file, f[0].file);
+	assert_string_equal(sym_file__path(f[0].file), FIXTURES_DIR "/sym_pie");
+	assert_int_equal(f[2].kind, REPORT_FRAME_VDSO);
+	assert_int_equal(f[2].addr, 0x10);
+	assert_int_equal(f[3].kind, REPORT_FRAME_ANON);
+	assert_int_equal(f[3].addr, 0x7ffff0000010);
+	assert_int_equal(f[4].kind, REPORT_FRAME_ANON);
+}
+
+static void test_maps_reread_on_miss(void **state)
+{
+	struct fake *fk = *state;
+	struct proc *p = proc_table__get(fk->t, PID, "x", 1);
+	const uint64_t addr = 0x600000001000;
+	struct proc_frame f;
+	char maps[1024];
+
+	proc__normalize(fk->t, p, &addr, 1, &f, 1);
+	assert_int_equal(f.kind, REPORT_FRAME_ANON);
+	/* A library appears (dlopen); the miss re-reads maps, at most once a second. */
+	snprintf(maps, sizeof(maps),
+		 "555555554000-555555556000 r-xp 00001000 08:01 1234 %s/sym_pie\n"
+		 "600000000000-600000002000 r-xp 00000000 08:01 99 %s/libsym.so\n",
+		 FIXTURES_DIR, FIXTURES_DIR);
+	fake_write_file(fk->root, "maps", maps);
+	proc__normalize(fk->t, p, &addr, 1, &f, 500000000ull);
+	assert_int_equal(f.kind, REPORT_FRAME_ANON);
+	proc__normalize(fk->t, p, &addr, 1, &f, 1000000001ull);
+	assert_int_equal(f.kind, REPORT_FRAME_USER);
+	assert_int_equal(f.addr, 0x1000);
+	assert_string_equal(sym_file__path(f.file), FIXTURES_DIR "/libsym.so");
+}
+
+static void test_forget_and_sweep(void **state)
+{
+	struct fake *fk = *state;
+	struct proc_stats st;
+	struct proc *p;
+
+	p = proc_table__get(fk->t, PID, "x", 1);
+	assert_non_null(p);
+	proc_table__forget(fk->t, PID);
+	proc_table__stats(fk->t, &st);
+	assert_int_equal(st.procs_live, 0);
+	/* A pid that no longer exists under proc_root is swept once unseen. */
+	assert_non_null(proc_table__get(fk->t, 999999, "ghost", 5));
+	proc_table__sweep(fk->t, 4);
+	proc_table__stats(fk->t, &st);
+	assert_int_equal(st.procs_live, 1);
+	proc_table__sweep(fk->t, 6);
+	proc_table__stats(fk->t, &st);
+	assert_int_equal(st.procs_live, 0);
+	assert_int_equal(st.procs_seen, 2);
+}
+
+static void test_parse_cgroup(void **state)
+{
+	char path[64], unit[32];
+	const char *v1only = "3:cpu:/a\n2:memory:/b\n";
+	const char *nested = "0::/kubepods.slice/a.service/b.service/c\n";
+	const char *noservice = "0::/user.slice/user-0.slice/session-1.scope\n";
+	const char *huge = "0::/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			   "/x.service\n";
+
+	assert_int_equal(proc_parse_cgroup(v1only, strlen(v1only), path, sizeof(path), unit,
+					   sizeof(unit)),
+			 -ENOENT);
+	assert_int_equal(proc_parse_cgroup(nested, strlen(nested), path, sizeof(path), unit,
+					   sizeof(unit)),
+			 0);
+	assert_string_equal(unit, "b.service");
+	assert_int_equal(proc_parse_cgroup(noservice, strlen(noservice), path, sizeof(path), unit,
+					   sizeof(unit)),
+			 0);
+	assert_string_equal(unit, "");
+	assert_string_equal(path, "/user.slice/user-0.slice/session-1.scope");
+	/* Too long for the buffer: cut, terminated, never overrun. */
+	assert_int_equal(proc_parse_cgroup(huge, strlen(huge), path, sizeof(path), unit,
+					   sizeof(unit)),
+			 0);
+	assert_int_equal(strlen(path), sizeof(path) - 1);
+	assert_string_equal(unit, "x.service");
+	assert_int_equal(proc_parse_cgroup("0::", 3, path, sizeof(path), unit, sizeof(unit)), 0);
+	assert_string_equal(path, "");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_identity, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_normalize, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_maps_reread_on_miss, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_forget_and_sweep, fake_setup, fake_teardown),
+		cmocka_unit_test(test_parse_cgroup),
+	};
+
+	return cmocka_run_group_tests_name("proc", tests, NULL, NULL);
+}
