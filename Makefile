@@ -59,8 +59,8 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 # Debian packages a fresh Debian 12 machine needs to build and test Ember.
 DEB_BUILD := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev libdw-dev \
 	libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libjson-c-dev
-DEB_TEST := libcmocka-dev python3 python3-pytest python3-protobuf protobuf-compiler \
-	golang-go linux-perf bpftrace openssl procps
+DEB_TEST := libcmocka-dev libclang-rt-14-dev python3 python3-pytest python3-protobuf \
+	protobuf-compiler golang-go linux-perf bpftrace openssl procps util-linux
 
 .PHONY: all clean vmlinux deps deps-test unit test integration e2e fuzz bench dry-run fixtures
 .DELETE_ON_ERROR:
@@ -126,7 +126,9 @@ integration: all
 e2e: all
 	$(Q)/usr/bin/python3 -m pytest -ra tests/e2e
 
-test: all unit
+# Everything CI runs: unit tests, a short fuzz of every parser, then the
+# root suites (real BPF on the real kernel, the agent against a receiver).
+test: all unit fuzz
 	$(Q)/usr/bin/python3 -m pytest -ra tests/integration tests/e2e
 
 # libFuzzer harnesses, one per parser of untrusted bytes (clang only).
@@ -137,7 +139,7 @@ $(OUTPUT)/tests/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(SKEL) $(PB_C) | $(OUTPUT)/t
 		-I$(OUTPUT) -I$(OUTPUT)/proto -Ibpf -Iagent -Isymbolizer -Iproto $(PKG_CFLAGS) \
 		$< $(filter-out %.h,$(LIB_SRCS)) $(PB_C) $(LIBS) -o $@
 
-FUZZ_SECONDS ?= 20
+FUZZ_SECONDS ?= 10
 fuzz: $(FUZZ_BINS)
 	$(Q)set -e; for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p $(OUTPUT)/corpus/$$n; \
 		echo "== $$n ($(FUZZ_SECONDS)s)"; \
