@@ -54,7 +54,7 @@ struct prof_sample {
 	__u64 stack[2 * PROF_MAX_STACK];
 };
 
-#define PROF_SAMPLE_HDR_SIZE ((unsigned long)&((struct prof_sample *)0)->stack)
+#define PROF_SAMPLE_HDR_SIZE __builtin_offsetof(struct prof_sample, stack)
 #define PROF_SAMPLE_SIZE(nframes) (PROF_SAMPLE_HDR_SIZE + (nframes) * sizeof(__u64))
 
 /* exec and exit of a whole process (group leader). */

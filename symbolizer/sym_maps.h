@@ -3,7 +3,8 @@
  *
  * Turns the text of a maps file into a sorted array of mappings. Untrusted
  * input: lines that do not parse are skipped and counted, never fatal; the
- * number of entries and the path length are bounded. Owned by its caller;
+ * number of entries and the path length are bounded; a mapping overlapping
+ * an earlier one is dropped and counted like a bad line. Owned by its caller;
  * no internal state, so any thread may use its own objects.
  */
 #ifndef EMBER_SYM_MAPS_H

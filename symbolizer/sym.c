@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* sym.c - the symbolizer's front: batch naming of user, vDSO and kernel frames
+ *
+ * Owns the file registry (sym_file.c), the LRU cache of symbol tables
+ * (sym_cache.c), the kernel table (sym_ksym.c) and the vDSO's table. A batch
+ * never fails whole: each frame gets a name or an enum sym_reason. A file
+ * that cannot be parsed is marked once and never parsed again.
+ * Thread: one owner (the agent's main loop).
+ */
+#include <elf.h>
+#include <errno.h>
+#include <link.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+
+#include "log.h"
+#include "sym.h"
+#include "sym_cache.h"
+#include "sym_elf.h"
+#include "sym_file.h"
+#include "sym_ksym.h"
+
+#define SYM_DEFAULT_CACHE_BYTES (16u << 20)
+/* The vDSO is one or two pages; anything bigger is not what we expect. */
+#define SYM_VDSO_MAX (1u << 20)
+
+struct symbolizer {
+	char *proc_root;
+	char *kallsyms_path;
+	struct sym_files *files;
+	struct sym_cache *cache;
+	struct sym_ksym *ksym;
+	struct sym_elf_table *vdso;
+	enum sym_reason vdso_reason; /* why vdso is NULL, once tried */
+	bool vdso_tried;
+	uint64_t cache_loads;
+	uint64_t bad_files;
+	uint64_t no_symbols;
+	uint64_t open_errors;
+};
+
+static int sym_kernel_load(struct symbolizer *s)
+{
+	struct sym_ksym *k;
+
+	k = sym_ksym__load(s->kallsyms_path);
+	if (!k) {
+		log_warn("sym: cannot read kernel symbols path=%s err=%d; kernel frames stay unnamed",
+			 s->kallsyms_path, -errno);
+		return -errno;
+	}
+	if (sym_ksym__restricted(k))
+		log_warn("sym: kernel addresses hidden path=%s; run as root or set "
+			 "kernel.kptr_restrict=0 for kernel names",
+			 s->kallsyms_path);
+	else if (!sym_ksym__count(k))
+		log_warn("sym: no kernel text symbols path=%s", s->kallsyms_path);
+	if (sym_ksym__bad_lines(k))
+		log_warn("sym: skipped bad kallsyms lines path=%s lines=%zu", s->kallsyms_path,
+			 sym_ksym__bad_lines(k));
+	log_debug("sym: kernel symbols loaded count=%zu bytes=%zu", sym_ksym__count(k),
+		  sym_ksym__bytes(k));
+	sym_ksym__free(s->ksym);
+	s->ksym = k;
+	return 0;
+}
+
+struct symbolizer *symbolizer__new(const struct sym_opts *opts)
+{
+	size_t cache_bytes = opts->cache_bytes ? opts->cache_bytes : SYM_DEFAULT_CACHE_BYTES;
+	struct symbolizer *s;
+	int err;
+
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	/* Keeps the bound on sections read per table (a multiple) from overflowing. */
+	if (cache_bytes > (SIZE_MAX >> 3))
+		cache_bytes = SIZE_MAX >> 3;
+	s->proc_root = strdup(opts->proc_root ? opts->proc_root : "/proc");
+	s->kallsyms_path = opts->kallsyms_path ? strdup(opts->kallsyms_path) : NULL;
+	s->files = sym_files__new();
+	s->cache = sym_cache__new(cache_bytes);
+	if (!s->proc_root || (opts->kallsyms_path && !s->kallsyms_path) || !s->files ||
+	    !s->cache) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	/* A host without readable kallsyms still profiles user space. */
+	if (s->kallsyms_path && sym_kernel_load(s) == -ENOMEM) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	return s;
+cleanup:
+	symbolizer__free(s);
+	return errno = -err, NULL;
+}
+
+void symbolizer__free(struct symbolizer *s)
+{
+	if (!s)
+		return;
+	sym_elf_table__free(s->vdso);
+	sym_ksym__free(s->ksym);
+	sym_cache__free(s->cache);
+	/* Files still referenced by the agent outlive the symbolizer. */
+	sym_files__free(s->files);
+	free(s->kallsyms_path);
+	free(s->proc_root);
+	free(s);
+}
+
+struct sym_file *symbolizer__open_file(struct symbolizer *s, uint32_t pid, const struct sym_map *m)
+{
+	struct sym_file *f;
+	bool created;
+
+	f = sym_files__open(s->files, s->proc_root, pid, m, &created);
+	if (!f) {
+		int err = errno;
+
+		s->open_errors++;
+		/* Processes exit all the time; anything else is worth a warning. */
+		if (err == ESRCH || err == ENOENT)
+			log_debug_ratelimited("sym: cannot open mapped file pid=%u path=%s err=%d",
+					      pid, m->path ? m->path : "(anon)", -err);
+		else
+			log_warn_ratelimited("sym: cannot open mapped file pid=%u path=%s err=%d",
+					     pid, m->path ? m->path : "(anon)", -err);
+		errno = err;
+		return NULL;
+	}
+	if (created && sym_file__bad(f) == SYM_NOT_ELF) {
+		s->bad_files++;
+		log_warn_ratelimited("sym: mapped file is not ELF path=%s pid=%u", m->path, pid);
+	}
+	return f;
+}
+
+/* Errors that say something about the file itself, not about this moment. */
+static enum sym_reason sym_load_failed(struct symbolizer *s, struct sym_file *f, int err)
+{
+	const char *path = sym_file__path(f);
+
+	switch (err) {
+	case -ENOEXEC:
+		s->bad_files++;
+		sym_file__set_bad(f, SYM_NOT_ELF);
+		log_warn_ratelimited("sym: corrupt or unsupported ELF file path=%s", path);
+		return SYM_NOT_ELF;
+	case -ENODATA:
+		s->no_symbols++;
+		sym_file__set_bad(f, SYM_NO_SYMBOLS);
+		log_debug_ratelimited("sym: no function symbols path=%s", path);
+		return SYM_NO_SYMBOLS;
+	case -E2BIG:
+		s->no_symbols++;
+		sym_file__set_bad(f, SYM_NO_SYMBOLS);
+		log_warn_ratelimited("sym: symbol table exceeds the cache bound path=%s; raise "
+				     "the cache size to name it",
+				     path);
+		return SYM_NO_SYMBOLS;
+	default:
+		log_warn_ratelimited("sym: cannot load symbols path=%s err=%d", path, err);
+		return SYM_NO_SYMBOLS;
+	}
+}
+
+/* The table of f, from the cache or loaded into it; NULL with *why set. */
+static const struct sym_elf_table *sym_user_table(struct symbolizer *s, struct sym_file *f,
+						  enum sym_reason *why)
+{
+	const struct sym_elf_table *t;
+	struct sym_elf_table *loaded;
+	struct sym_cache_key key;
+	int err;
+
+	if (!f) {
+		*why = SYM_NO_FILE;
+		return NULL;
+	}
+	if ((*why = sym_file__bad(f)) != SYM_OK)
+		return NULL;
+	sym_file__key(f, &key);
+	t = sym_cache__get(s->cache, &key);
+	if (t)
+		return t;
+	/* A miss, first time or after eviction: the fd is still open. */
+	s->cache_loads++;
+	err = sym_elf_table__from_fd(sym_file__fd(f), sym_cache__max_table(s->cache), &loaded);
+	if (!err) {
+		t = loaded;
+		err = sym_cache__add(s->cache, &key, loaded);
+	}
+	if (err) {
+		*why = sym_load_failed(s, f, err);
+		return NULL;
+	}
+	return t;
+}
+
+static void sym_fill(struct sym_result *results, size_t n, enum sym_reason why)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		results[i] = (struct sym_result){ .reason = why };
+}
+
+void symbolizer__user(struct symbolizer *s, struct sym_file *f, const uint64_t *offsets, size_t n,
+		      struct sym_result *results)
+{
+	const struct sym_elf_table *t;
+	enum sym_reason why;
+	size_t i;
+
+	t = sym_user_table(s, f, &why);
+	if (!t) {
+		sym_fill(results, n, why);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		sym_elf_table__lookup(t, offsets[i], &results[i]);
+}
+
+/* The extent of our own vDSO image, from its ELF headers (the mapping's
+ * length is not recorded anywhere else). 0 or -errno. */
+static int sym_vdso_image(const void **img, size_t *len)
+{
+	const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)getauxval(AT_SYSINFO_EHDR);
+	const ElfW(Phdr) *ph;
+	uint64_t end;
+	size_t i;
+
+	if (!eh)
+		return -ENOENT;
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_phentsize != sizeof(*ph))
+		return -ENOEXEC;
+	end = (uint64_t)eh->e_shoff + (uint64_t)eh->e_shnum * eh->e_shentsize;
+	if (end < sizeof(*eh))
+		end = sizeof(*eh);
+	if ((uint64_t)eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(*ph) > SYM_VDSO_MAX)
+		return -E2BIG;
+	ph = (const ElfW(Phdr) *)((const char *)eh + eh->e_phoff);
+	for (i = 0; i < eh->e_phnum; i++) {
+		if (ph[i].p_type == PT_LOAD && ph[i].p_offset + ph[i].p_filesz > end)
+			end = ph[i].p_offset + ph[i].p_filesz;
+	}
+	if (end > SYM_VDSO_MAX)
+		return -E2BIG;
+	*img = eh;
+	*len = end;
+	return 0;
+}
+
+static void sym_vdso_load(struct symbolizer *s)
+{
+	const void *img;
+	size_t len;
+	int err;
+
+	s->vdso_tried = true;
+	err = sym_vdso_image(&img, &len);
+	if (!err)
+		err = sym_elf_table__from_mem(img, len, SYM_VDSO_MAX, &s->vdso);
+	if (!err)
+		return;
+	s->vdso_reason = err == -ENOENT ? SYM_NO_FILE
+			 : err == -ENODATA ? SYM_NO_SYMBOLS
+					    : SYM_NOT_ELF;
+	log_warn("sym: cannot read the vDSO's symbols err=%d", err);
+}
+
+void symbolizer__vdso(struct symbolizer *s, const uint64_t *offsets, size_t n,
+		      struct sym_result *results)
+{
+	size_t i;
+
+	if (!s->vdso_tried)
+		sym_vdso_load(s);
+	if (!s->vdso) {
+		sym_fill(results, n, s->vdso_reason);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		sym_elf_table__lookup(s->vdso, offsets[i], &results[i]);
+}
+
+void symbolizer__kernel(struct symbolizer *s, const uint64_t *addrs, size_t n,
+			struct sym_result *results)
+{
+	size_t i;
+
+	if (!s->ksym) {
+		sym_fill(results, n, SYM_NO_KERNEL);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		sym_ksym__lookup(s->ksym, addrs[i], &results[i]);
+}
+
+int symbolizer__kernel_reload(struct symbolizer *s)
+{
+	if (!s->kallsyms_path)
+		return -ENOENT;
+	return sym_kernel_load(s);
+}
+
+void symbolizer__stats(const struct symbolizer *s, struct sym_stats *out)
+{
+	struct sym_cache_stats cs;
+
+	memset(out, 0, sizeof(*out));
+	sym_cache__stats(s->cache, &cs);
+	out->files_open = sym_files__count(s->files);
+	out->cache_bytes = cs.bytes;
+	out->cache_loads = s->cache_loads;
+	out->cache_evictions = cs.evictions;
+	out->bad_files = s->bad_files;
+	out->no_symbols = s->no_symbols;
+	out->open_errors = s->open_errors;
+	if (s->ksym) {
+		out->kernel_symbols = sym_ksym__count(s->ksym);
+		out->kernel_bytes = sym_ksym__bytes(s->ksym);
+		out->kernel_bad_lines = sym_ksym__bad_lines(s->ksym);
+	}
+}

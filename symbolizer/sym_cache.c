@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* sym_cache.c - byte-bounded LRU cache of ELF symbol tables
+ *
+ * A chained hash table over the keys plus a doubly linked LRU list, head =
+ * most recently used. Owns the cached tables. Invariant: bytes (tables plus
+ * entry overhead) <= max_bytes after every sym_cache__add().
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sym_cache.h"
+
+struct sym_cache_entry {
+	struct sym_cache_key key;
+	uint64_t hash;
+	size_t bytes;
+	struct sym_elf_table *table;
+	struct sym_cache_entry *hnext;
+	struct sym_cache_entry *prev, *next; /* LRU */
+};
+
+struct sym_cache {
+	struct sym_cache_entry **buckets;
+	size_t nbuckets; /* power of two */
+	size_t entries;
+	size_t bytes;
+	size_t max_bytes;
+	uint64_t evictions;
+	struct sym_cache_entry *head, *tail;
+};
+
+static uint64_t sym_cache_hash(const struct sym_cache_key *k)
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+	uint32_t i;
+
+	for (i = 0; i < k->len; i++)
+		h = (h ^ k->bytes[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static bool sym_cache_key_eq(const struct sym_cache_key *a, const struct sym_cache_key *b)
+{
+	return a->len == b->len && !memcmp(a->bytes, b->bytes, a->len);
+}
+
+struct sym_cache *sym_cache__new(size_t max_bytes)
+{
+	struct sym_cache *c;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return errno = ENOMEM, NULL;
+	c->nbuckets = 64;
+	c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
+	if (!c->buckets) {
+		free(c);
+		return errno = ENOMEM, NULL;
+	}
+	c->max_bytes = max_bytes;
+	return c;
+}
+
+void sym_cache__free(struct sym_cache *c)
+{
+	struct sym_cache_entry *e, *next;
+
+	if (!c)
+		return;
+	for (e = c->head; e; e = next) {
+		next = e->next;
+		sym_elf_table__free(e->table);
+		free(e);
+	}
+	free(c->buckets);
+	free(c);
+}
+
+static void sym_cache_unlink_lru(struct sym_cache *c, struct sym_cache_entry *e)
+{
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		c->head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		c->tail = e->prev;
+	e->prev = e->next = NULL;
+}
+
+static void sym_cache_push_front(struct sym_cache *c, struct sym_cache_entry *e)
+{
+	e->prev = NULL;
+	e->next = c->head;
+	if (c->head)
+		c->head->prev = e;
+	c->head = e;
+	if (!c->tail)
+		c->tail = e;
+}
+
+static struct sym_cache_entry *sym_cache_find(const struct sym_cache *c,
+					      const struct sym_cache_key *k, uint64_t hash)
+{
+	struct sym_cache_entry *e;
+
+	for (e = c->buckets[hash & (c->nbuckets - 1)]; e; e = e->hnext) {
+		if (e->hash == hash && sym_cache_key_eq(&e->key, k))
+			return e;
+	}
+	return NULL;
+}
+
+const struct sym_elf_table *sym_cache__get(struct sym_cache *c, const struct sym_cache_key *k)
+{
+	struct sym_cache_entry *e = sym_cache_find(c, k, sym_cache_hash(k));
+
+	if (!e)
+		return NULL;
+	if (c->head != e) {
+		sym_cache_unlink_lru(c, e);
+		sym_cache_push_front(c, e);
+	}
+	return e->table;
+}
+
+static void sym_cache_evict(struct sym_cache *c, struct sym_cache_entry *e)
+{
+	struct sym_cache_entry **pp = &c->buckets[e->hash & (c->nbuckets - 1)];
+
+	while (*pp != e)
+		pp = &(*pp)->hnext;
+	*pp = e->hnext;
+	sym_cache_unlink_lru(c, e);
+	c->bytes -= e->bytes;
+	c->entries--;
+	c->evictions++;
+	sym_elf_table__free(e->table);
+	free(e);
+}
+
+/* Keeps chains short; a failed resize only makes chains longer. */
+static void sym_cache_grow(struct sym_cache *c)
+{
+	size_t n = c->nbuckets * 2, i;
+	struct sym_cache_entry **b, *e, *next;
+
+	b = calloc(n, sizeof(*b));
+	if (!b)
+		return;
+	for (i = 0; i < c->nbuckets; i++) {
+		for (e = c->buckets[i]; e; e = next) {
+			next = e->hnext;
+			e->hnext = b[e->hash & (n - 1)];
+			b[e->hash & (n - 1)] = e;
+		}
+	}
+	free(c->buckets);
+	c->buckets = b;
+	c->nbuckets = n;
+}
+
+size_t sym_cache__max_table(const struct sym_cache *c)
+{
+	return c->max_bytes > sizeof(struct sym_cache_entry)
+		       ? c->max_bytes - sizeof(struct sym_cache_entry)
+		       : 0;
+}
+
+int sym_cache__add(struct sym_cache *c, const struct sym_cache_key *k, struct sym_elf_table *t)
+{
+	uint64_t hash = sym_cache_hash(k);
+	struct sym_cache_entry *e = NULL;
+	size_t bytes;
+	int err = 0;
+
+	bytes = sym_elf_table__bytes(t) + sizeof(*e);
+	if (bytes > c->max_bytes) {
+		err = -E2BIG;
+		goto cleanup;
+	}
+	if (sym_cache_find(c, k, hash)) {
+		err = -EEXIST;
+		goto cleanup;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	while (c->tail && c->bytes + bytes > c->max_bytes)
+		sym_cache_evict(c, c->tail);
+	if (c->entries >= c->nbuckets)
+		sym_cache_grow(c);
+	e->key = *k;
+	e->hash = hash;
+	e->bytes = bytes;
+	e->table = t;
+	e->hnext = c->buckets[hash & (c->nbuckets - 1)];
+	c->buckets[hash & (c->nbuckets - 1)] = e;
+	sym_cache_push_front(c, e);
+	c->bytes += bytes;
+	c->entries++;
+cleanup:
+	if (err)
+		sym_elf_table__free(t);
+	return err;
+}
+
+void sym_cache__stats(const struct sym_cache *c, struct sym_cache_stats *out)
+{
+	out->bytes = c->bytes;
+	out->entries = c->entries;
+	out->evictions = c->evictions;
+}

@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* sym_file.c - mapped files: opening, identity, and the shared registry
+ *
+ * Owns the fds of mapped files and the registry (a chained hash over file
+ * identities). A sym_file lives while referenced and leaves the registry
+ * with its last reference; the registry lives while its owner or any file
+ * does. Reading symbols is not done here (sym_elf.c), only the build-id.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sym_elf.h"
+#include "sym_file.h"
+
+struct sym_file_id {
+	uint64_t dev;
+	uint64_t ino;
+	uint64_t size;
+	int64_t mtime_sec;
+	int64_t mtime_nsec;
+};
+
+struct sym_file {
+	atomic_uint refs;
+	enum sym_reason bad;
+	int fd;
+	struct sym_files *reg;
+	struct sym_file *hnext;
+	uint64_t hash;
+	struct sym_file_id id;
+	const char *build_id; /* in the same allocation, after path; or NULL */
+	char path[];
+};
+
+struct sym_files {
+	pthread_mutex_t lock;
+	struct sym_file **buckets;
+	size_t nbuckets; /* power of two */
+	size_t count;
+	bool dead; /* the owner let go; the last file frees the registry */
+};
+
+static void sym_file_id_of(const struct stat *st, struct sym_file_id *id)
+{
+	memset(id, 0, sizeof(*id));
+	id->dev = st->st_dev;
+	id->ino = st->st_ino;
+	id->size = st->st_size;
+	id->mtime_sec = st->st_mtim.tv_sec;
+	id->mtime_nsec = st->st_mtim.tv_nsec;
+}
+
+static uint64_t sym_file_id_hash(const struct sym_file_id *id)
+{
+	const unsigned char *p = (const unsigned char *)id;
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < sizeof(*id); i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+struct sym_files *sym_files__new(void)
+{
+	struct sym_files *r;
+
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return errno = ENOMEM, NULL;
+	r->nbuckets = 256;
+	r->buckets = calloc(r->nbuckets, sizeof(*r->buckets));
+	if (!r->buckets || pthread_mutex_init(&r->lock, NULL)) {
+		free(r->buckets);
+		free(r);
+		return errno = ENOMEM, NULL;
+	}
+	return r;
+}
+
+static void sym_files_destroy(struct sym_files *r)
+{
+	pthread_mutex_destroy(&r->lock);
+	free(r->buckets);
+	free(r);
+}
+
+void sym_files__free(struct sym_files *r)
+{
+	bool last;
+
+	if (!r)
+		return;
+	pthread_mutex_lock(&r->lock);
+	r->dead = true;
+	last = r->count == 0;
+	pthread_mutex_unlock(&r->lock);
+	if (last)
+		sym_files_destroy(r);
+}
+
+uint64_t sym_files__count(struct sym_files *r)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&r->lock);
+	n = r->count;
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
+/* Takes a reference unless the count already fell to zero: such a file is
+ * on its way out of the registry and must not be revived. */
+static bool sym_file_tryget(struct sym_file *f)
+{
+	unsigned int v = atomic_load(&f->refs);
+
+	while (v) {
+		if (atomic_compare_exchange_weak(&f->refs, &v, v + 1))
+			return true;
+	}
+	return false;
+}
+
+static struct sym_file *sym_files_lookup(struct sym_files *r, const struct sym_file_id *id)
+{
+	uint64_t hash = sym_file_id_hash(id);
+	struct sym_file *f, *found = NULL;
+
+	pthread_mutex_lock(&r->lock);
+	for (f = r->buckets[hash & (r->nbuckets - 1)]; f; f = f->hnext) {
+		if (f->hash == hash && !memcmp(&f->id, id, sizeof(*id)) && sym_file_tryget(f)) {
+			found = f;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	return found;
+}
+
+/* Keeps chains short; a failed resize only makes chains longer. */
+static void sym_files_grow_locked(struct sym_files *r)
+{
+	size_t n = r->nbuckets * 2, i;
+	struct sym_file **b, *f, *next;
+
+	b = calloc(n, sizeof(*b));
+	if (!b)
+		return;
+	for (i = 0; i < r->nbuckets; i++) {
+		for (f = r->buckets[i]; f; f = next) {
+			next = f->hnext;
+			f->hnext = b[f->hash & (n - 1)];
+			b[f->hash & (n - 1)] = f;
+		}
+	}
+	free(r->buckets);
+	r->buckets = b;
+	r->nbuckets = n;
+}
+
+static void sym_files_insert(struct sym_files *r, struct sym_file *f)
+{
+	pthread_mutex_lock(&r->lock);
+	if (r->count >= r->nbuckets)
+		sym_files_grow_locked(r);
+	f->hnext = r->buckets[f->hash & (r->nbuckets - 1)];
+	r->buckets[f->hash & (r->nbuckets - 1)] = f;
+	r->count++;
+	pthread_mutex_unlock(&r->lock);
+}
+
+static struct sym_file *sym_file_new(int fd, const struct sym_file_id *id, const char *path)
+{
+	char hex[SYM_ELF_BUILD_ID_HEX];
+	size_t plen = strlen(path), blen = 0;
+	struct sym_file *f;
+	int err;
+
+	err = sym_elf_build_id_fd(fd, hex);
+	if (!err)
+		blen = strlen(hex) + 1;
+	f = calloc(1, sizeof(*f) + plen + 1 + blen);
+	if (!f)
+		return errno = ENOMEM, NULL;
+	atomic_init(&f->refs, 1);
+	f->fd = fd;
+	f->id = *id;
+	f->hash = sym_file_id_hash(id);
+	/* Not ELF: known now, so no table load is ever attempted. */
+	f->bad = err == -ENOEXEC ? SYM_NOT_ELF : SYM_OK;
+	memcpy(f->path, path, plen + 1);
+	if (blen) {
+		memcpy(f->path + plen + 1, hex, blen);
+		f->build_id = f->path + plen + 1;
+	}
+	return f;
+}
+
+/* After ENOENT: was it the file, or the whole process that went away? */
+static int sym_files_gone(const char *proc_root, uint32_t pid)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%u", proc_root, pid);
+	return stat(path, &st) && errno == ENOENT ? -ESRCH : -ENOENT;
+}
+
+/* Chooses the path to open and stats it. 0 or -errno. */
+static int sym_files_locate(const char *proc_root, uint32_t pid, const struct sym_map *m,
+			    char *path, size_t size, struct stat *st)
+{
+	int n;
+
+	n = snprintf(path, size, "%s/%u/map_files/%" PRIx64 "-%" PRIx64, proc_root, pid, m->start,
+		     m->end);
+	if (n > 0 && (size_t)n < size && !stat(path, st))
+		return 0;
+	/* Unprivileged, or an old kernel: go by name in the process's root. A
+	 * deleted file's name no longer leads to it. */
+	if (m->deleted)
+		return sym_files_gone(proc_root, pid);
+	n = snprintf(path, size, "%s/%u/root%s", proc_root, pid, m->path);
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	/* A file replaced by rename (package upgrades) shows as deleted above;
+	 * the inode is not compared, as overlayfs may report another one. */
+	if (stat(path, st))
+		return errno == ENOENT ? sym_files_gone(proc_root, pid) : -errno;
+	return 0;
+}
+
+struct sym_file *sym_files__open(struct sym_files *r, const char *proc_root, uint32_t pid,
+				 const struct sym_map *m, bool *created)
+{
+	struct sym_file *f = NULL;
+	struct sym_file_id id;
+	char path[PATH_MAX];
+	struct stat st;
+	int fd = -1, err = 0;
+
+	*created = false;
+	if (!m->path || m->path[0] != '/') {
+		err = -ENOENT;
+		goto cleanup;
+	}
+	err = sym_files_locate(proc_root, pid, m, path, sizeof(path), &st);
+	if (err)
+		goto cleanup;
+	/* Checked before open(): opening a device can have side effects. */
+	if (!S_ISREG(st.st_mode)) {
+		err = -EINVAL;
+		goto cleanup;
+	}
+	sym_file_id_of(&st, &id);
+	f = sym_files_lookup(r, &id);
+	if (f)
+		goto cleanup;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &st)) {
+		err = errno == ENOENT ? sym_files_gone(proc_root, pid) : -errno;
+		goto cleanup;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err = -EINVAL;
+		goto cleanup;
+	}
+	/* The file may have changed between stat() and open(): the fd decides. */
+	sym_file_id_of(&st, &id);
+	f = sym_files_lookup(r, &id);
+	if (f)
+		goto cleanup;
+	f = sym_file_new(fd, &id, m->path);
+	if (!f) {
+		err = -errno;
+		goto cleanup;
+	}
+	fd = -1;
+	f->reg = r;
+	sym_files_insert(r, f);
+	*created = true;
+cleanup:
+	if (fd >= 0)
+		close(fd);
+	if (err)
+		return errno = -err, NULL;
+	return f;
+}
+
+struct sym_file *sym_file__get(struct sym_file *f)
+{
+	if (f)
+		atomic_fetch_add(&f->refs, 1);
+	return f;
+}
+
+void sym_file__put(struct sym_file *f)
+{
+	struct sym_files *r;
+	struct sym_file **pp;
+	bool last;
+
+	if (!f || atomic_fetch_sub(&f->refs, 1) != 1)
+		return;
+	r = f->reg;
+	pthread_mutex_lock(&r->lock);
+	for (pp = &r->buckets[f->hash & (r->nbuckets - 1)]; *pp; pp = &(*pp)->hnext) {
+		if (*pp == f) {
+			*pp = f->hnext;
+			break;
+		}
+	}
+	r->count--;
+	last = r->dead && r->count == 0;
+	pthread_mutex_unlock(&r->lock);
+	close(f->fd);
+	free(f);
+	if (last)
+		sym_files_destroy(r);
+}
+
+const char *sym_file__path(const struct sym_file *f)
+{
+	return f->path;
+}
+
+const char *sym_file__build_id(const struct sym_file *f)
+{
+	return f->build_id;
+}
+
+int sym_file__fd(const struct sym_file *f)
+{
+	return f->fd;
+}
+
+void sym_file__key(const struct sym_file *f, struct sym_cache_key *k)
+{
+	if (f->build_id) {
+		size_t len = strlen(f->build_id);
+
+		k->bytes[0] = 'B';
+		memcpy(k->bytes + 1, f->build_id, len);
+		k->len = 1 + len;
+	} else {
+		k->bytes[0] = 'I';
+		memcpy(k->bytes + 1, &f->id, sizeof(f->id));
+		k->len = 1 + sizeof(f->id);
+	}
+}
+
+enum sym_reason sym_file__bad(const struct sym_file *f)
+{
+	return f->bad;
+}
+
+void sym_file__set_bad(struct sym_file *f, enum sym_reason why)
+{
+	f->bad = why;
+}

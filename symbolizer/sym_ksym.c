@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* sym_ksym.c - kernel symbols from /proc/kallsyms
+ *
+ * Owns one sorted array of 16-byte entries and one blob holding symbol and
+ * module names (a module name is stored once per run of its lines). Only
+ * text symbols are kept; aliases at one address keep the first name seen.
+ * Reading streams through a bounded line buffer, so a hostile file costs at
+ * most SYM_KSYM_MAX_SYMS entries and SYM_KSYM_MAX_BLOB name bytes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sym_ksym.h"
+#include "sym_lines.h"
+
+#define SYM_KSYM_NO_MODULE UINT32_MAX
+/* CONFIG_FUNCTION_PADDING: the padding before each function has a symbol. */
+#define SYM_KSYM_PFX "__pfx_"
+#define SYM_KSYM_PFX_LEN (sizeof(SYM_KSYM_PFX) - 1)
+/* addr(16) + type + name + "\t[" + module + "]" and separators. */
+#define SYM_KSYM_MAX_LINE (16 + 3 + SYM_KSYM_MAX_NAME + 3 + SYM_KSYM_MAX_MODULE + 1)
+
+struct sym_ksym_ent {
+	uint64_t addr;
+	uint32_t name;	 /* offset in blob */
+	uint32_t module; /* offset in blob, or SYM_KSYM_NO_MODULE */
+};
+
+struct sym_ksym {
+	struct sym_ksym_ent *ents;
+	size_t n, cap;
+	char *blob;
+	size_t blob_len, blob_cap;
+	size_t bad_lines;
+	size_t zero_addrs;
+	bool full; /* a bound was reached; later lines were dropped */
+	/* the module of the previous line, reused for runs of one module */
+	uint32_t last_module;
+	size_t last_module_len;
+	/* A "__pfx_NAME" symbol waiting for NAME, whose name it will share. */
+	bool pending;
+	struct sym_ksym_ent pending_ent;
+	size_t pending_len;
+	char pending_name[SYM_KSYM_MAX_NAME + 1];
+};
+
+static int sym_ksym_xdigit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Names go into folded output and logs: no blanks or control bytes. */
+static bool sym_ksym_name_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = s[i];
+
+		if (c <= ' ' || c == 0x7f)
+			return false;
+	}
+	return len > 0;
+}
+
+static int sym_ksym_blob_add(struct sym_ksym *k, const char *s, size_t len, uint32_t *off)
+{
+	size_t cap;
+	char *blob;
+
+	if (k->blob_len + len + 1 > SYM_KSYM_MAX_BLOB)
+		return -E2BIG;
+	if (k->blob_len + len + 1 > k->blob_cap) {
+		cap = k->blob_cap ? k->blob_cap * 2 : 65536;
+		while (cap < k->blob_len + len + 1)
+			cap *= 2;
+		if (cap > SYM_KSYM_MAX_BLOB)
+			cap = SYM_KSYM_MAX_BLOB;
+		blob = realloc(k->blob, cap);
+		if (!blob)
+			return -ENOMEM;
+		k->blob = blob;
+		k->blob_cap = cap;
+	}
+	memcpy(k->blob + k->blob_len, s, len);
+	k->blob[k->blob_len + len] = '\0';
+	*off = k->blob_len;
+	k->blob_len += len + 1;
+	return 0;
+}
+
+static int sym_ksym_module(struct sym_ksym *k, const char *mod, size_t len, uint32_t *off)
+{
+	int err;
+
+	if (k->last_module != SYM_KSYM_NO_MODULE && k->last_module_len == len &&
+	    !memcmp(k->blob + k->last_module, mod, len)) {
+		*off = k->last_module;
+		return 0;
+	}
+	err = sym_ksym_blob_add(k, mod, len, off);
+	if (err)
+		return err;
+	k->last_module = *off;
+	k->last_module_len = len;
+	return 0;
+}
+
+static int sym_ksym_push(struct sym_ksym *k, const struct sym_ksym_ent *e)
+{
+	struct sym_ksym_ent *ents;
+	size_t cap;
+
+	if (k->n == k->cap) {
+		cap = k->cap ? k->cap * 2 : 4096;
+		if (cap > SYM_KSYM_MAX_SYMS)
+			cap = SYM_KSYM_MAX_SYMS;
+		ents = realloc(k->ents, cap * sizeof(*ents));
+		if (!ents)
+			return -ENOMEM;
+		k->ents = ents;
+		k->cap = cap;
+	}
+	k->ents[k->n++] = *e;
+	return 0;
+}
+
+/* Adds e named name, first settling a pending "__pfx_" symbol: it takes the
+ * name of the function it pads when that function follows (the kernel lists
+ * them in pairs), so half of a padded kernel's names are not stored twice. */
+static int sym_ksym_add(struct sym_ksym *k, struct sym_ksym_ent *e, const char *name,
+			size_t len)
+{
+	struct sym_ksym_ent *pfx = k->pending ? &k->pending_ent : NULL;
+	int err;
+
+	if (pfx && !(name && len == k->pending_len - SYM_KSYM_PFX_LEN &&
+		     !memcmp(name, k->pending_name + SYM_KSYM_PFX_LEN, len) &&
+		     e->module == pfx->module)) {
+		err = sym_ksym_blob_add(k, k->pending_name, k->pending_len, &pfx->name);
+		if (!err)
+			err = sym_ksym_push(k, pfx);
+		if (err)
+			return err;
+		pfx = NULL;
+	}
+	k->pending = false;
+	if (!name)
+		return 0;
+	err = sym_ksym_blob_add(k, name, len, &e->name);
+	if (!err)
+		err = sym_ksym_push(k, e);
+	if (!err && pfx) {
+		pfx->name = e->name;
+		err = sym_ksym_push(k, pfx);
+	}
+	return err;
+}
+
+/* One line: "ffffffff81000000 T name" or "... t name\t[module]". */
+static int sym_ksym_line(void *ctx, const char *line, size_t len)
+{
+	struct sym_ksym *k = ctx;
+	const char *p = line, *end = line + len, *name, *mod = NULL;
+	size_t name_len, mod_len = 0, digits = 0;
+	struct sym_ksym_ent e = { .module = SYM_KSYM_NO_MODULE };
+	char type;
+	int d, err;
+
+	for (; p < end && (d = sym_ksym_xdigit(*p)) >= 0; p++) {
+		if (++digits > 16)
+			goto bad;
+		e.addr = e.addr << 4 | d;
+	}
+	if (!digits || end - p < 4 || p[0] != ' ' || p[2] != ' ')
+		goto bad;
+	type = p[1];
+	if (!((type >= 'a' && type <= 'z') || (type >= 'A' && type <= 'Z')))
+		goto bad;
+	name = p + 3;
+	p = memchr(name, '\t', end - name);
+	name_len = (p ? p : end) - name;
+	if (p) {
+		/* "\t[module]" and nothing after it */
+		if (end - p < 4 || p[1] != '[' || end[-1] != ']')
+			goto bad;
+		mod = p + 2;
+		mod_len = end - 1 - mod;
+		if (mod_len > SYM_KSYM_MAX_MODULE || !sym_ksym_name_ok(mod, mod_len))
+			goto bad;
+	}
+	if (name_len > SYM_KSYM_MAX_NAME || !sym_ksym_name_ok(name, name_len))
+		goto bad;
+	if (type != 't' && type != 'T' && type != 'w' && type != 'W')
+		return 0;
+	if (!e.addr) {
+		k->zero_addrs++;
+		return 0;
+	}
+	/* Room for this symbol and a pending one. */
+	if (k->n + 2 > SYM_KSYM_MAX_SYMS) {
+		k->full = true;
+		return 1;
+	}
+	err = mod ? sym_ksym_module(k, mod, mod_len, &e.module) : 0;
+	if (!err && name_len > SYM_KSYM_PFX_LEN && !memcmp(name, SYM_KSYM_PFX, SYM_KSYM_PFX_LEN)) {
+		err = sym_ksym_add(k, NULL, NULL, 0);
+		if (err == -E2BIG) {
+			k->full = true;
+			return 1;
+		}
+		if (err)
+			return err;
+		k->pending = true;
+		k->pending_ent = e;
+		k->pending_len = name_len;
+		memcpy(k->pending_name, name, name_len);
+		return 0;
+	}
+	if (!err)
+		err = sym_ksym_add(k, &e, name, name_len);
+	if (err == -E2BIG) {
+		k->full = true;
+		return 1;
+	}
+	if (err)
+		return err;
+	return sym_ksym_push(k, &e);
+bad:
+	k->bad_lines++;
+	return 0;
+}
+
+static int sym_ksym_cmp(const void *a, const void *b)
+{
+	const struct sym_ksym_ent *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	/* Blob offsets grow in file order: the first alias wins, stably. */
+	return x->name < y->name ? -1 : x->name > y->name;
+}
+
+/* Sorts, drops aliases, and gives back the slack of the growth doubling. */
+static void sym_ksym_finish(struct sym_ksym *k)
+{
+	size_t i, out = 0;
+	void *p;
+
+	if (!k->n)
+		return;
+	qsort(k->ents, k->n, sizeof(*k->ents), sym_ksym_cmp);
+	for (i = 0; i < k->n; i++) {
+		if (out && k->ents[out - 1].addr == k->ents[i].addr)
+			continue;
+		k->ents[out++] = k->ents[i];
+	}
+	k->n = out;
+	if (k->n < k->cap && (p = realloc(k->ents, k->n * sizeof(*k->ents)))) {
+		k->ents = p;
+		k->cap = k->n;
+	}
+	if (k->blob_len && k->blob_len < k->blob_cap && (p = realloc(k->blob, k->blob_len))) {
+		k->blob = p;
+		k->blob_cap = k->blob_len;
+	}
+}
+
+static struct sym_ksym *sym_ksym_run(const char *text, size_t len, int fd)
+{
+	struct sym_lines lines;
+	struct sym_ksym *k;
+	bool lines_ok = false, truncated = false;
+	int err;
+
+	k = calloc(1, sizeof(*k));
+	if (!k) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	k->last_module = SYM_KSYM_NO_MODULE;
+	err = sym_lines__init(&lines, SYM_KSYM_MAX_LINE, sym_ksym_line, k);
+	if (err)
+		goto cleanup;
+	lines_ok = true;
+	if (fd >= 0) {
+		/* Past the bounds on entries and names, the rest is not read. */
+		err = sym_lines__read_fd(&lines, fd, (size_t)SYM_KSYM_MAX_SYMS * 64, &truncated);
+	} else {
+		err = sym_lines__feed(&lines, text, len);
+		if (!err)
+			err = sym_lines__finish(&lines);
+	}
+	if (!err)
+		err = sym_ksym_add(k, NULL, NULL, 0);
+	if (err == -E2BIG) {
+		k->full = true;
+		err = 0;
+	}
+	if (err)
+		goto cleanup;
+	k->full |= truncated;
+	/* Lines dropped past a bound are reported with the bad ones. */
+	k->bad_lines += lines.overlong_lines + k->full;
+	sym_ksym_finish(k);
+cleanup:
+	if (lines_ok)
+		sym_lines__release(&lines);
+	if (err) {
+		sym_ksym__free(k);
+		return errno = -err, NULL;
+	}
+	return k;
+}
+
+struct sym_ksym *sym_ksym__parse(const char *text, size_t len)
+{
+	return sym_ksym_run(text, len, -1);
+}
+
+struct sym_ksym *sym_ksym__load(const char *path)
+{
+	struct sym_ksym *k;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	k = sym_ksym_run(NULL, 0, fd);
+	err = errno;
+	close(fd);
+	errno = err;
+	return k;
+}
+
+void sym_ksym__free(struct sym_ksym *k)
+{
+	if (!k)
+		return;
+	free(k->ents);
+	free(k->blob);
+	free(k);
+}
+
+void sym_ksym__lookup(const struct sym_ksym *k, uint64_t addr, struct sym_result *r)
+{
+	const struct sym_ksym_ent *e;
+	size_t lo = 0, hi = k->n;
+	uint64_t span;
+
+	memset(r, 0, sizeof(*r));
+	if (!k->n) {
+		r->reason = SYM_NO_KERNEL;
+		return;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (k->ents[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0) {
+		r->reason = SYM_UNKNOWN_ADDR;
+		return;
+	}
+	e = &k->ents[lo - 1];
+	span = lo < k->n ? k->ents[lo].addr - e->addr : SYM_KSYM_MAX_SPAN;
+	if (span > SYM_KSYM_MAX_SPAN)
+		span = SYM_KSYM_MAX_SPAN;
+	if (addr - e->addr >= span) {
+		r->reason = SYM_UNKNOWN_ADDR;
+		return;
+	}
+	r->name = k->blob + e->name;
+	r->module = e->module == SYM_KSYM_NO_MODULE ? NULL : k->blob + e->module;
+	r->offset = addr - e->addr;
+	r->reason = SYM_OK;
+}
+
+size_t sym_ksym__count(const struct sym_ksym *k)
+{
+	return k->n;
+}
+
+size_t sym_ksym__bad_lines(const struct sym_ksym *k)
+{
+	return k->bad_lines;
+}
+
+size_t sym_ksym__bytes(const struct sym_ksym *k)
+{
+	return sizeof(*k) + k->cap * sizeof(*k->ents) + k->blob_cap;
+}
+
+bool sym_ksym__restricted(const struct sym_ksym *k)
+{
+	return !k->n && k->zero_addrs;
+}

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* sym_lines.c - bounded line splitting for the /proc text parsers
+ *
+ * Owns one carry buffer of max_line bytes per stream, nothing else. Memory
+ * stays bounded whatever the input: an overlong line is skipped up to its
+ * '\n', never grown into. No parsing of line contents happens here.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sym_lines.h"
+
+#define SYM_LINES_CHUNK 65536
+
+int sym_lines__init(struct sym_lines *l, size_t max_line, sym_lines_fn fn, void *ctx)
+{
+	memset(l, 0, sizeof(*l));
+	/* One spare byte so a full buffer is never mistaken for an overflow. */
+	l->buf = malloc(max_line + 1);
+	if (!l->buf)
+		return -ENOMEM;
+	l->max_line = max_line;
+	l->fn = fn;
+	l->ctx = ctx;
+	return 0;
+}
+
+void sym_lines__release(struct sym_lines *l)
+{
+	free(l->buf);
+	l->buf = NULL;
+}
+
+static int sym_lines_emit(struct sym_lines *l, const char *line, size_t len)
+{
+	int ret = l->fn(l->ctx, line, len);
+
+	if (ret > 0) {
+		l->stopped = true;
+		return 0;
+	}
+	return ret;
+}
+
+int sym_lines__feed(struct sym_lines *l, const char *data, size_t n)
+{
+	const char *p = data, *end = data + n;
+	int err = 0;
+
+	while (p < end && !l->stopped) {
+		const char *nl = memchr(p, '\n', end - p);
+		size_t seg = (nl ? nl : end) - p;
+
+		if (nl && l->len == 0 && !l->overlong) {
+			/* The common case: a whole line inside the chunk, no copy. */
+			if (seg > l->max_line)
+				l->overlong_lines++;
+			else if ((err = sym_lines_emit(l, p, seg)))
+				return err;
+			p = nl + 1;
+			continue;
+		}
+		if (!l->overlong) {
+			if (l->len + seg > l->max_line) {
+				l->overlong = true;
+				l->len = 0;
+			} else {
+				memcpy(l->buf + l->len, p, seg);
+				l->len += seg;
+			}
+		}
+		if (!nl)
+			break;
+		if (l->overlong) {
+			l->overlong_lines++;
+			l->overlong = false;
+		} else if ((err = sym_lines_emit(l, l->buf, l->len))) {
+			return err;
+		}
+		l->len = 0;
+		p = nl + 1;
+	}
+	return 0;
+}
+
+int sym_lines__finish(struct sym_lines *l)
+{
+	int err = 0;
+
+	if (l->overlong)
+		l->overlong_lines++;
+	else if (l->len && !l->stopped)
+		err = sym_lines_emit(l, l->buf, l->len);
+	l->overlong = false;
+	l->len = 0;
+	return err;
+}
+
+int sym_lines__read_fd(struct sym_lines *l, int fd, size_t max_bytes, bool *truncated)
+{
+	size_t total = 0;
+	char *chunk;
+	ssize_t r;
+	int err = 0;
+
+	*truncated = false;
+	chunk = malloc(SYM_LINES_CHUNK);
+	if (!chunk)
+		return -ENOMEM;
+	while (!l->stopped) {
+		size_t want = SYM_LINES_CHUNK;
+
+		if (total >= max_bytes) {
+			*truncated = true;
+			break;
+		}
+		if (max_bytes - total < want)
+			want = max_bytes - total;
+		r = read(fd, chunk, want);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err = -errno;
+			goto cleanup;
+		}
+		if (r == 0)
+			break;
+		total += r;
+		err = sym_lines__feed(l, chunk, r);
+		if (err)
+			goto cleanup;
+	}
+	/* A stream cut by max_bytes ends mid-line: that partial line is dropped. */
+	if (*truncated) {
+		l->len = 0;
+		l->overlong = false;
+	}
+	err = sym_lines__finish(l);
+cleanup:
+	free(chunk);
+	return err;
+}

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* fuzz_elf.c - libFuzzer harness for ELF symbol tables and build-id notes */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "sym_elf.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char hex[SYM_ELF_BUILD_ID_HEX];
+	struct sym_elf_table *t;
+	struct sym_result r;
+	size_t off;
+
+	if (!sym_elf_build_id_mem(data, size, hex) &&
+	    strnlen(hex, sizeof(hex)) >= sizeof(hex))
+		__builtin_trap();
+	if (sym_elf_table__from_mem(data, size, 1u << 20, &t))
+		return 0;
+	if (sym_elf_table__bytes(t) > 1u << 20)
+		__builtin_trap();
+	for (off = 0; off < size + 64; off += 1 + off / 4) {
+		sym_elf_table__lookup(t, off, &r);
+		if (r.reason == SYM_OK && (!r.name || strnlen(r.name, SYM_ELF_MAX_NAME + 1) >
+							      SYM_ELF_MAX_NAME))
+			__builtin_trap();
+	}
+	sym_elf_table__free(t);
+	return 0;
+}
