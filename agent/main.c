@@ -8,6 +8,7 @@
  * the network.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -301,11 +302,27 @@ int main(int argc, char **argv)
 	if ((ag.cfg.server || ag.cfg.output_dir) && labels_check(&ag.cfg))
 		return 2;
 
+	/* Large short-lived buffers (ELF sections read to build a table, window
+	 * tables) go back to the kernel when freed: a fixed threshold stops
+	 * glibc raising it and keeping them on the heap, so RSS stays flat. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 
+	/* The sampler goes first: without privileges or BTF, its error is the
+	 * one line the user sees. Records only flow once run() polls. */
+	sopts.frequency = ag.cfg.frequency;
+	sopts.kernel = ag.cfg.kernel;
+	sopts.pids = ag.cfg.pids;
+	sopts.npids = ag.cfg.npids;
+	ag.sampler = sampler__new(&sopts, on_record, &ag);
+	if (!ag.sampler) {
+		fprintf(stderr, "ember: error %s\n", sampler_strerror(errno));
+		err = 2;
+		goto cleanup;
+	}
 	if (!ag.cfg.kernel)
 		symopts.kallsyms_path = NULL;
 	ag.sym = symbolizer__new(&symopts);
@@ -322,18 +339,6 @@ int main(int argc, char **argv)
 			err = 2;
 			goto cleanup;
 		}
-	}
-
-	sopts.frequency = ag.cfg.frequency;
-	sopts.kernel = ag.cfg.kernel;
-	sopts.pids = ag.cfg.pids;
-	sopts.npids = ag.cfg.npids;
-	ag.sampler = sampler__new(&sopts, on_record, &ag);
-	if (!ag.sampler) {
-		err = errno;
-		fprintf(stderr, "ember: error %s\n", sampler_strerror(err));
-		err = 2;
-		goto cleanup;
 	}
 	err = run(&ag) ? 1 : 0;
 	print_summary(&ag);
