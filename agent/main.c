@@ -158,6 +158,8 @@ static void emit_profiles(struct agent *ag, const struct report *r)
 		series[nseries].nlabels = groups[i].nlabels;
 		series[nseries].blobs = blobs[i];
 		series[nseries].nblobs = nblobs[i];
+		series[nseries].start_ns = r->start_ns;
+		series[nseries].duration_ns = r->duration_ns;
 		nseries++;
 	}
 	if (ag->push && nseries) {

@@ -38,19 +38,30 @@ struct push_stats {
 	uint64_t retries;
 	uint64_t dropped;	   /* requests dropped from a full queue */
 	uint64_t bytes_sent;	   /* request bodies accepted by the server */
-	uint64_t queued;	   /* requests waiting now */
+	uint64_t queued;	   /* requests waiting now, the one in flight included */
 };
 
-/* Validates the push options of cfg (URL, files readable) and starts the
- * sender thread. NULL with errno set after logging one line. */
+/* Validates the push options of cfg (URL, tenant, headers, TLS files
+ * readable), reads the password / token files once, and starts the sender
+ * thread. cfg is only read during the call: nothing of it is kept. Calls
+ * curl_global_init, which is not thread-safe before libcurl 7.84: call it from
+ * the main thread before any other thread uses libcurl (in Ember, none does).
+ * NULL with errno set (ENOENT, EACCES, ENODATA, EINVAL, ENOMEM) after logging
+ * one line. */
 struct push_client *push_client__new(const struct cfg *cfg);
-/* Encodes and queues one window's series; copies what it needs. 0 or -ENOMEM. */
+/* Encodes and queues one window's series (series, labels and blobs stay the
+ * caller's: they are copied into the request body before this returns). Never
+ * touches the network; a full queue drops its oldest request. 0 (also when
+ * there is nothing to send) or -ENOMEM (nothing queued). */
 int push_client__submit(struct push_client *p, const struct push_series *series, size_t n);
-/* Waits up to timeout_ms for the queue to drain (used at exit to push the
- * last window). Returns 0, or -ETIMEDOUT with requests still queued. */
+/* Waits up to timeout_ms for the queue to drain and the request in flight to
+ * end (used at exit to push the last window). Returns 0, or -ETIMEDOUT with
+ * requests still queued or in flight. */
 int push_client__flush(struct push_client *p, int timeout_ms);
+/* A consistent copy of the counters. */
 void push_client__stats(struct push_client *p, struct push_stats *out);
-/* Stops the sender (abandoning an in-flight request) and frees. Accepts NULL. */
+/* Stops the sender (abandoning an in-flight request within about a second,
+ * and a backoff wait at once), frees everything. Accepts NULL. */
 void push_client__free(struct push_client *p);
 
 /*
@@ -99,12 +110,27 @@ int push_ingest_url(const char *base, const char *name, uint64_t from_s, uint64_
  * anything. */
 void push_error_message(const char *body, size_t len, char *out, size_t out_size);
 
+struct curl_slist;
+/* Reads a one-line secret file (trailing CR/LF dropped; empty, oversized or
+ * multi-line files refused) into *out (wipe and free()). opt names the option
+ * in the one log line on failure; the content is never logged. 0, -ENOENT,
+ * -EACCES, -ENODATA, -EINVAL, -EFBIG, -ENOMEM. */
+int push_read_secret(const char *path, const char *opt, char **out);
+/* Builds the header lists of Push and /ingest requests: content type, the
+ * tenant (validated), "Authorization: Bearer token" when token is not NULL,
+ * and cfg's extra headers (no control characters). 0, or -EINVAL after one
+ * log line, or -ENOMEM; free with push_slist_free. */
+int push_build_headers(const struct cfg *cfg, const char *token, struct curl_slist **hdr_push,
+		       struct curl_slist **hdr_ingest);
+/* Wipes each header (a token may be inside), then frees the list. */
+void push_slist_free(struct curl_slist *l);
+
 /* One encoded request waiting to be sent. */
 struct push_req {
 	uint8_t *body;
 	size_t len;
 	char *url;	  /* /ingest URL, or NULL for the Push endpoint */
-	uint64_t samples; /* pprof samples inside, for log lines */
+	uint64_t samples; /* pprof samples (unique stacks) inside, for logs */
 };
 void push_req_free(struct push_req *r);
 
