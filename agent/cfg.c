@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cfg.h"
+#include "log.h"
 
 #define CFG_MAX_FREQUENCY 10000
 
@@ -38,6 +39,7 @@ enum {
 	OPT_TIMEOUT,
 	OPT_QUEUE_SIZE,
 	OPT_MAX_RETRIES,
+	OPT_LOG_LEVEL,
 };
 
 static const struct option long_opts[] = {
@@ -67,6 +69,7 @@ static const struct option long_opts[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "queue-size", required_argument, NULL, OPT_QUEUE_SIZE },
 	{ "max-retries", required_argument, NULL, OPT_MAX_RETRIES },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -98,6 +101,7 @@ static const char usage_text[] =
 	"      --queue-size N         requests kept while the server is away (default 64)\n"
 	"      --max-retries N        per request (default 5)\n"
 	"Other:\n"
+	"      --log-level LEVEL      error, warn (default), info or debug\n"
 	"  -v, --verbose              debug logs, libbpf's included\n"
 	"  -h, --help                 this text\n";
 
@@ -171,6 +175,7 @@ static void cfg_defaults(struct cfg *cfg)
 	cfg->timeout_ms = 10000;
 	cfg->queue_max = 64;
 	cfg->max_retries = 5;
+	cfg->log_level = LOG_WARN;
 }
 
 static int cfg_check(const struct cfg *cfg)
@@ -216,6 +221,20 @@ int cfg_parse(struct cfg *cfg, int argc, char **argv)
 			break;
 		case 'v':
 			cfg->verbose = true;
+			cfg->log_level = LOG_DEBUG;
+			break;
+		case OPT_LOG_LEVEL:
+			if (!strcmp(optarg, "error"))
+				cfg->log_level = LOG_ERR;
+			else if (!strcmp(optarg, "warn"))
+				cfg->log_level = LOG_WARN;
+			else if (!strcmp(optarg, "info"))
+				cfg->log_level = LOG_INFO;
+			else if (!strcmp(optarg, "debug"))
+				cfg->log_level = LOG_DEBUG;
+			else
+				err = bad("invalid --log-level '%s': expected error, warn, info or debug",
+					  optarg);
 			break;
 		case 'h':
 			cfg_usage(stdout);

@@ -34,7 +34,8 @@ struct cfg {
 	uint32_t pids[PROF_MAX_PID_FILTER];
 	size_t npids;
 	bool kernel;		    /* kernel stacks, default true */
-	bool verbose;
+	bool verbose;		    /* debug logs, libbpf's included */
+	int log_level;		    /* enum log_level; --verbose means debug */
 
 	/* outputs */
 	bool dry_run;		    /* folded stacks to stdout */

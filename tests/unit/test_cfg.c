@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "cfg.h"
+#include "log.h"
 
 #define ARGV(...) ((const char *[]){ "ember", __VA_ARGS__, NULL })
 
@@ -43,6 +44,11 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.protocol, CFG_PROTO_PUSH);
 	assert_int_equal(cfg.connect_timeout_ms, 5000);
 	assert_int_equal(cfg.timeout_ms, 10000);
+	assert_int_equal(cfg.log_level, LOG_WARN);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--log-level", "info")), 0);
+	assert_int_equal(cfg.log_level, LOG_INFO);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--verbose")), 0);
+	assert_int_equal(cfg.log_level, LOG_DEBUG);
 }
 
 static void test_sampling_options(void **state)
@@ -106,6 +112,7 @@ static void test_refusals(void **state)
 	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--label", "=v")), -EINVAL);
 	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--timeout", "nan")), -EINVAL);
 	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--protocol", "grpc")), -EINVAL);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--log-level", "loud")), -EINVAL);
 	/* No output at all is a mistake, not a silent run. */
 	assert_int_equal(parse(&cfg, ARGV("--frequency", "50")), -EINVAL);
 	assert_int_equal(parse(&cfg, ARGV("--server", "ftp://x")), -EINVAL);
