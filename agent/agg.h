@@ -21,8 +21,8 @@
 struct agg;
 
 struct agg_stats {
-	uint64_t samples;      /* added over the agent's life */
-	uint64_t dropped;      /* samples refused: window tables full */
+	uint64_t samples; /* added over the agent's life */
+	uint64_t dropped; /* samples refused: window tables full */
 	uint64_t named_frames; /* frame occurrences named, over all finished windows */
 	uint64_t total_frames;
 };

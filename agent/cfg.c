@@ -182,8 +182,10 @@ static int cfg_check(const struct cfg *cfg)
 {
 	if (!cfg->dry_run && !cfg->output_dir && !cfg->server)
 		return bad("no output chosen: give --dry-run, --output-dir DIR or --server URL");
-	if (cfg->server && strncmp(cfg->server, "http://", 7) && strncmp(cfg->server, "https://", 8))
-		return bad("invalid --server '%s': expected an http:// or https:// URL", cfg->server);
+	if (cfg->server && strncmp(cfg->server, "http://", 7) &&
+	    strncmp(cfg->server, "https://", 8))
+		return bad("invalid --server '%s': expected an http:// or https:// URL",
+			   cfg->server);
 	if ((cfg->cert_file != NULL) != (cfg->key_file != NULL))
 		return bad("--cert-file and --key-file go together");
 	if (cfg->basic_user && !cfg->basic_password_file)
@@ -205,19 +207,22 @@ int cfg_parse(struct cfg *cfg, int argc, char **argv)
 		switch (c) {
 		case 'p':
 			if (cfg->npids == PROF_MAX_PID_FILTER)
-				return bad("too many --pid options: at most %d", PROF_MAX_PID_FILTER);
+				return bad("too many --pid options: at most %d",
+					   PROF_MAX_PID_FILTER);
 			err = parse_u32("--pid", optarg, 1, INT_MAX, &cfg->pids[cfg->npids]);
 			if (!err)
 				cfg->npids++;
 			break;
 		case 'F':
-			err = parse_u32("--frequency", optarg, 1, CFG_MAX_FREQUENCY, &cfg->frequency);
+			err = parse_u32("--frequency", optarg, 1, CFG_MAX_FREQUENCY,
+					&cfg->frequency);
 			break;
 		case 'w':
 			err = parse_u32("--window", optarg, 1, 3600, &cfg->window_s);
 			break;
 		case 'd':
-			err = parse_u32("--duration", optarg, 1, UINT32_MAX / 1000, &cfg->duration_s);
+			err = parse_u32("--duration", optarg, 1, UINT32_MAX / 1000,
+					&cfg->duration_s);
 			break;
 		case 'v':
 			cfg->verbose = true;
@@ -233,8 +238,9 @@ int cfg_parse(struct cfg *cfg, int argc, char **argv)
 			else if (!strcmp(optarg, "debug"))
 				cfg->log_level = LOG_DEBUG;
 			else
-				err = bad("invalid --log-level '%s': expected error, warn, info or debug",
-					  optarg);
+				err = bad(
+					"invalid --log-level '%s': expected error, warn, info or debug",
+					optarg);
 			break;
 		case 'h':
 			cfg_usage(stdout);
@@ -257,7 +263,8 @@ int cfg_parse(struct cfg *cfg, int argc, char **argv)
 			else if (!strcmp(optarg, "ingest"))
 				cfg->protocol = CFG_PROTO_INGEST;
 			else
-				err = bad("invalid --protocol '%s': expected push or ingest", optarg);
+				err = bad("invalid --protocol '%s': expected push or ingest",
+					  optarg);
 			break;
 		case OPT_LABEL:
 			if (cfg->nlabels == CFG_MAX_LABELS)
@@ -283,7 +290,8 @@ int cfg_parse(struct cfg *cfg, int argc, char **argv)
 			break;
 		case OPT_HEADER:
 			if (cfg->nheaders == CFG_MAX_HEADERS)
-				return bad("too many --header options: at most %d", CFG_MAX_HEADERS);
+				return bad("too many --header options: at most %d",
+					   CFG_MAX_HEADERS);
 			err = parse_kv("--header", optarg, ':', &cfg->headers[cfg->nheaders]);
 			if (!err)
 				cfg->nheaders++;
@@ -301,7 +309,8 @@ int cfg_parse(struct cfg *cfg, int argc, char **argv)
 			cfg->insecure = true;
 			break;
 		case OPT_CONNECT_TIMEOUT:
-			err = parse_seconds_ms("--connect-timeout", optarg, &cfg->connect_timeout_ms);
+			err = parse_seconds_ms("--connect-timeout", optarg,
+					       &cfg->connect_timeout_ms);
 			break;
 		case OPT_TIMEOUT:
 			err = parse_seconds_ms("--timeout", optarg, &cfg->timeout_ms);

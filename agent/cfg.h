@@ -28,33 +28,33 @@ struct cfg_kv {
 
 struct cfg {
 	/* what and how to sample */
-	uint32_t frequency;	    /* Hz, default 100 */
-	uint32_t window_s;	    /* aggregation window, default 15 */
-	uint32_t duration_s;	    /* 0 = until SIGINT/SIGTERM */
+	uint32_t frequency; /* Hz, default 100 */
+	uint32_t window_s; /* aggregation window, default 15 */
+	uint32_t duration_s; /* 0 = until SIGINT/SIGTERM */
 	uint32_t pids[PROF_MAX_PID_FILTER];
 	size_t npids;
-	bool kernel;		    /* kernel stacks, default true */
-	bool verbose;		    /* debug logs, libbpf's included */
-	int log_level;		    /* enum log_level; --verbose means debug */
+	bool kernel; /* kernel stacks, default true */
+	bool verbose; /* debug logs, libbpf's included */
+	int log_level; /* enum log_level; --verbose means debug */
 
 	/* outputs */
-	bool dry_run;		    /* folded stacks to stdout */
-	const char *output_dir;	    /* pprof .pb.gz files, or NULL */
+	bool dry_run; /* folded stacks to stdout */
+	const char *output_dir; /* pprof .pb.gz files, or NULL */
 
 	/* push */
-	const char *server;	    /* base URL, or NULL */
+	const char *server; /* base URL, or NULL */
 	enum cfg_protocol protocol;
-	const char *tenant;	    /* X-Scope-OrgID */
+	const char *tenant; /* X-Scope-OrgID */
 	const char *basic_user;
 	const char *basic_password_file;
 	const char *bearer_token_file;
 	const char *ca_file;
-	const char *cert_file;	    /* client certificate (PEM) */
-	const char *key_file;	    /* its key (PEM) */
-	bool insecure;		    /* skip TLS verification, explicitly asked for */
+	const char *cert_file; /* client certificate (PEM) */
+	const char *key_file; /* its key (PEM) */
+	bool insecure; /* skip TLS verification, explicitly asked for */
 	uint32_t connect_timeout_ms; /* default 5000 */
-	uint32_t timeout_ms;	    /* whole request, default 10000 */
-	uint32_t queue_max;	    /* profiles (series) queued while the server is away */
+	uint32_t timeout_ms; /* whole request, default 10000 */
+	uint32_t queue_max; /* profiles (series) queued while the server is away */
 	uint32_t max_retries;
 	struct cfg_kv headers[CFG_MAX_HEADERS];
 	size_t nheaders;
@@ -62,7 +62,7 @@ struct cfg {
 	/* labels */
 	struct cfg_kv labels[CFG_MAX_LABELS];
 	size_t nlabels;
-	const char *host;	    /* host label; default: the hostname */
+	const char *host; /* host label; default: the hostname */
 };
 
 /* Fills cfg from argv. Returns 0, 1 after printing --help (caller exits 0), or

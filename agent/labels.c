@@ -81,8 +81,8 @@ static int check_value(const char *name, const char *value, const char *option)
 		return -EINVAL;
 	}
 	if (len > LABELS_MAX_VALUE_LEN) {
-		log_err("labels: value of label %.64s is %zu bytes; the limit is %d bytes (%s)", name,
-			len, LABELS_MAX_VALUE_LEN, option);
+		log_err("labels: value of label %.64s is %zu bytes; the limit is %d bytes (%s)",
+			name, len, LABELS_MAX_VALUE_LEN, option);
 		return -EINVAL;
 	}
 	if (!labels_utf8_valid(value, len)) {
@@ -102,8 +102,8 @@ static int check_name(const char *name)
 		return -EINVAL;
 	}
 	if (len > LABELS_MAX_NAME_LEN) {
-		log_err("labels: label name %.64s... is %zu bytes; the limit is %d bytes", name, len,
-			LABELS_MAX_NAME_LEN);
+		log_err("labels: label name %.64s... is %zu bytes; the limit is %d bytes", name,
+			len, LABELS_MAX_NAME_LEN);
 		return -EINVAL;
 	}
 	if (!labels_utf8_valid(name, len) || !name_charset_ok(name)) {

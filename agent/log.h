@@ -23,21 +23,21 @@ bool log_ratelimit(uint64_t *last_ns);
 /* Routes libbpf's messages through log_emit (debug only with --verbose). */
 void log_setup_libbpf(void);
 
-#define log_at(lvl, ...)                                                                           \
-	do {                                                                                       \
-		if ((lvl) <= log_level)                                                            \
-			log_emit((lvl), __VA_ARGS__);                                              \
+#define log_at(lvl, ...)                              \
+	do {                                          \
+		if ((lvl) <= log_level)               \
+			log_emit((lvl), __VA_ARGS__); \
 	} while (0)
 #define log_err(...) log_at(LOG_ERR, __VA_ARGS__)
 #define log_warn(...) log_at(LOG_WARN, __VA_ARGS__)
 #define log_info(...) log_at(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_at(LOG_DEBUG, __VA_ARGS__)
 
-#define log_ratelimited(lvl, ...)                                                                  \
-	do {                                                                                       \
-		static uint64_t log_last_ns__;                                                     \
-		if ((lvl) <= log_level && log_ratelimit(&log_last_ns__))                           \
-			log_emit((lvl), __VA_ARGS__);                                              \
+#define log_ratelimited(lvl, ...)                                        \
+	do {                                                             \
+		static uint64_t log_last_ns__;                           \
+		if ((lvl) <= log_level && log_ratelimit(&log_last_ns__)) \
+			log_emit((lvl), __VA_ARGS__);                    \
 	} while (0)
 #define log_warn_ratelimited(...) log_ratelimited(LOG_WARN, __VA_ARGS__)
 #define log_debug_ratelimited(...) log_ratelimited(LOG_DEBUG, __VA_ARGS__)

@@ -262,8 +262,8 @@ static int run(struct agent *ag)
 
 	start_mono = window_mono = now_ns(CLOCK_MONOTONIC);
 	window_wall = now_ns(CLOCK_REALTIME);
-	end_mono = ag->cfg.duration_s ? start_mono + (uint64_t)ag->cfg.duration_s * 1000000000ull
-				      : UINT64_MAX;
+	end_mono = ag->cfg.duration_s ? start_mono + (uint64_t)ag->cfg.duration_s * 1000000000ull :
+					UINT64_MAX;
 	while (!stop_requested) {
 		now = now_ns(CLOCK_MONOTONIC);
 		if (now >= end_mono)

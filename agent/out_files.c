@@ -160,8 +160,9 @@ int out_files_write(const char *dir, uint64_t start_ns, const struct labels_grou
 		return 0;
 	err = make_dirs(dir);
 	if (err) {
-		log_ratelimited(LOG_ERR, "out_files: cannot create output directory dir=%s err=%d (%s)",
-				dir, err, strerror(-err));
+		log_ratelimited(LOG_ERR,
+				"out_files: cannot create output directory dir=%s err=%d (%s)", dir,
+				err, strerror(-err));
 		return err;
 	}
 	file_part(service, sizeof(service), labels_get(g, "service_name"));

@@ -32,7 +32,7 @@ struct proc {
 	char *cgroup;
 	struct sym_maps *maps;
 	struct sym_file **files; /* parallel to maps; NULL = not opened yet */
-	uint8_t *file_failed;	 /* parallel to maps; opening failed once */
+	uint8_t *file_failed; /* parallel to maps; opening failed once */
 	uint64_t maps_read_ns;
 	uint64_t last_seen_ns;
 };

@@ -25,16 +25,16 @@ struct proc;
  * keeps the frame past the next proc_table call takes a reference. */
 struct proc_frame {
 	struct sym_file *file; /* REPORT_FRAME_USER only */
-	uint64_t addr;	       /* see enum report_frame_kind */
-	uint32_t kind;	       /* enum report_frame_kind */
+	uint64_t addr; /* see enum report_frame_kind */
+	uint32_t kind; /* enum report_frame_kind */
 };
 
 struct proc_stats {
-	uint64_t procs_seen;	/* entries created */
-	uint64_t procs_live;	/* entries now */
+	uint64_t procs_seen; /* entries created */
+	uint64_t procs_live; /* entries now */
 	uint64_t maps_reads;
-	uint64_t maps_failed;	/* maps of a process that was already gone, or unreadable */
-	uint64_t files_failed;	/* mapped files that could not be opened */
+	uint64_t maps_failed; /* maps of a process that was already gone, or unreadable */
+	uint64_t files_failed; /* mapped files that could not be opened */
 };
 
 /* proc_root is "/proc" outside tests. NULL with errno on failure. */
@@ -54,8 +54,8 @@ uint32_t proc__pid(const struct proc *p);
 /* Unique for the life of the table: a pid reused or re-executed gets a new id. */
 uint64_t proc__id(const struct proc *p);
 const char *proc__comm(const struct proc *p);
-const char *proc__exe(const struct proc *p);	/* NULL when unknown */
-const char *proc__unit(const struct proc *p);	/* NULL when not in a unit */
+const char *proc__exe(const struct proc *p); /* NULL when unknown */
+const char *proc__unit(const struct proc *p); /* NULL when not in a unit */
 const char *proc__cgroup(const struct proc *p); /* NULL when unknown */
 
 /* Drops pid's entry (exec replaced its image, or it exited). */

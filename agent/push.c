@@ -24,7 +24,7 @@
 #include "log.h"
 #include "push.h"
 
-#define PUSH_RESP_MAX 4096  /* reply bytes kept; the rest is discarded */
+#define PUSH_RESP_MAX 4096 /* reply bytes kept; the rest is discarded */
 #define PUSH_REASON_MAX 201 /* server reasons in log lines */
 #define PUSH_REPEAT_LOG_NS (60ull * 1000000000ull)
 #define PUSH_LOG_SLOTS 4
@@ -43,7 +43,7 @@ struct push_client {
 	/* Read-only once built. */
 	enum cfg_protocol protocol;
 	uint32_t hz, window_s, max_retries;
-	char *base;	/* server URL without trailing '/' */
+	char *base; /* server URL without trailing '/' */
 	char *push_url; /* base + Push path */
 
 	/* The sender thread's alone once it runs. */
@@ -54,7 +54,7 @@ struct push_client {
 	char resp[PUSH_RESP_MAX];
 	size_t resp_len;
 	uint64_t rng;
-	bool failing;	       /* the last attempt failed: log recovery */
+	bool failing; /* the last attempt failed: log recovery */
 	struct {
 		uint64_t key, ns;
 	} logged[PUSH_LOG_SLOTS]; /* recent failure lines, each shown once a minute */
@@ -110,10 +110,10 @@ static int push_setup_curl(struct push_client *p, const struct cfg *cfg)
 	CURL *c = p->curl;
 	CURLcode rc = CURLE_OK;
 
-#define PUSH_OPT(opt, val)                                                                         \
-	do {                                                                                       \
-		if (rc == CURLE_OK)                                                                \
-			rc = curl_easy_setopt(c, opt, val);                                        \
+#define PUSH_OPT(opt, val)                                  \
+	do {                                                \
+		if (rc == CURLE_OK)                         \
+			rc = curl_easy_setopt(c, opt, val); \
 	} while (0)
 	/* Several threads: no signals from libcurl (name resolution timeouts). */
 	PUSH_OPT(CURLOPT_NOSIGNAL, 1L);
@@ -306,8 +306,8 @@ static void push_deliver(struct push_client *p, const struct push_req *r)
 		if (rc == CURLE_OK &&
 		    curl_easy_getinfo(p->curl, CURLINFO_RETRY_AFTER, &after) == CURLE_OK &&
 		    after > 0 && after * 1000 > delay)
-			delay = after * 1000 > PUSH_BACKOFF_CAP_MS ? PUSH_BACKOFF_CAP_MS
-								   : (uint32_t)(after * 1000);
+			delay = after * 1000 > PUSH_BACKOFF_CAP_MS ? PUSH_BACKOFF_CAP_MS :
+								     (uint32_t)(after * 1000);
 #endif
 		log_debug("push: retry attempt=%u delay_ms=%u status=%ld err=%d", attempt + 1,
 			  delay, status, (int)rc);

@@ -34,11 +34,11 @@ struct push_series {
 
 struct push_stats {
 	uint64_t requests_ok;
-	uint64_t requests_failed;  /* given up: not retryable, or retries exhausted */
+	uint64_t requests_failed; /* given up: not retryable, or retries exhausted */
 	uint64_t retries;
-	uint64_t dropped;	   /* requests dropped from a full queue */
-	uint64_t bytes_sent;	   /* request bodies accepted by the server */
-	uint64_t queued;	   /* requests waiting now, the one in flight included */
+	uint64_t dropped; /* requests dropped from a full queue */
+	uint64_t bytes_sent; /* request bodies accepted by the server */
+	uint64_t queued; /* requests waiting now, the one in flight included */
 };
 
 /* Validates the push options of cfg (URL, tenant, headers, TLS files
@@ -70,9 +70,9 @@ void push_client__free(struct push_client *p);
  */
 
 enum push_verdict {
-	PUSH_VERDICT_OK = 0,	/* delivered: never send again */
+	PUSH_VERDICT_OK = 0, /* delivered: never send again */
 	PUSH_VERDICT_RETRY = 1, /* 408, 429, 5xx, timeouts, connection errors */
-	PUSH_VERDICT_FAIL = 2,	/* other 4xx, TLS verification, bad URL, ...: drop */
+	PUSH_VERDICT_FAIL = 2, /* other 4xx, TLS verification, bad URL, ...: drop */
 };
 
 /* What to do after a transfer that ended with libcurl code curl_code
@@ -129,7 +129,7 @@ void push_slist_free(struct curl_slist *l);
 struct push_req {
 	uint8_t *body;
 	size_t len;
-	char *url;	  /* /ingest URL, or NULL for the Push endpoint */
+	char *url; /* /ingest URL, or NULL for the Push endpoint */
 	uint64_t samples; /* pprof samples (unique stacks) inside, for logs */
 };
 void push_req_free(struct push_req *r);

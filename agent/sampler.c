@@ -171,7 +171,8 @@ static int sampler_attach_cpus(struct sampler *s, uint32_t frequency)
 		s->links[cpu] = bpf_program__attach_perf_event(s->skel->progs.prof_sample, fd);
 		if (!s->links[cpu]) {
 			err = -errno;
-			log_err("sampler: attaching to the perf event failed cpu=%d err=%d", cpu, err);
+			log_err("sampler: attaching to the perf event failed cpu=%d err=%d", cpu,
+				err);
 			goto cleanup;
 		}
 		s->nlinks++;

@@ -20,7 +20,7 @@ struct sampler;
 
 struct sampler_opts {
 	uint32_t frequency; /* Hz per CPU */
-	bool kernel;	    /* kernel stacks */
+	bool kernel; /* kernel stacks */
 	const uint32_t *pids; /* only these processes, when npids > 0 */
 	size_t npids;
 };

@@ -23,18 +23,18 @@ enum prof_event_type {
 
 /* Indexes of the per-CPU counter array "counters". */
 enum prof_counter {
-	PROF_CNT_SAMPLES = 0,	     /* samples the program was called for and kept */
-	PROF_CNT_LOST_RINGBUF = 1,   /* ring buffer full: sample lost */
-	PROF_CNT_KSTACK_FAILED = 2,  /* kernel stack copy failed (sample kept) */
-	PROF_CNT_USTACK_FAILED = 3,  /* user stack copy failed (sample kept) */
-	PROF_CNT_EVENTS_LOST = 4,    /* exec/exit events lost (ring buffer full) */
+	PROF_CNT_SAMPLES = 0, /* samples the program was called for and kept */
+	PROF_CNT_LOST_RINGBUF = 1, /* ring buffer full: sample lost */
+	PROF_CNT_KSTACK_FAILED = 2, /* kernel stack copy failed (sample kept) */
+	PROF_CNT_USTACK_FAILED = 3, /* user stack copy failed (sample kept) */
+	PROF_CNT_EVENTS_LOST = 4, /* exec/exit events lost (ring buffer full) */
 	PROF_CNT_MAX = 5,
 };
 
 /* Every ring buffer record starts with this. */
 struct prof_hdr {
 	__u32 type; /* enum prof_event_type */
-	__u32 pid;  /* tgid in the root pid namespace */
+	__u32 pid; /* tgid in the root pid namespace */
 };
 
 /* A sample travels with only the frames it has: stack[] holds knr kernel
@@ -42,14 +42,14 @@ struct prof_hdr {
  * PROF_SAMPLE_SIZE(knr + unr) bytes long, not sizeof(struct prof_sample). */
 struct prof_sample {
 	struct prof_hdr hdr;
-	__u64 time_ns;	 /* bpf_ktime_get_boot_ns() */
+	__u64 time_ns; /* bpf_ktime_get_boot_ns() */
 	__u64 cgroup_id; /* cgroup v2 id of the task */
 	__u32 tid;
 	__u32 cpu;
-	__u16 knr;	 /* kernel frames in stack[] */
-	__u16 unr;	 /* user frames in stack[], after the kernel ones */
-	__s16 kerr;	 /* -errno of a failed kernel stack copy, else 0 */
-	__s16 uerr;	 /* -errno of a failed user stack copy, else 0 */
+	__u16 knr; /* kernel frames in stack[] */
+	__u16 unr; /* user frames in stack[], after the kernel ones */
+	__s16 kerr; /* -errno of a failed kernel stack copy, else 0 */
+	__s16 uerr; /* -errno of a failed user stack copy, else 0 */
 	__u8 comm[PROF_COMM_LEN]; /* the process's (group leader's) comm */
 	__u64 stack[2 * PROF_MAX_STACK];
 };

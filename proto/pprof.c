@@ -59,7 +59,7 @@ struct pp_loc {
 
 struct pp_str {
 	const char *key; /* as looked up, borrowed */
-	char *copy;	 /* owned UTF-8 repair of key, or NULL when key is valid */
+	char *copy; /* owned UTF-8 repair of key, or NULL when key is valid */
 };
 
 struct pp_sample {
@@ -451,8 +451,8 @@ static int add_stack(struct pp_builder *b, const struct pp_stack *st)
 	}
 	s = &b->samples[b->nsamples];
 	*s = (struct pp_sample){ .msg = PERFTOOLS__PROFILES__SAMPLE__INIT, .first = b->nloc_ids };
-	s->value = st->count > (uint64_t)(INT64_MAX / b->period) ? INT64_MAX
-								   : (int64_t)st->count * b->period;
+	s->value = st->count > (uint64_t)(INT64_MAX / b->period) ? INT64_MAX :
+								   (int64_t)st->count * b->period;
 	s->msg.n_location_id = st->nframes;
 	s->msg.location_id = b->loc_ids + s->first; /* re-pointed in emit() */
 	s->msg.n_value = 1;

@@ -21,7 +21,7 @@
 #define PPROF_MAX_SAMPLES 16000
 
 struct pprof_blob {
-	uint8_t *data;	/* gzipped profile.proto bytes */
+	uint8_t *data; /* gzipped profile.proto bytes */
 	size_t len;
 	size_t raw_len; /* uncompressed size */
 	size_t samples; /* pprof samples (unique stacks) in this profile */
