@@ -62,7 +62,7 @@ DEB_BUILD := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev libdw-
 DEB_TEST := libcmocka-dev libclang-rt-14-dev python3 python3-pytest python3-protobuf \
 	protobuf-compiler golang-go linux-perf bpftrace openssl procps util-linux
 
-.PHONY: all clean vmlinux deps deps-test unit test integration e2e fuzz bench dry-run fixtures
+.PHONY: all clean vmlinux deps deps-test unit unit-sanitized test integration e2e fuzz bench dry-run fixtures
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -128,8 +128,12 @@ e2e: all
 
 # Everything CI runs: unit tests, a short fuzz of every parser, then the
 # root suites (real BPF on the real kernel, the agent against a receiver).
-test: all unit fuzz
+test: all unit unit-sanitized fuzz
 	$(Q)/usr/bin/python3 -m pytest -ra tests/integration tests/e2e
+
+# The unit tests again under ASan and UBSan, in their own output tree.
+unit-sanitized:
+	$(Q)$(MAKE) OUTPUT=$(OUTPUT)/sanitized SANITIZE=address,undefined unit
 
 # libFuzzer harnesses, one per parser of untrusted bytes (clang only).
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/tests/fuzz/%,$(FUZZ_SRCS))

@@ -33,6 +33,10 @@ struct proc {
 	struct sym_maps *maps;
 	struct sym_file **files; /* parallel to maps; NULL = not opened yet */
 	uint8_t *file_failed; /* parallel to maps; opening failed once */
+	/* Maps replaced by a re-read, kept until the next proc__normalize: frames
+	 * already handed out may still borrow their files. */
+	struct sym_maps *old_maps;
+	struct sym_file **old_files;
 	uint64_t maps_read_ns;
 	uint64_t last_seen_ns;
 };
@@ -78,21 +82,42 @@ struct proc_table *proc_table__new(struct symbolizer *sym, const char *proc_root
 	return t;
 }
 
-static void proc_drop_maps(struct proc *p)
+static void put_files(struct sym_maps *maps, struct sym_file **files)
 {
 	size_t i, n;
 
-	if (!p->maps)
+	if (!maps)
 		return;
-	n = sym_maps__count(p->maps);
+	n = sym_maps__count(maps);
 	for (i = 0; i < n; i++)
-		sym_file__put(p->files[i]);
-	free(p->files);
+		sym_file__put(files[i]);
+	free(files);
+	sym_maps__free(maps);
+}
+
+static void proc_drop_old_maps(struct proc *p)
+{
+	put_files(p->old_maps, p->old_files);
+	p->old_maps = NULL;
+	p->old_files = NULL;
+}
+
+/* The current maps become the old ones; frames borrowing from them stay valid. */
+static void proc_retire_maps(struct proc *p)
+{
+	proc_drop_old_maps(p);
+	p->old_maps = p->maps;
+	p->old_files = p->files;
 	free(p->file_failed);
-	sym_maps__free(p->maps);
+	p->maps = NULL;
 	p->files = NULL;
 	p->file_failed = NULL;
-	p->maps = NULL;
+}
+
+static void proc_drop_maps(struct proc *p)
+{
+	proc_retire_maps(p);
+	proc_drop_old_maps(p);
 }
 
 static void proc_free(struct proc *p)
@@ -242,7 +267,7 @@ static void proc_read_maps(struct proc_table *t, struct proc *p, uint64_t now_ns
 		return;
 	}
 	/* Replace only once the new maps are in hand. */
-	proc_drop_maps(p);
+	proc_retire_maps(p);
 	p->maps = maps;
 	p->files = files;
 	p->file_failed = failed;
@@ -328,6 +353,8 @@ void proc__normalize(struct proc_table *t, struct proc *p, const uint64_t *addrs
 {
 	size_t i;
 
+	/* Frames from the previous call no longer borrow from retired maps. */
+	proc_drop_old_maps(p);
 	for (i = 0; i < n; i++) {
 		/* A return address points after the call; step back into it so
 		 * a call that ends a function is not charged to the next one. */

@@ -80,6 +80,27 @@ static void test_maps_reread_on_miss(void **state)
 	assert_string_equal(sym_file__path(f.file), FIXTURES_DIR "/libsym.so");
 }
 
+/* A miss late in a stack re-reads maps; files the earlier frames of the same
+ * stack borrowed must outlive that, even when their mapping is gone. */
+static void test_reread_keeps_borrowed_files(void **state)
+{
+	struct fake *fk = *state;
+	struct proc *p = proc_table__get(fk->t, PID, "x", 1);
+	const uint64_t addrs[] = { 0x555555554100, 0x600000001001 };
+	struct proc_frame f[2];
+	char maps[512];
+
+	snprintf(maps, sizeof(maps),
+		 "600000000000-600000002000 r-xp 00000000 08:01 99 %s/libsym.so\n", FIXTURES_DIR);
+	fake_write_file(fk->root, "maps", maps);
+	proc__normalize(fk->t, p, addrs, 2, f, 2000000000ull);
+	assert_int_equal(f[0].kind, REPORT_FRAME_USER);
+	assert_int_equal(f[1].kind, REPORT_FRAME_USER);
+	/* Under ASan this read is a use-after-free if the old maps were freed. */
+	assert_string_equal(sym_file__path(f[0].file), FIXTURES_DIR "/sym_pie");
+	assert_string_equal(sym_file__path(f[1].file), FIXTURES_DIR "/libsym.so");
+}
+
 static void test_forget_and_sweep(void **state)
 {
 	struct fake *fk = *state;
@@ -139,6 +160,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_identity, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_normalize, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_maps_reread_on_miss, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_reread_keeps_borrowed_files, fake_setup,
+						fake_teardown),
 		cmocka_unit_test_setup_teardown(test_forget_and_sweep, fake_setup, fake_teardown),
 		cmocka_unit_test(test_parse_cgroup),
 	};
