@@ -2,9 +2,10 @@
 /* sym.c - the symbolizer's front: batch naming of user, vDSO and kernel frames
  *
  * Owns the file registry (sym_file.c), the LRU cache of symbol tables
- * (sym_cache.c), the kernel table (sym_ksym.c) and the vDSO's table. A batch
- * never fails whole: each frame gets a name or an enum sym_reason. A file
- * that cannot be parsed is marked once and never parsed again.
+ * (sym_cache.c), the kernel table (sym_ksym.c), the vDSO's table, and the
+ * buffer the names of one batch are read into (until the next batch). A
+ * batch never fails whole: each frame gets a name or an enum sym_reason. A
+ * file that cannot be parsed is marked once and never parsed again.
  * Thread: one owner (the agent's main loop).
  */
 #include <elf.h>
@@ -21,7 +22,9 @@
 #include "sym_file.h"
 #include "sym_ksym.h"
 
-#define SYM_DEFAULT_CACHE_BYTES (16u << 20)
+/* Tables hold 16 bytes per function, names stay in the files: 8 MiB is half
+ * a million functions (libLLVM's .dynsym, 34000 of them, takes 0.5 MiB). */
+#define SYM_DEFAULT_CACHE_BYTES (8u << 20)
 /* The vDSO is one or two pages; anything bigger is not what we expect. */
 #define SYM_VDSO_MAX (1u << 20)
 
@@ -32,12 +35,15 @@ struct symbolizer {
 	struct sym_cache *cache;
 	struct sym_ksym *ksym;
 	struct sym_elf_table *vdso;
+	struct sym_elf_names *names; /* the current batch's names */
 	enum sym_reason vdso_reason; /* why vdso is NULL, once tried */
 	bool vdso_tried;
 	uint64_t cache_loads;
 	uint64_t bad_files;
 	uint64_t no_symbols;
 	uint64_t open_errors;
+	uint64_t name_errors; /* names not read: file truncated, I/O error */
+	uint64_t stale_tables;
 };
 
 static int sym_kernel_load(struct symbolizer *s)
@@ -84,8 +90,9 @@ struct symbolizer *symbolizer__new(const struct sym_opts *opts)
 	s->kallsyms_path = opts->kallsyms_path ? strdup(opts->kallsyms_path) : NULL;
 	s->files = sym_files__new();
 	s->cache = sym_cache__new(cache_bytes);
-	if (!s->proc_root || (opts->kallsyms_path && !s->kallsyms_path) || !s->files ||
-	    !s->cache) {
+	s->names = sym_elf_names__new();
+	if (!s->proc_root || (opts->kallsyms_path && !s->kallsyms_path) || !s->files || !s->cache ||
+	    !s->names) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
@@ -107,6 +114,7 @@ void symbolizer__free(struct symbolizer *s)
 	sym_elf_table__free(s->vdso);
 	sym_ksym__free(s->ksym);
 	sym_cache__free(s->cache);
+	sym_elf_names__free(s->names);
 	/* Files still referenced by the agent outlive the symbolizer. */
 	sym_files__free(s->files);
 	free(s->kallsyms_path);
@@ -187,6 +195,17 @@ static const struct sym_elf_table *sym_user_table(struct symbolizer *s, struct s
 		return NULL;
 	sym_file__key(f, &key);
 	t = sym_cache__get(s->cache, &key);
+	/* Its file was rewritten or truncated in place: names are read from it
+	 * at the offsets it had, so load the table again, from f (the table may
+	 * have come from another file with the same build-id). */
+	if (t && sym_elf_table__stale(t)) {
+		s->stale_tables++;
+		log_warn_ratelimited("sym: file changed since its symbols were loaded path=%s; "
+				     "reloading them",
+				     sym_file__path(f));
+		sym_cache__remove(s->cache, &key);
+		t = NULL;
+	}
 	if (t)
 		return t;
 	/* A miss, first time or after eviction: the fd is still open. */
@@ -216,15 +235,28 @@ void symbolizer__user(struct symbolizer *s, struct sym_file *f, const uint64_t *
 {
 	const struct sym_elf_table *t;
 	enum sym_reason why;
-	size_t i;
+	size_t i, failed = 0;
+	int err, last_err = 0;
 
+	sym_elf_names__reset(s->names);
 	t = sym_user_table(s, f, &why);
 	if (!t) {
 		sym_fill(results, n, why);
 		return;
 	}
-	for (i = 0; i < n; i++)
-		sym_elf_table__lookup(t, offsets[i], &results[i]);
+	for (i = 0; i < n; i++) {
+		err = sym_elf_table__lookup(t, offsets[i], s->names, &results[i]);
+		if (err) {
+			failed++;
+			last_err = err;
+		}
+	}
+	/* A file cut short under us: the next batch finds the table stale. */
+	if (failed) {
+		s->name_errors += failed;
+		log_warn_ratelimited("sym: cannot read symbol names path=%s names=%zu err=%d",
+				     sym_file__path(f), failed, last_err);
+	}
 }
 
 /* The extent of our own vDSO image, from its ELF headers (the mapping's
@@ -280,14 +312,18 @@ void symbolizer__vdso(struct symbolizer *s, const uint64_t *offsets, size_t n,
 {
 	size_t i;
 
+	sym_elf_names__reset(s->names);
 	if (!s->vdso_tried)
 		sym_vdso_load(s);
 	if (!s->vdso) {
 		sym_fill(results, n, s->vdso_reason);
 		return;
 	}
-	for (i = 0; i < n; i++)
-		sym_elf_table__lookup(s->vdso, offsets[i], &results[i]);
+	/* From memory: only -ENOMEM, which leaves SYM_NO_FILE in the result. */
+	for (i = 0; i < n; i++) {
+		if (sym_elf_table__lookup(s->vdso, offsets[i], s->names, &results[i]))
+			s->name_errors++;
+	}
 }
 
 void symbolizer__kernel(struct symbolizer *s, const uint64_t *addrs, size_t n,
@@ -323,6 +359,8 @@ void symbolizer__stats(const struct symbolizer *s, struct sym_stats *out)
 	out->bad_files = s->bad_files;
 	out->no_symbols = s->no_symbols;
 	out->open_errors = s->open_errors;
+	out->name_errors = s->name_errors;
+	out->stale_tables = s->stale_tables;
 	if (s->ksym) {
 		out->kernel_symbols = sym_ksym__count(s->ksym);
 		out->kernel_bytes = sym_ksym__bytes(s->ksym);

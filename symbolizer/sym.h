@@ -27,7 +27,7 @@ struct sym_file;
 struct sym_opts {
 	const char *proc_root;	   /* "/proc" unless a test says otherwise */
 	const char *kallsyms_path; /* "/proc/kallsyms"; NULL disables kernel names */
-	size_t cache_bytes;	   /* bound on cached symbol tables; 0 = default 16 MiB */
+	size_t cache_bytes;	   /* bound on cached symbol tables; 0 = default 8 MiB */
 };
 
 /* Why a frame has no name; a batch never fails whole (blazesym's Reason). */
@@ -100,6 +100,8 @@ struct sym_stats {
 	uint64_t kernel_symbols;
 	uint64_t kernel_bytes;	   /* bytes held by the kernel table (not in cache_bytes) */
 	uint64_t kernel_bad_lines; /* kallsyms lines skipped */
+	uint64_t name_errors;	   /* names not read: file truncated, I/O error */
+	uint64_t stale_tables;	   /* tables dropped because their file changed */
 };
 void symbolizer__stats(const struct symbolizer *s, struct sym_stats *out);
 

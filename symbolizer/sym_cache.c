@@ -127,7 +127,7 @@ const struct sym_elf_table *sym_cache__get(struct sym_cache *c, const struct sym
 	return e->table;
 }
 
-static void sym_cache_evict(struct sym_cache *c, struct sym_cache_entry *e)
+static void sym_cache_drop(struct sym_cache *c, struct sym_cache_entry *e)
 {
 	struct sym_cache_entry **pp = &c->buckets[e->hash & (c->nbuckets - 1)];
 
@@ -137,9 +137,22 @@ static void sym_cache_evict(struct sym_cache *c, struct sym_cache_entry *e)
 	sym_cache_unlink_lru(c, e);
 	c->bytes -= e->bytes;
 	c->entries--;
-	c->evictions++;
 	sym_elf_table__free(e->table);
 	free(e);
+}
+
+static void sym_cache_evict(struct sym_cache *c, struct sym_cache_entry *e)
+{
+	c->evictions++;
+	sym_cache_drop(c, e);
+}
+
+void sym_cache__remove(struct sym_cache *c, const struct sym_cache_key *k)
+{
+	struct sym_cache_entry *e = sym_cache_find(c, k, sym_cache_hash(k));
+
+	if (e)
+		sym_cache_drop(c, e);
 }
 
 /* Keeps chains short; a failed resize only makes chains longer. */

@@ -37,6 +37,9 @@ const struct sym_elf_table *sym_cache__get(struct sym_cache *c, const struct sym
  * evicted by its own addition. 0, -E2BIG (t alone exceeds the bound),
  * -EEXIST (k already cached), -ENOMEM. */
 int sym_cache__add(struct sym_cache *c, const struct sym_cache_key *k, struct sym_elf_table *t);
+/* Drops and frees the table under k, if any (not counted as an eviction):
+ * for a table found wrong for its file, to be loaded again. */
+void sym_cache__remove(struct sym_cache *c, const struct sym_cache_key *k);
 /* The largest table sym_cache__add() accepts. */
 size_t sym_cache__max_table(const struct sym_cache *c);
 

@@ -1,17 +1,21 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* sym_elf.c - function symbol tables and build-ids from ELF files
  *
- * Owns the libelf handle only while loading: a table keeps 16 bytes per
- * function plus its name, and the PT_LOAD segments; nothing points back into
- * the file. Files are read with ELF_C_READ (pread), not mmap, so a file
- * truncated under us is an error, not a SIGBUS. Every size taken from the
- * file is checked against the bounds before it is trusted.
+ * Owns the libelf handle only while loading. A table keeps 16 bytes per
+ * function (address, size, name offset) and the PT_LOAD segments; names stay
+ * in the file and are read with pread when a lookup needs one, from the
+ * table's own fd. Files are read with pread (ELF_C_READ), not mmap, so a
+ * file truncated under us is an error, not a SIGBUS. Every size taken from
+ * the file is checked against the bounds before it is trusted.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "sym_elf.h"
 
@@ -19,10 +23,11 @@
 #define NT_GNU_BUILD_ID 3
 #endif
 
-/* Sections read to build a table are bounded to twice the table's bound, plus
- * some slack for small files, whose symbols are mostly not functions: a
- * function entry (16 bytes + name) is smaller than its ELF symbol (24 bytes +
- * name). What is read is freed once the table is built. */
+/* The symbol section read to build a table is bounded to twice the table's
+ * bound, plus some slack for small files, whose symbols are mostly not
+ * functions: a function entry (16 bytes) is smaller than its ELF symbol (24
+ * bytes). What is read is freed once the table is built; the string section
+ * is not read at all (from memory it is copied, and counts in the table). */
 #define SYM_ELF_READ_MAX(max_bytes) (2 * (max_bytes) + (1u << 20))
 #define SYM_ELF_MAX_SEGS 64
 #define SYM_ELF_MAX_PHDRS 4096
@@ -30,6 +35,11 @@
 /* A symbol nested in a bigger one (a local label typed as a function) can
  * hide it from the binary search; this many predecessors are tried too. */
 #define SYM_ELF_BACKTRACK 4
+/* Most names fit the first read; longer ones (C++) take a few more. */
+#define SYM_ELF_NAME_READ 256
+#define SYM_ELF_NAMES_CHUNK (16u << 10)
+
+_Static_assert(SYM_ELF_MAX_NAME + 1 <= SYM_ELF_NAMES_CHUNK, "a name fits a chunk");
 
 struct sym_elf_seg {
 	uint64_t off;
@@ -41,33 +51,52 @@ struct sym_elf_seg {
 struct sym_elf_sym {
 	uint64_t addr;
 	uint32_t size; /* computed for size-0 symbols: up to the next one */
-	uint32_t name; /* offset in names */
+	uint32_t name; /* offset in the string section */
 };
 
 struct sym_elf_table {
 	struct sym_elf_sym *syms;
 	size_t n;
-	char *names;
-	size_t names_len;
 	struct sym_elf_seg *segs;
 	size_t nsegs;
+	int fd; /* our dup() of the file; -1 for a table from memory */
+	uint64_t str_off; /* of the string section in the file */
+	uint64_t str_size; /* every syms[].name is below it */
+	char *strs; /* from memory: a copy of the string section */
+	/* The file when loaded, to notice it changing under us. */
+	int64_t file_size;
+	int64_t mtime_sec;
+	int64_t mtime_nsec;
 	bool dynsym;
+};
+
+struct sym_elf_names_chunk {
+	struct sym_elf_names_chunk *next;
+	size_t len;
+	char data[SYM_ELF_NAMES_CHUNK];
+};
+
+/* head is the chunk being filled; full ones follow it. */
+struct sym_elf_names {
+	struct sym_elf_names_chunk *head;
 };
 
 /* Loading state: candidates carry what decides between aliases. */
 struct sym_elf_cand {
 	uint64_t addr;
-	uint64_t size;
+	uint32_t size;
 	uint32_t name;
 	uint32_t rank; /* lower wins: global, weak, local; then sized */
+	uint32_t idx; /* on a tie, the first in the symbol section wins */
 };
 
 struct sym_elf_build {
 	struct sym_elf_cand *cands;
 	size_t n, cap;
-	char *names;
-	size_t names_len, names_cap;
 	size_t max_bytes;
+	const struct stat *st; /* the file's, or NULL from memory */
+	char *strs; /* from memory: the string section's copy */
+	uint64_t str_off, str_size;
 };
 
 static Elf *sym_elf_open_fd(int fd)
@@ -129,18 +158,14 @@ static int sym_elf_segments(Elf *e, struct sym_elf_table *t)
 	return 0;
 }
 
-static size_t sym_elf_build_bytes(const struct sym_elf_build *b)
+static int sym_elf_add(struct sym_elf_build *b, const GElf_Sym *sym)
 {
-	return b->n * sizeof(struct sym_elf_sym) + b->names_len;
-}
-
-static int sym_elf_add(struct sym_elf_build *b, const GElf_Sym *sym, const char *name)
-{
-	size_t len = strnlen(name, SYM_ELF_MAX_NAME), cap;
 	int bind = GELF_ST_BIND(sym->st_info);
+	size_t cap;
 	void *p;
 
-	if (sym_elf_build_bytes(b) + sizeof(struct sym_elf_sym) + len + 1 > b->max_bytes)
+	/* What the table will hold: the entries, and a memory table's strings. */
+	if ((b->n + 1) * sizeof(struct sym_elf_sym) + (b->strs ? b->str_size : 0) > b->max_bytes)
 		return -E2BIG;
 	if (b->n == b->cap) {
 		cap = b->cap ? b->cap * 2 : 256;
@@ -150,25 +175,47 @@ static int sym_elf_add(struct sym_elf_build *b, const GElf_Sym *sym, const char 
 		b->cands = p;
 		b->cap = cap;
 	}
-	if (b->names_len + len + 1 > b->names_cap) {
-		cap = b->names_cap ? b->names_cap * 2 : 4096;
-		while (cap < b->names_len + len + 1)
-			cap *= 2;
-		p = realloc(b->names, cap);
-		if (!p)
-			return -ENOMEM;
-		b->names = p;
-		b->names_cap = cap;
-	}
-	memcpy(b->names + b->names_len, name, len);
-	b->names[b->names_len + len] = '\0';
-	b->cands[b->n++] = (struct sym_elf_cand){
+	b->cands[b->n] = (struct sym_elf_cand){
 		.addr = sym->st_value,
-		.size = sym->st_size,
-		.name = b->names_len,
+		.size = sym->st_size > UINT32_MAX ? UINT32_MAX : (uint32_t)sym->st_size,
+		.name = sym->st_name,
 		.rank = (bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 2 : 4) + !sym->st_size,
+		.idx = b->n,
 	};
-	b->names_len += len + 1;
+	b->n++;
+	return 0;
+}
+
+/* Finds the string section of a symbol section: where it is in the file,
+ * or, from memory, a copy of it. */
+static int sym_elf_strings(Elf *e, const GElf_Shdr *sh, struct sym_elf_build *b)
+{
+	Elf_Scn *strscn = elf_getscn(e, sh->sh_link);
+	GElf_Shdr strsh;
+	Elf_Data *d;
+
+	if (!strscn || !gelf_getshdr(strscn, &strsh) || strsh.sh_type != SHT_STRTAB ||
+	    (strsh.sh_flags & SHF_COMPRESSED) || !strsh.sh_size)
+		return -ENOEXEC;
+	if (b->st) {
+		/* Checked once here, so every pread of a name stays inside. */
+		if (strsh.sh_offset + strsh.sh_size < strsh.sh_offset ||
+		    strsh.sh_offset + strsh.sh_size > (uint64_t)b->st->st_size)
+			return -ENOEXEC;
+		b->str_off = strsh.sh_offset;
+		b->str_size = strsh.sh_size;
+		return 0;
+	}
+	if (strsh.sh_size > b->max_bytes)
+		return -E2BIG;
+	d = elf_getdata(strscn, NULL);
+	if (!d || !d->d_buf || !d->d_size || d->d_size > strsh.sh_size)
+		return -ENOEXEC;
+	b->strs = malloc(d->d_size);
+	if (!b->strs)
+		return -ENOMEM;
+	memcpy(b->strs, d->d_buf, d->d_size);
+	b->str_size = d->d_size;
 	return 0;
 }
 
@@ -176,39 +223,34 @@ static int sym_elf_add(struct sym_elf_build *b, const GElf_Sym *sym, const char 
 static int sym_elf_collect(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, size_t max_read,
 			   struct sym_elf_build *b)
 {
-	Elf_Scn *strscn;
-	GElf_Shdr strsh;
 	Elf_Data *data;
 	size_t i, n, entsz;
 	GElf_Sym sym;
 	int err;
 
 	entsz = gelf_fsize(e, ELF_T_SYM, 1, EV_CURRENT);
-	strscn = elf_getscn(e, sh->sh_link);
-	if (!entsz || !strscn || !gelf_getshdr(strscn, &strsh) || strsh.sh_type != SHT_STRTAB)
+	if (!entsz)
 		return -ENOEXEC;
-	if (sh->sh_size > max_read || strsh.sh_size > max_read ||
-	    sh->sh_size + strsh.sh_size > max_read)
+	if (sh->sh_size > max_read)
 		return -E2BIG;
+	err = sym_elf_strings(e, sh, b);
+	if (err)
+		return err;
 	data = elf_getdata(scn, NULL);
 	if (!data || !data->d_buf)
 		return -ENOEXEC;
 	n = data->d_size / entsz;
 	/* Entry 0 is the reserved null symbol. */
 	for (i = 1; i < n; i++) {
-		const char *name;
 		int type;
 
 		if (!gelf_getsym(data, i, &sym))
 			return -ENOEXEC;
 		type = GELF_ST_TYPE(sym.st_info);
 		if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym.st_shndx == SHN_UNDEF ||
-		    !sym.st_value || !sym.st_name)
+		    !sym.st_value || !sym.st_name || sym.st_name >= b->str_size)
 			continue;
-		name = elf_strptr(e, sh->sh_link, sym.st_name);
-		if (!name || !*name)
-			continue;
-		err = sym_elf_add(b, &sym, name);
+		err = sym_elf_add(b, &sym);
 		if (err)
 			return err;
 	}
@@ -223,7 +265,7 @@ static int sym_elf_cand_cmp(const void *a, const void *b)
 		return x->addr < y->addr ? -1 : 1;
 	if (x->rank != y->rank)
 		return x->rank < y->rank ? -1 : 1;
-	return x->name < y->name ? -1 : x->name > y->name;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
 /* The end of the segment holding vaddr, or vaddr + 1 when none does. */
@@ -243,7 +285,6 @@ static uint64_t sym_elf_seg_end(const struct sym_elf_table *t, uint64_t vaddr)
 static int sym_elf_finish(struct sym_elf_build *b, struct sym_elf_table *t)
 {
 	size_t i, out = 0;
-	void *p;
 
 	qsort(b->cands, b->n, sizeof(*b->cands), sym_elf_cand_cmp);
 	for (i = 0; i < b->n; i++) {
@@ -270,26 +311,27 @@ static int sym_elf_finish(struct sym_elf_build *b, struct sym_elf_table *t)
 		};
 	}
 	t->n = out;
-	/* The blob was grown by doubling; give the slack back. */
-	p = realloc(b->names, b->names_len);
-	t->names = p ? p : b->names;
-	t->names_len = b->names_len;
-	b->names = NULL;
+	t->strs = b->strs;
+	t->str_off = b->str_off;
+	t->str_size = b->str_size;
+	b->strs = NULL;
 	return 0;
 }
 
 static void sym_elf_build_reset(struct sym_elf_build *b)
 {
 	free(b->cands);
-	free(b->names);
+	free(b->strs);
 	b->cands = NULL;
-	b->names = NULL;
-	b->n = b->cap = b->names_len = b->names_cap = 0;
+	b->strs = NULL;
+	b->n = b->cap = 0;
+	b->str_off = b->str_size = 0;
 }
 
-static int sym_elf_load(Elf *e, size_t max_bytes, struct sym_elf_table **out)
+/* st is the file's when loading from an fd, NULL from memory. */
+static int sym_elf_load(Elf *e, const struct stat *st, size_t max_bytes, struct sym_elf_table **out)
 {
-	struct sym_elf_build b = { 0 };
+	struct sym_elf_build b = { .st = st };
 	Elf_Scn *scn = NULL, *symtab = NULL, *dynsym = NULL;
 	GElf_Shdr sh, symtab_sh, dynsym_sh;
 	struct sym_elf_table *t = NULL;
@@ -307,6 +349,7 @@ static int sym_elf_load(Elf *e, size_t max_bytes, struct sym_elf_table **out)
 		err = -ENOMEM;
 		goto cleanup;
 	}
+	t->fd = -1;
 	err = sym_elf_segments(e, t);
 	if (err)
 		goto cleanup;
@@ -359,15 +402,40 @@ cleanup:
 
 int sym_elf_table__from_fd(int fd, size_t max_bytes, struct sym_elf_table **out)
 {
-	Elf *e = sym_elf_open_fd(fd);
+	struct sym_elf_table *t = NULL;
+	struct stat st;
+	Elf *e;
 	int err;
 
 	*out = NULL;
+	e = sym_elf_open_fd(fd);
 	if (!e)
 		return -ENOEXEC;
-	err = sym_elf_load(e, max_bytes, out);
+	if (fstat(fd, &st)) {
+		err = -errno;
+		goto cleanup;
+	}
+	err = sym_elf_load(e, &st, max_bytes, &t);
+	if (err)
+		goto cleanup;
+	/* Our own fd: the caller's may be closed while the table is cached
+	 * (and shared with other files of the same build-id). */
+	t->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (t->fd < 0) {
+		err = -errno;
+		goto cleanup;
+	}
+	t->file_size = st.st_size;
+	t->mtime_sec = st.st_mtim.tv_sec;
+	t->mtime_nsec = st.st_mtim.tv_nsec;
+cleanup:
 	elf_end(e);
-	return err;
+	if (err) {
+		sym_elf_table__free(t);
+		return err;
+	}
+	*out = t;
+	return 0;
 }
 
 int sym_elf_table__from_mem(const void *img, size_t len, size_t max_bytes,
@@ -380,7 +448,7 @@ int sym_elf_table__from_mem(const void *img, size_t len, size_t max_bytes,
 	*out = NULL;
 	err = sym_elf_open_mem(img, len, &copy, &e);
 	if (!err)
-		err = sym_elf_load(e, max_bytes, out);
+		err = sym_elf_load(e, NULL, max_bytes, out);
 	elf_end(e);
 	free(copy);
 	return err;
@@ -390,10 +458,118 @@ void sym_elf_table__free(struct sym_elf_table *t)
 {
 	if (!t)
 		return;
+	if (t->fd >= 0)
+		close(t->fd);
 	free(t->syms);
-	free(t->names);
+	free(t->strs);
 	free(t->segs);
 	free(t);
+}
+
+struct sym_elf_names *sym_elf_names__new(void)
+{
+	struct sym_elf_names *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return errno = ENOMEM, NULL;
+	return b;
+}
+
+void sym_elf_names__free(struct sym_elf_names *b)
+{
+	struct sym_elf_names_chunk *c, *next;
+
+	if (!b)
+		return;
+	for (c = b->head; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	free(b);
+}
+
+void sym_elf_names__reset(struct sym_elf_names *b)
+{
+	struct sym_elf_names_chunk *c, *next;
+
+	if (!b->head)
+		return;
+	for (c = b->head->next; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	b->head->next = NULL;
+	b->head->len = 0;
+}
+
+/* Room for len bytes at the end of the chunk being filled; a full chunk is
+ * left as it is, since names in it are still handed out. NULL on ENOMEM. */
+static char *sym_elf_names_room(struct sym_elf_names *b, size_t len)
+{
+	struct sym_elf_names_chunk *c = b->head;
+
+	if (!c || SYM_ELF_NAMES_CHUNK - c->len < len) {
+		c = malloc(sizeof(*c));
+		if (!c)
+			return NULL;
+		c->next = b->head;
+		c->len = 0;
+		b->head = c;
+	}
+	return c->data + c->len;
+}
+
+/* len bytes of the string section at off (inside it), from the file or the
+ * copy. Bytes read, 0 when the file ends there now, or -errno. */
+static ssize_t sym_elf_str_read(const struct sym_elf_table *t, char *buf, size_t len, uint64_t off)
+{
+	ssize_t n;
+
+	if (t->strs) {
+		memcpy(buf, t->strs + off, len);
+		return len;
+	}
+	do
+		n = pread(t->fd, buf, len, t->str_off + off);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+/* Reads the name at offset at of the string section into names: a short
+ * read first, longer ones while no NUL shows, up to SYM_ELF_MAX_NAME or the
+ * section's end, where the name is cut. *out is NULL for an empty name.
+ * 0, -EIO (the file ends early), -ENOMEM or pread()'s error. */
+static int sym_elf_read_name(const struct sym_elf_table *t, uint32_t at,
+			     struct sym_elf_names *names, const char **out)
+{
+	size_t max = t->str_size - at, len = 0, want = SYM_ELF_NAME_READ;
+	char *buf, *nul = NULL;
+	ssize_t n;
+
+	*out = NULL;
+	if (max > SYM_ELF_MAX_NAME)
+		max = SYM_ELF_MAX_NAME;
+	buf = sym_elf_names_room(names, max + 1);
+	if (!buf)
+		return -ENOMEM;
+	while (!nul && len < max) {
+		if (want > max - len)
+			want = max - len;
+		n = sym_elf_str_read(t, buf + len, want, at + len);
+		if (n < 0)
+			return n;
+		if (!n)
+			return -EIO;
+		nul = memchr(buf + len, '\0', n);
+		len = nul ? (size_t)(nul - buf) : len + n;
+		want *= 2;
+	}
+	buf[len] = '\0';
+	if (len) {
+		names->head->len += len + 1;
+		*out = buf;
+	}
+	return 0;
 }
 
 /* File offset to virtual address through the PT_LOAD segment holding it. */
@@ -412,15 +588,11 @@ static bool sym_elf_off_to_vaddr(const struct sym_elf_table *t, uint64_t off, ui
 	return false;
 }
 
-void sym_elf_table__lookup(const struct sym_elf_table *t, uint64_t off, struct sym_result *r)
+/* The symbol covering vaddr, or NULL. */
+static const struct sym_elf_sym *sym_elf_find(const struct sym_elf_table *t, uint64_t vaddr)
 {
 	size_t lo = 0, hi = t->n, i;
-	uint64_t vaddr;
 
-	memset(r, 0, sizeof(*r));
-	r->reason = SYM_UNKNOWN_ADDR;
-	if (!sym_elf_off_to_vaddr(t, off, &vaddr))
-		return;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -432,18 +604,54 @@ void sym_elf_table__lookup(const struct sym_elf_table *t, uint64_t off, struct s
 	for (i = lo; i > 0 && lo - i < SYM_ELF_BACKTRACK; i--) {
 		const struct sym_elf_sym *s = &t->syms[i - 1];
 
-		if (vaddr - s->addr < s->size) {
-			r->name = t->names + s->name;
-			r->offset = vaddr - s->addr;
-			r->reason = SYM_OK;
-			return;
-		}
+		if (vaddr - s->addr < s->size)
+			return s;
 	}
+	return NULL;
+}
+
+int sym_elf_table__lookup(const struct sym_elf_table *t, uint64_t off, struct sym_elf_names *names,
+			  struct sym_result *r)
+{
+	const struct sym_elf_sym *s;
+	uint64_t vaddr;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	r->reason = SYM_UNKNOWN_ADDR;
+	if (!sym_elf_off_to_vaddr(t, off, &vaddr))
+		return 0;
+	s = sym_elf_find(t, vaddr);
+	if (!s)
+		return 0;
+	err = sym_elf_read_name(t, s->name, names, &r->name);
+	if (err) {
+		r->reason = SYM_NO_FILE;
+		return err;
+	}
+	if (r->name) {
+		r->offset = vaddr - s->addr;
+		r->reason = SYM_OK;
+	}
+	return 0;
+}
+
+bool sym_elf_table__stale(const struct sym_elf_table *t)
+{
+	struct stat st;
+
+	if (t->fd < 0)
+		return false;
+	if (fstat(t->fd, &st))
+		return true;
+	return st.st_size != t->file_size || st.st_mtim.tv_sec != t->mtime_sec ||
+	       st.st_mtim.tv_nsec != t->mtime_nsec;
 }
 
 size_t sym_elf_table__bytes(const struct sym_elf_table *t)
 {
-	return sizeof(*t) + t->nsegs * sizeof(*t->segs) + t->n * sizeof(*t->syms) + t->names_len;
+	return sizeof(*t) + t->nsegs * sizeof(*t->segs) + t->n * sizeof(*t->syms) +
+	       (t->strs ? t->str_size : 0);
 }
 
 size_t sym_elf_table__count(const struct sym_elf_table *t)

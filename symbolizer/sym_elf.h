@@ -4,9 +4,13 @@
  * Reads an ELF file (an fd, or an image in memory such as the vDSO) with
  * libelf into a compact, immutable table: the PT_LOAD segments that map file
  * offsets to virtual addresses, and the function symbols (STT_FUNC,
- * STT_GNU_IFUNC) of .symtab, else .dynsym, sorted, with one name blob.
- * Untrusted input: corrupt files are errors, never crashes; sizes are bounded.
- * A table has no state after loading; any thread may read it.
+ * STT_GNU_IFUNC) of .symtab, else .dynsym, sorted. Names stay where they are:
+ * a table made from an fd keeps its own dup() of it and reads a name from the
+ * string section when a lookup needs it; a table made from memory keeps a
+ * copy of its (small) string section. Untrusted input: corrupt files are
+ * errors, never crashes; sizes are bounded. A table has no mutable state
+ * after loading; any thread may read it, each with its own struct
+ * sym_elf_names.
  */
 #ifndef EMBER_SYM_ELF_H
 #define EMBER_SYM_ELF_H
@@ -24,23 +28,49 @@
 #define SYM_ELF_MAX_NAME 4096
 
 struct sym_elf_table;
+struct sym_elf_names;
 
 /* Loads the table of the ELF file open at fd (read with pread; the fd's
- * position is not used, so it may be shared). max_bytes bounds the table
- * and, times two plus 1 MiB, the symbol and string sections read (and freed)
- * to build it.
+ * position is not used, so it may be shared). The table keeps a dup() of fd,
+ * closed by sym_elf_table__free(), so the file stays readable even when the
+ * caller closes fd or the file is unlinked. max_bytes bounds the table and,
+ * times two plus 1 MiB, the symbol section read (and freed) to build it.
  * 0 or -errno: -ENOEXEC not ELF, corrupt, or not an executable/shared object;
- * -ENODATA no function symbols; -E2BIG over max_bytes; -ENOMEM. */
+ * -ENODATA no function symbols; -E2BIG over max_bytes; -ENOMEM; the errors
+ * of fstat() and dup() (-EMFILE). */
 int sym_elf_table__from_fd(int fd, size_t max_bytes, struct sym_elf_table **out);
-/* Same from an image in memory; the image is not kept after return. */
+/* Same from an image in memory; the image is not kept after return (the
+ * table copies the string section it names from into its own bytes). */
 int sym_elf_table__from_mem(const void *img, size_t len, size_t max_bytes,
 			    struct sym_elf_table **out);
+/* Closes the table's fd and frees it. Accepts NULL. */
 void sym_elf_table__free(struct sym_elf_table *t);
 
-/* Names the function covering file offset off. Fills r (name valid while t
- * lives): SYM_OK, or SYM_UNKNOWN_ADDR when no segment or symbol covers it. */
-void sym_elf_table__lookup(const struct sym_elf_table *t, uint64_t off, struct sym_result *r);
-/* Bytes the table holds (what the cache accounts). */
+/* Where lookups put the names they read: chunks that never move, so every
+ * name handed out stays valid until sym_elf_names__reset() or
+ * sym_elf_names__free(), however many follow. One per reader.
+ * NULL with errno ENOMEM. Free with sym_elf_names__free(), which accepts NULL. */
+struct sym_elf_names *sym_elf_names__new(void);
+void sym_elf_names__free(struct sym_elf_names *b);
+/* Invalidates every name in b and keeps one chunk for reuse. */
+void sym_elf_names__reset(struct sym_elf_names *b);
+
+/* Names the function covering file offset off, reading its name into names
+ * (r->name valid until names is reset; t may be freed before that). Names
+ * longer than SYM_ELF_MAX_NAME, or running past the end of the string
+ * section, are cut. Returns 0 with r filled: SYM_OK, or SYM_UNKNOWN_ADDR
+ * when no segment or symbol covers off or the symbol's name is empty.
+ * Returns -errno when the name could not be read, with r->reason
+ * SYM_NO_FILE: -EIO when the file now ends before the name (truncated under
+ * us), -ENOMEM, or pread()'s error. */
+int sym_elf_table__lookup(const struct sym_elf_table *t, uint64_t off, struct sym_elf_names *names,
+			  struct sym_result *r);
+/* True when the file a table was loaded from changed size or mtime since
+ * (truncated or rewritten in place): its names may be wrong or missing, so
+ * the table should be loaded again. False for tables made from memory. */
+bool sym_elf_table__stale(const struct sym_elf_table *t);
+/* Bytes the table holds in memory (what the cache accounts): 16 per
+ * function, the segments, and a memory table's string section. */
 size_t sym_elf_table__bytes(const struct sym_elf_table *t);
 size_t sym_elf_table__count(const struct sym_elf_table *t);
 /* True when the names came from .dynsym (the file has no .symtab). */

@@ -11,6 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char hex[SYM_ELF_BUILD_ID_HEX];
+	struct sym_elf_names *names;
 	struct sym_elf_table *t;
 	struct sym_result r;
 	size_t off;
@@ -22,12 +23,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (sym_elf_table__bytes(t) > 1u << 20)
 		__builtin_trap();
-	for (off = 0; off < size + 64; off += 1 + off / 4) {
-		sym_elf_table__lookup(t, off, &r);
-		if (r.reason == SYM_OK && (!r.name || strnlen(r.name, SYM_ELF_MAX_NAME + 1) >
-							      SYM_ELF_MAX_NAME))
-			__builtin_trap();
+	names = sym_elf_names__new();
+	if (!names) {
+		sym_elf_table__free(t);
+		return 0;
 	}
+	for (off = 0; off < size + 64; off += 1 + off / 4) {
+		/* From memory a name read fails only for want of memory. */
+		if (sym_elf_table__lookup(t, off, names, &r) && r.reason != SYM_NO_FILE)
+			__builtin_trap();
+		if (r.reason == SYM_OK &&
+		    (!r.name || !*r.name ||
+		     strnlen(r.name, SYM_ELF_MAX_NAME + 1) > SYM_ELF_MAX_NAME))
+			__builtin_trap();
+		if (off % 64 == 0)
+			sym_elf_names__reset(names);
+	}
+	sym_elf_names__free(names);
 	sym_elf_table__free(t);
 	return 0;
 }

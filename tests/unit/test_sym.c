@@ -2,7 +2,8 @@
 /* test_sym.c - the symbolizer front: opening and sharing mapped files, naming
  * frames of the fixture binaries, a live process with a shared library, a
  * deleted and a replaced executable (map_files, root), the vDSO, kernel
- * names, LRU eviction under a tiny cache, and hostile files */
+ * names, LRU eviction under a tiny cache, hostile files, the names of one
+ * batch, and files changed under a cached table */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -515,6 +516,90 @@ static void test_bad_inputs(void **state)
 	rmdir(dir);
 }
 
+/* One batch names several functions: every name stays valid until the next
+ * call, though each was read from the file into the symbolizer's buffer. */
+static void test_batch_names(void **state)
+{
+	static const char *const funcs[] = { "sym_alpha", "sym_beta", "sym_gamma", "main" };
+	const char *pie = FIXTURES_DIR "/sym_pie";
+	struct symbolizer *s = new_sym(0, NULL);
+	struct sym_test_func fn;
+	struct sym_result r[8];
+	uint64_t offs[8];
+	struct sym_file *f;
+	size_t i;
+
+	f = open_path(s, pie);
+	assert_non_null(f);
+	for (i = 0; i < 8; i++) {
+		assert_true(sym_test_func(pie, funcs[i % 4], &fn));
+		offs[i] = fn.off + i / 4;
+	}
+	symbolizer__user(s, f, offs, 8, r);
+	for (i = 0; i < 8; i++) {
+		assert_int_equal(r[i].reason, SYM_OK);
+		assert_string_equal(r[i].name, funcs[i % 4]);
+		assert_int_equal(r[i].offset, i / 4);
+	}
+	sym_file__put(f);
+	symbolizer__free(s);
+}
+
+/* Two copies of a library share one table by build-id; the table reads
+ * names through the fd of the copy it was loaded from. That copy cut short
+ * under us: the table is loaded again from the other, which names. Both
+ * cut: a clean reason, no crash. */
+static void test_file_changed(void **state)
+{
+	char dir[] = "/tmp/ember-sym-XXXXXX", a[256], b[256];
+	const char *lib = FIXTURES_DIR "/libsym.so";
+	struct symbolizer *s = new_sym(0, NULL);
+	struct sym_file *fa, *fb;
+	struct sym_test_func fn;
+	struct sym_result r;
+	struct sym_stats st;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(a, sizeof(a), "%s/a.so", dir);
+	snprintf(b, sizeof(b), "%s/b.so", dir);
+	copy_file(lib, a);
+	copy_file(lib, b);
+	fa = open_path(s, a);
+	fb = open_path(s, b);
+	assert_non_null(fa);
+	assert_non_null(fb);
+	assert_ptr_not_equal(fa, fb);
+	assert_string_equal(sym_file__build_id(fa), sym_file__build_id(fb));
+	expect_name(s, fa, lib, "sym_lib_alpha");
+	expect_name(s, fb, lib, "sym_lib_beta");
+	symbolizer__stats(s, &st);
+	assert_int_equal(st.cache_loads, 1);
+
+	assert_int_equal(truncate(a, 100), 0);
+	expect_name(s, fb, lib, "sym_lib_alpha");
+	expect_name(s, fa, lib, "sym_lib_beta");
+	symbolizer__stats(s, &st);
+	assert_int_equal(st.cache_loads, 2);
+	assert_int_equal(st.bad_files + st.no_symbols, 0);
+
+	assert_int_equal(truncate(b, 0), 0);
+	assert_true(sym_test_func(lib, "sym_lib_alpha", &fn));
+	symbolizer__user(s, fb, &fn.off, 1, &r);
+	assert_int_equal(r.reason, SYM_NOT_ELF);
+	assert_null(r.name);
+	symbolizer__stats(s, &st);
+	assert_int_equal(st.cache_loads, 3);
+	assert_int_equal(st.bad_files, 1);
+	assert_int_equal(st.cache_bytes, 0);
+
+	sym_file__put(fa);
+	sym_file__put(fb);
+	symbolizer__free(s);
+	unlink(a);
+	unlink(b);
+	rmdir(dir);
+}
+
 static void *put_thread(void *arg)
 {
 	sym_file__put(arg);
@@ -547,6 +632,7 @@ int main(void)
 		cmocka_unit_test(test_replaced),       cmocka_unit_test(test_vdso),
 		cmocka_unit_test(test_kernel),	       cmocka_unit_test(test_cache_eviction),
 		cmocka_unit_test(test_bad_inputs),     cmocka_unit_test(test_outlive),
+		cmocka_unit_test(test_batch_names),    cmocka_unit_test(test_file_changed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
