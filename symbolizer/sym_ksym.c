@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "sym_ksym.h"
+#include "sym_strtab.h"
 #include "sym_lines.h"
 
 #define SYM_KSYM_NO_MODULE UINT32_MAX
@@ -32,8 +33,7 @@ struct sym_ksym_ent {
 struct sym_ksym {
 	struct sym_ksym_ent *ents;
 	size_t n, cap;
-	char *blob;
-	size_t blob_len, blob_cap;
+	struct sym_strtab names; /* symbol and module names */
 	size_t bad_lines;
 	size_t zero_addrs;
 	bool full; /* a bound was reached; later lines were dropped */
@@ -72,42 +72,16 @@ static bool sym_ksym_name_ok(const char *s, size_t len)
 	return len > 0;
 }
 
-static int sym_ksym_blob_add(struct sym_ksym *k, const char *s, size_t len, uint32_t *off)
-{
-	size_t cap;
-	char *blob;
-
-	if (k->blob_len + len + 1 > SYM_KSYM_MAX_BLOB)
-		return -E2BIG;
-	if (k->blob_len + len + 1 > k->blob_cap) {
-		cap = k->blob_cap ? k->blob_cap * 2 : 65536;
-		while (cap < k->blob_len + len + 1)
-			cap *= 2;
-		if (cap > SYM_KSYM_MAX_BLOB)
-			cap = SYM_KSYM_MAX_BLOB;
-		blob = realloc(k->blob, cap);
-		if (!blob)
-			return -ENOMEM;
-		k->blob = blob;
-		k->blob_cap = cap;
-	}
-	memcpy(k->blob + k->blob_len, s, len);
-	k->blob[k->blob_len + len] = '\0';
-	*off = k->blob_len;
-	k->blob_len += len + 1;
-	return 0;
-}
-
 static int sym_ksym_module(struct sym_ksym *k, const char *mod, size_t len, uint32_t *off)
 {
 	int err;
 
 	if (k->last_module != SYM_KSYM_NO_MODULE && k->last_module_len == len &&
-	    !memcmp(k->blob + k->last_module, mod, len)) {
+	    !memcmp(k->names.data + k->last_module, mod, len)) {
 		*off = k->last_module;
 		return 0;
 	}
-	err = sym_ksym_blob_add(k, mod, len, off);
+	err = sym_strtab__add(&k->names, mod, len, off);
 	if (err)
 		return err;
 	k->last_module = *off;
@@ -146,7 +120,7 @@ static int sym_ksym_add(struct sym_ksym *k, struct sym_ksym_ent *e, const char *
 	if (pfx && !(name && len == k->pending_len - SYM_KSYM_PFX_LEN &&
 		     !memcmp(name, k->pending_name + SYM_KSYM_PFX_LEN, len) &&
 		     e->module == pfx->module)) {
-		err = sym_ksym_blob_add(k, k->pending_name, k->pending_len, &pfx->name);
+		err = sym_strtab__add(&k->names, k->pending_name, k->pending_len, &pfx->name);
 		if (!err)
 			err = sym_ksym_push(k, pfx);
 		if (err)
@@ -156,7 +130,7 @@ static int sym_ksym_add(struct sym_ksym *k, struct sym_ksym_ent *e, const char *
 	k->pending = false;
 	if (!name)
 		return 0;
-	err = sym_ksym_blob_add(k, name, len, &e->name);
+	err = sym_strtab__add(&k->names, name, len, &e->name);
 	if (!err)
 		err = sym_ksym_push(k, e);
 	if (!err && pfx) {
@@ -269,10 +243,7 @@ static void sym_ksym_finish(struct sym_ksym *k)
 		k->ents = p;
 		k->cap = k->n;
 	}
-	if (k->blob_len && k->blob_len < k->blob_cap && (p = realloc(k->blob, k->blob_len))) {
-		k->blob = p;
-		k->blob_cap = k->blob_len;
-	}
+	sym_strtab__shrink(&k->names);
 }
 
 static struct sym_ksym *sym_ksym_run(const char *text, size_t len, int fd)
@@ -288,6 +259,7 @@ static struct sym_ksym *sym_ksym_run(const char *text, size_t len, int fd)
 		goto cleanup;
 	}
 	k->last_module = SYM_KSYM_NO_MODULE;
+	k->names.max = SYM_KSYM_MAX_BLOB;
 	err = sym_lines__init(&lines, SYM_KSYM_MAX_LINE, sym_ksym_line, k);
 	if (err)
 		goto cleanup;
@@ -347,7 +319,7 @@ void sym_ksym__free(struct sym_ksym *k)
 	if (!k)
 		return;
 	free(k->ents);
-	free(k->blob);
+	free(k->names.data);
 	free(k);
 }
 
@@ -382,8 +354,8 @@ void sym_ksym__lookup(const struct sym_ksym *k, uint64_t addr, struct sym_result
 		r->reason = SYM_UNKNOWN_ADDR;
 		return;
 	}
-	r->name = k->blob + e->name;
-	r->module = e->module == SYM_KSYM_NO_MODULE ? NULL : k->blob + e->module;
+	r->name = k->names.data + e->name;
+	r->module = e->module == SYM_KSYM_NO_MODULE ? NULL : k->names.data + e->module;
 	r->offset = addr - e->addr;
 	r->reason = SYM_OK;
 }
@@ -400,7 +372,7 @@ size_t sym_ksym__bad_lines(const struct sym_ksym *k)
 
 size_t sym_ksym__bytes(const struct sym_ksym *k)
 {
-	return sizeof(*k) + k->cap * sizeof(*k->ents) + k->blob_cap;
+	return sizeof(*k) + k->cap * sizeof(*k->ents) + k->names.cap;
 }
 
 bool sym_ksym__restricted(const struct sym_ksym *k)

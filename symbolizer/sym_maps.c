@@ -16,6 +16,7 @@
 
 #include "sym_lines.h"
 #include "sym_maps.h"
+#include "sym_strtab.h"
 
 /* Bounds a hostile file with 64 Ki distinct 4 KiB paths to a few MiB. */
 #define SYM_MAPS_MAX_PATH_BYTES (8u << 20)
@@ -37,7 +38,7 @@ struct sym_maps_parser {
 	struct sym_maps *m;
 	size_t cap;
 	uint32_t *path_off; /* per entry; UINT32_MAX = anonymous */
-	size_t paths_len, paths_cap;
+	struct sym_strtab paths;
 	size_t lines;
 };
 
@@ -116,8 +117,7 @@ static int sym_maps_add_path(struct sym_maps_parser *ps, const char *path, size_
 			     uint32_t *off)
 {
 	struct sym_maps *m = ps->m;
-	char *blob;
-	size_t cap;
+	int err;
 
 	if (m->n && ps->path_off[m->n - 1] != UINT32_MAX) {
 		const char *prev = m->paths + ps->path_off[m->n - 1];
@@ -127,23 +127,10 @@ static int sym_maps_add_path(struct sym_maps_parser *ps, const char *path, size_
 			return 0;
 		}
 	}
-	if (ps->paths_len + len + 1 > SYM_MAPS_MAX_PATH_BYTES)
-		return -E2BIG;
-	if (ps->paths_len + len + 1 > ps->paths_cap) {
-		cap = ps->paths_cap ? ps->paths_cap * 2 : 4096;
-		while (cap < ps->paths_len + len + 1)
-			cap *= 2;
-		blob = realloc(m->paths, cap);
-		if (!blob)
-			return -ENOMEM;
-		m->paths = blob;
-		ps->paths_cap = cap;
-	}
-	memcpy(m->paths + ps->paths_len, path, len);
-	m->paths[ps->paths_len + len] = '\0';
-	*off = ps->paths_len;
-	ps->paths_len += len + 1;
-	return 0;
+	err = sym_strtab__add(&ps->paths, path, len, off);
+	/* Offsets stay valid as the blob moves; pointers are made at the end. */
+	m->paths = ps->paths.data;
+	return err;
 }
 
 static int sym_maps_grow(struct sym_maps_parser *ps)
@@ -267,7 +254,7 @@ static void sym_maps_finish(struct sym_maps_parser *ps)
 
 static struct sym_maps *sym_maps_run(const char *text, size_t len, int fd)
 {
-	struct sym_maps_parser ps = { 0 };
+	struct sym_maps_parser ps = { .paths.max = SYM_MAPS_MAX_PATH_BYTES };
 	struct sym_lines lines;
 	bool lines_ok = false, truncated = false;
 	int err;
