@@ -1,0 +1,346 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""Shared helpers for the sampler's integration tests (real BPF, real kernel).
+
+What they give the tests: repository paths, a factory that starts fixture
+processes and always reaps them, a runner for `.output/ember` that parses its
+folded stdout into Stack records and its summary line from stderr, and a
+poller that follows a process's CPU time (and the agent's perf events) on a
+timeline, so figures can be computed over exactly the profiled interval.
+
+Needs root and kernel BTF; without them every test here is skipped, loudly.
+Run: /usr/bin/python3 -m pytest -ra tests/integration  (after `make`).
+"""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import namedtuple
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+# EMBER_OUTPUT points the tests at another build directory (make OUTPUT=...).
+OUTPUT = Path(os.environ.get("EMBER_OUTPUT", REPO / ".output")).resolve()
+EMBER = OUTPUT / "ember"
+FIXTURES = OUTPUT / "tests" / "fixtures"
+BTF = Path("/sys/kernel/btf/vmlinux")
+
+# Test modules import these helpers as `integration_helpers`: a bare
+# `import conftest` could pick up tests/e2e/conftest.py when both run together.
+sys.modules.setdefault("integration_helpers", sys.modules[__name__])
+
+# One folded line: "comm;root;...;leaf count". Frames may hold spaces
+# (demangled C++), so the count is split off the right.
+Stack = namedtuple("Stack", "comm frames count")
+# The contract's four fields come first; more key=value fields may follow.
+SUMMARY_RE = re.compile(
+    r"^ember: summary samples=(\d+) lost=(\d+) processes=(\d+) named_pct=(\d+(?:\.\d+)?)"
+    r"((?: \w+=\S*)*)\s*$")
+
+
+class Summary(namedtuple("Summary", "samples lost processes named_pct fields")):
+    """The summary line; fields holds every key=value on it, as strings."""
+
+
+def why_skip():
+    """The reason these tests cannot run here, or None."""
+    if os.geteuid() != 0:
+        return "integration tests need root (BPF + perf events): run as root"
+    if not BTF.exists():
+        return f"kernel has no BTF ({BTF} missing): CO-RE BPF cannot load"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    reason = why_skip()
+    if reason is None:
+        return
+    here = Path(__file__).parent
+    mark = pytest.mark.skip(reason=reason)
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(here):
+            item.add_marker(mark)
+    sys.stderr.write(f"\n*** SKIPPING tests/integration: {reason} ***\n")
+
+
+def is_kernel(frame):
+    return frame.endswith("_[k]")
+
+
+def user_frames(frames):
+    return [f for f in frames if not is_kernel(f)]
+
+
+def leaf_user(frames):
+    """The innermost user frame, ignoring kernel frames stacked on top."""
+    u = user_frames(frames)
+    return u[-1] if u else None
+
+
+def parse_folded(text):
+    """Folded stdout -> [Stack]. Raises on any line that is not folded."""
+    out = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line:
+            continue
+        head, sep, count = line.rpartition(" ")
+        assert sep and count.isdigit(), f"stdout line {n} is not folded: {line!r}"
+        parts = head.split(";")
+        assert len(parts) >= 2, f"stdout line {n} has no frames: {line!r}"
+        out.append(Stack(parts[0], parts[1:], int(count)))
+    return out
+
+
+def parse_summary(stderr):
+    """The one summary line on stderr -> Summary, or None when absent."""
+    found = [m for m in map(SUMMARY_RE.match, stderr.splitlines()) if m]
+    assert len(found) <= 1, f"more than one summary line:\n{stderr}"
+    if not found:
+        return None
+    m = found[0]
+    fields = dict(kv.split("=", 1) for kv in m.group(0).split()[2:])
+    return Summary(int(m[1]), int(m[2]), int(m[3]), float(m[4]), fields)
+
+
+def process_cpu_ns(pid):
+    """CPU ns of every thread of pid (schedstat, ns precision), or None if gone.
+    /proc/PID/schedstat is the leader thread only, so the tasks are summed."""
+    total = 0
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass  # a thread that just exited
+    return total
+
+
+def perf_event_fds(pid):
+    """How many perf event fds pid holds (0 when gone)."""
+    n = 0
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") == "anon_inode:[perf_event]":
+                    n += 1
+            except OSError:
+                pass
+    except OSError:
+        pass
+    return n
+
+
+class Timeline:
+    """Polls a target's CPU time and, once told the agent's pid, whether the
+    agent holds perf events, every `period` s on CLOCK_MONOTONIC, so CPU can be
+    read over exactly the interval the agent was sampling."""
+
+    def __init__(self, target_pid, period=0.02):
+        self.target = target_pid
+        self.agent = None
+        self.period = period
+        self.points = []        # (t, target cpu ns)
+        self.attached = []      # t at which the agent held perf events
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.is_set():
+            t = time.monotonic()
+            cpu = process_cpu_ns(self.target)
+            if cpu is not None:
+                self.points.append((t, cpu))
+            if self.agent is not None and perf_event_fds(self.agent) > 0:
+                self.attached.append(t)
+            self._stop.wait(self.period)
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+
+    def cpu_at(self, t):
+        """Target CPU ns at time t, interpolated between polls."""
+        pts = self.points
+        assert pts, "no CPU readings of the target"
+        if t <= pts[0][0]:
+            return pts[0][1]
+        for (t0, c0), (t1, c1) in zip(pts, pts[1:]):
+            if t0 <= t <= t1:
+                return c0 + (c1 - c0) * (t - t0) / (t1 - t0) if t1 > t0 else c1
+        return pts[-1][1]
+
+    def attached_interval(self):
+        """(first, last) time the agent was seen with perf events, or None."""
+        if not self.attached:
+            return None
+        return self.attached[0], self.attached[-1]
+
+    def sampled_interval(self, duration):
+        """The interval the agent's samples cover: from attaching (its perf
+        events appear) for --duration seconds, which the agent counts from
+        attach; never past the last time it was seen attached. After that it
+        only symbolizes the last window, and what it samples then is dropped."""
+        span = self.attached_interval()
+        if span is None:
+            return None
+        return span[0], min(span[1], span[0] + duration)
+
+
+class EmberRun:
+    def __init__(self, args, proc, stdout, stderr, started, ended):
+        self.args = args
+        self.returncode = proc.returncode
+        self.pid = proc.pid
+        self.stdout = stdout
+        self.stderr = stderr
+        self.started = started
+        self.ended = ended
+
+    @property
+    def stacks(self):
+        return parse_folded(self.stdout)
+
+    @property
+    def summary(self):
+        return parse_summary(self.stderr)
+
+    def stderr_lines(self):
+        return [l for l in self.stderr.splitlines() if l.strip()]
+
+    def describe(self):
+        """Context for assertion messages: the command and what it said."""
+        tail = "\n".join(self.stderr_lines()[-15:])
+        return (f"command: {' '.join(map(str, self.args))}\nexit: {self.returncode}\n"
+                f"stderr (last lines):\n{tail}")
+
+
+class Ember:
+    """Starts `.output/ember` and collects its output; see run() and start()."""
+
+    def __init__(self):
+        self.path = EMBER
+
+    def cmd(self, *args):
+        return [str(self.path), *map(str, args)]
+
+    def start(self, *args, preexec=None, prefix=()):
+        """Starts ember in the background; finish with wait()."""
+        args = [*prefix, *self.cmd(*args)]
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, errors="replace", preexec_fn=preexec)
+        proc.ember_args = args
+        proc.started = time.monotonic()
+        return proc
+
+    def wait(self, proc, timeout):
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGINT)
+            try:
+                out, err = proc.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, err = proc.communicate()
+            pytest.fail(f"ember did not finish within {timeout}s: {' '.join(proc.ember_args)}\n"
+                        f"stderr:\n{err[-3000:]}")
+        return EmberRun(proc.ember_args, proc, out, err, proc.started, time.monotonic())
+
+    def run(self, *args, timeout=None, prefix=()):
+        """Runs ember to completion. timeout defaults to --duration + 30 s."""
+        if timeout is None:
+            d = 0
+            a = list(map(str, args))
+            if "--duration" in a:
+                d = float(a[a.index("--duration") + 1])
+            timeout = d + 30
+        return self.wait(self.start(*args, prefix=prefix), timeout)
+
+
+@pytest.fixture(scope="session")
+def ember():
+    if not EMBER.exists():
+        pytest.fail(f"{EMBER} is missing: run `make` first")
+    for name in ("split", "writer", "shortlived", "uselib", "libfxlib.so"):
+        if not (FIXTURES / name).exists():
+            pytest.fail(f"fixture {FIXTURES / name} is missing: run `make` first")
+    return Ember()
+
+
+class Procs:
+    """Starts fixture processes; every one left running is killed at teardown."""
+
+    def __init__(self):
+        self.procs = []
+
+    def start(self, name_or_path, *args, **kw):
+        path = Path(name_or_path)
+        if not path.is_absolute():
+            path = FIXTURES / path
+        p = subprocess.Popen([str(path), *map(str, args)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, **kw)
+        self.procs.append(p)
+        return p
+
+    def stop(self, p, timeout=10):
+        """SIGTERM, then (stdout, stderr). Fixtures print their JSON on SIGTERM."""
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+        try:
+            return p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            return p.communicate()
+
+    def cleanup(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+            try:
+                p.communicate(timeout=5)
+            except (subprocess.TimeoutExpired, ValueError):
+                pass
+
+
+@pytest.fixture
+def procs():
+    p = Procs()
+    yield p
+    p.cleanup()
+
+
+@pytest.fixture(scope="module")
+def module_procs():
+    p = Procs()
+    yield p
+    p.cleanup()
+
+
+def wait_attached(proc, timeout=15.0):
+    """Waits until the agent holds perf events (it is sampling), then returns
+    the time it took. Fails if it exits or never attaches."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if proc.poll() is not None:
+            out, err = proc.communicate()
+            pytest.fail(f"ember exited before attaching (exit {proc.returncode}):\n{err}")
+        if perf_event_fds(proc.pid) > 0:
+            return time.monotonic() - t0
+        time.sleep(0.02)
+    pytest.fail(f"ember held no perf events after {timeout}s")
+
+
+def copy_fixture(name, dest_dir, new_name=None):
+    dst = Path(dest_dir) / (new_name or name)
+    shutil.copy2(FIXTURES / name, dst)
+    return dst
