@@ -1,32 +1,97 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* out_folded.c - folded-stack text for flamegraph.pl and speedscope */
+/* out_folded.c - folded-stack text for flamegraph.pl and speedscope
+ *
+ * A report's stacks are unique by address; two addresses in one function
+ * fold to the same text. Lines are merged per process so each named stack
+ * is one line with the sum of its counts.
+ */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "out_folded.h"
 
+struct folded_line {
+	char *text; /* "comm;root;...;leaf", without the count */
+	uint64_t count;
+};
+
+static int cmp_line(const void *a, const void *b)
+{
+	return strcmp(((const struct folded_line *)a)->text, ((const struct folded_line *)b)->text);
+}
+
+/* The text of one stack; NULL on -ENOMEM. Free with free(). */
+static char *stack_text(const struct report *r, const char *comm, const struct report_stack *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	uint32_t k;
+	FILE *f;
+
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	fputs(comm, f);
+	/* Stacks are leaf first: walk them backwards to print root first. */
+	for (k = s->nframes; k-- > 0;) {
+		const struct report_frame *fr = &r->frames[s->frames[k]];
+
+		fputc(';', f);
+		fputs(fr->name, f);
+		if (fr->kind == REPORT_FRAME_KERNEL)
+			fputs("_[k]", f);
+	}
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static int write_proc(FILE *f, const struct report *r, const struct report_proc *p)
+{
+	struct folded_line *lines;
+	size_t i, n = 0;
+	int err = 0;
+
+	if (!p->nstacks)
+		return 0;
+	lines = calloc(p->nstacks, sizeof(*lines));
+	if (!lines)
+		return -ENOMEM;
+	for (i = 0; i < p->nstacks; i++) {
+		lines[i].text = stack_text(r, p->comm, &p->stacks[i]);
+		lines[i].count = p->stacks[i].count;
+		if (!lines[i].text) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+	}
+	qsort(lines, p->nstacks, sizeof(*lines), cmp_line);
+	for (i = 0; i < p->nstacks; i = n) {
+		uint64_t count = 0;
+
+		for (n = i; n < p->nstacks && !strcmp(lines[n].text, lines[i].text); n++)
+			count += lines[n].count;
+		fprintf(f, "%s %llu\n", lines[i].text, (unsigned long long)count);
+	}
+cleanup:
+	for (i = 0; i < p->nstacks; i++)
+		free(lines[i].text);
+	free(lines);
+	return err;
+}
+
 int out_folded_write(FILE *f, const struct report *r)
 {
-	size_t i, j;
-	uint32_t k;
+	size_t i;
+	int err;
 
 	for (i = 0; i < r->nprocs; i++) {
-		const struct report_proc *p = &r->procs[i];
-
-		for (j = 0; j < p->nstacks; j++) {
-			const struct report_stack *s = &p->stacks[j];
-
-			fputs(p->comm, f);
-			/* Stacks are leaf first: walk them backwards to print root first. */
-			for (k = s->nframes; k-- > 0;) {
-				const struct report_frame *fr = &r->frames[s->frames[k]];
-
-				fputc(';', f);
-				fputs(fr->name, f);
-				if (fr->kind == REPORT_FRAME_KERNEL)
-					fputs("_[k]", f);
-			}
-			fprintf(f, " %llu\n", (unsigned long long)s->count);
-		}
+		err = write_proc(f, r, &r->procs[i]);
+		if (err)
+			return err;
 	}
 	if (fflush(f) || ferror(f))
 		return errno ? -errno : -EIO;

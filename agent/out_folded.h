@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /* out_folded.h - a report as folded stacks, the dry run's output
  *
- * One line per unique stack per process: "comm;root;...;leaf count", user
+ * One line per unique named stack per process, sorted: "comm;root;...;leaf count", user
  * frames root first, then kernel frames suffixed "_[k]". Readable by
  * flamegraph.pl and speedscope. Thread: main.
  */
