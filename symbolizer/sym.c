@@ -10,6 +10,10 @@
  */
 #include <elf.h>
 #include <errno.h>
+#include <unistd.h>
+#include <stdio.h>
+#include <limits.h>
+#include <fcntl.h>
 #include <link.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +35,7 @@
 struct symbolizer {
 	char *proc_root;
 	char *kallsyms_path;
+	char *debug_dir; /* NULL: no debug file lookup */
 	struct sym_files *files;
 	struct sym_cache *cache;
 	struct sym_ksym *ksym;
@@ -44,6 +49,7 @@ struct symbolizer {
 	uint64_t open_errors;
 	uint64_t name_errors; /* names not read: file truncated, I/O error */
 	uint64_t stale_tables;
+	uint64_t debug_files;
 };
 
 static int sym_kernel_load(struct symbolizer *s)
@@ -52,8 +58,9 @@ static int sym_kernel_load(struct symbolizer *s)
 
 	k = sym_ksym__load(s->kallsyms_path);
 	if (!k) {
-		log_warn("sym: cannot read kernel symbols path=%s err=%d; kernel frames stay unnamed",
-			 s->kallsyms_path, -errno);
+		log_warn(
+			"sym: cannot read kernel symbols path=%s err=%d; kernel frames stay unnamed",
+			s->kallsyms_path, -errno);
 		return -errno;
 	}
 	if (sym_ksym__restricted(k))
@@ -88,11 +95,13 @@ struct symbolizer *symbolizer__new(const struct sym_opts *opts)
 		cache_bytes = SIZE_MAX >> 3;
 	s->proc_root = strdup(opts->proc_root ? opts->proc_root : "/proc");
 	s->kallsyms_path = opts->kallsyms_path ? strdup(opts->kallsyms_path) : NULL;
+	if (!opts->debug_dir || opts->debug_dir[0])
+		s->debug_dir = strdup(opts->debug_dir ? opts->debug_dir : "/usr/lib/debug");
 	s->files = sym_files__new();
 	s->cache = sym_cache__new(cache_bytes);
 	s->names = sym_elf_names__new();
 	if (!s->proc_root || (opts->kallsyms_path && !s->kallsyms_path) || !s->files || !s->cache ||
-	    !s->names) {
+	    !s->names || ((!opts->debug_dir || opts->debug_dir[0]) && !s->debug_dir)) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
@@ -118,6 +127,7 @@ void symbolizer__free(struct symbolizer *s)
 	/* Files still referenced by the agent outlive the symbolizer. */
 	sym_files__free(s->files);
 	free(s->kallsyms_path);
+	free(s->debug_dir);
 	free(s->proc_root);
 	free(s);
 }
@@ -178,6 +188,39 @@ static enum sym_reason sym_load_failed(struct symbolizer *s, struct sym_file *f,
 	}
 }
 
+/* A binary with only .dynsym (glibc, most distribution libraries) names
+ * just its exported functions. Its separate debug file, found by build-id,
+ * has the full .symtab: when there is one, it replaces the table. */
+static struct sym_elf_table *sym_debug_table(struct symbolizer *s, struct sym_file *f,
+					     struct sym_elf_table *t)
+{
+	const char *id = sym_file__build_id(f);
+	struct sym_elf_table *dbg = NULL;
+	char path[PATH_MAX];
+	int fd, err;
+
+	if (!s->debug_dir || !sym_elf_table__dynsym(t) || !id || strlen(id) < 3)
+		return t;
+	snprintf(path, sizeof(path), "%s/.build-id/%.2s/%s.debug", s->debug_dir, id, id + 2);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return t;
+	err = sym_elf_table__from_fd(fd, sym_cache__max_table(s->cache), &dbg);
+	close(fd);
+	if (!err && sym_elf_table__dynsym(dbg))
+		err = -ENODATA;
+	if (!err)
+		err = sym_elf_table__take_segments(dbg, t);
+	if (err) {
+		log_debug_ratelimited("sym: debug file not used path=%s err=%d", path, err);
+		sym_elf_table__free(dbg);
+		return t;
+	}
+	s->debug_files++;
+	sym_elf_table__free(t);
+	return dbg;
+}
+
 /* The table of f, from the cache or loaded into it; NULL with *why set. */
 static const struct sym_elf_table *sym_user_table(struct symbolizer *s, struct sym_file *f,
 						  enum sym_reason *why)
@@ -212,6 +255,7 @@ static const struct sym_elf_table *sym_user_table(struct symbolizer *s, struct s
 	s->cache_loads++;
 	err = sym_elf_table__from_fd(sym_file__fd(f), sym_cache__max_table(s->cache), &loaded);
 	if (!err) {
+		loaded = sym_debug_table(s, f, loaded);
 		t = loaded;
 		err = sym_cache__add(s->cache, &key, loaded);
 	}
@@ -264,7 +308,7 @@ void symbolizer__user(struct symbolizer *s, struct sym_file *f, const uint64_t *
 static int sym_vdso_image(const void **img, size_t *len)
 {
 	const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)getauxval(AT_SYSINFO_EHDR);
-	const ElfW(Phdr) *ph;
+	const ElfW(Phdr) * ph;
 	uint64_t end;
 	size_t i;
 
@@ -301,9 +345,9 @@ static void sym_vdso_load(struct symbolizer *s)
 		err = sym_elf_table__from_mem(img, len, SYM_VDSO_MAX, &s->vdso);
 	if (!err)
 		return;
-	s->vdso_reason = err == -ENOENT ? SYM_NO_FILE
-			 : err == -ENODATA ? SYM_NO_SYMBOLS
-					    : SYM_NOT_ELF;
+	s->vdso_reason = err == -ENOENT	 ? SYM_NO_FILE :
+			 err == -ENODATA ? SYM_NO_SYMBOLS :
+					   SYM_NOT_ELF;
 	log_warn("sym: cannot read the vDSO's symbols err=%d", err);
 }
 
@@ -361,6 +405,7 @@ void symbolizer__stats(const struct symbolizer *s, struct sym_stats *out)
 	out->open_errors = s->open_errors;
 	out->name_errors = s->name_errors;
 	out->stale_tables = s->stale_tables;
+	out->debug_files = s->debug_files;
 	if (s->ksym) {
 		out->kernel_symbols = sym_ksym__count(s->ksym);
 		out->kernel_bytes = sym_ksym__bytes(s->ksym);

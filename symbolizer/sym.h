@@ -25,25 +25,28 @@ struct symbolizer;
 struct sym_file;
 
 struct sym_opts {
-	const char *proc_root;	   /* "/proc" unless a test says otherwise */
+	const char *proc_root; /* "/proc" unless a test says otherwise */
 	const char *kallsyms_path; /* "/proc/kallsyms"; NULL disables kernel names */
-	size_t cache_bytes;	   /* bound on cached symbol tables; 0 = default 8 MiB */
+	size_t cache_bytes; /* bound on cached symbol tables; 0 = default 8 MiB */
+	/* Where separate debug files live (Debian's *-dbg and *-dbgsym packages
+	 * install DIR/.build-id/xx/yyyy.debug); NULL = /usr/lib/debug, "" = off. */
+	const char *debug_dir;
 };
 
 /* Why a frame has no name; a batch never fails whole (blazesym's Reason). */
 enum sym_reason {
 	SYM_OK = 0,
-	SYM_NO_FILE,	  /* file could not be opened (gone, no permission) */
-	SYM_NOT_ELF,	  /* not an ELF file, or a corrupt one */
-	SYM_NO_SYMBOLS,	  /* ELF without .symtab or .dynsym */
+	SYM_NO_FILE, /* file could not be opened (gone, no permission) */
+	SYM_NOT_ELF, /* not an ELF file, or a corrupt one */
+	SYM_NO_SYMBOLS, /* ELF without .symtab or .dynsym */
 	SYM_UNKNOWN_ADDR, /* no symbol covers the address */
-	SYM_NO_KERNEL,	  /* kernel symbols unavailable */
+	SYM_NO_KERNEL, /* kernel symbols unavailable */
 };
 
 struct sym_result {
-	const char *name;   /* NULL unless reason == SYM_OK */
+	const char *name; /* NULL unless reason == SYM_OK */
 	const char *module; /* kernel module name, or NULL */
-	uint64_t offset;    /* address - symbol start */
+	uint64_t offset; /* address - symbol start */
 	enum sym_reason reason;
 };
 
@@ -90,18 +93,19 @@ void symbolizer__kernel(struct symbolizer *s, const uint64_t *addrs, size_t n,
 int symbolizer__kernel_reload(struct symbolizer *s);
 
 struct sym_stats {
-	uint64_t files_open;   /* sym_file objects alive */
-	uint64_t cache_bytes;  /* bytes held by cached symbol tables */
-	uint64_t cache_loads;  /* symbol tables loaded (misses) */
+	uint64_t files_open; /* sym_file objects alive */
+	uint64_t cache_bytes; /* bytes held by cached symbol tables */
+	uint64_t cache_loads; /* symbol tables loaded (misses) */
 	uint64_t cache_evictions;
-	uint64_t bad_files;    /* files that failed to parse as ELF */
-	uint64_t no_symbols;   /* ELF files without usable function symbols */
-	uint64_t open_errors;  /* symbolizer__open_file() failures */
+	uint64_t bad_files; /* files that failed to parse as ELF */
+	uint64_t no_symbols; /* ELF files without usable function symbols */
+	uint64_t open_errors; /* symbolizer__open_file() failures */
 	uint64_t kernel_symbols;
-	uint64_t kernel_bytes;	   /* bytes held by the kernel table (not in cache_bytes) */
+	uint64_t kernel_bytes; /* bytes held by the kernel table (not in cache_bytes) */
 	uint64_t kernel_bad_lines; /* kallsyms lines skipped */
-	uint64_t name_errors;	   /* names not read: file truncated, I/O error */
-	uint64_t stale_tables;	   /* tables dropped because their file changed */
+	uint64_t name_errors; /* names not read: file truncated, I/O error */
+	uint64_t stale_tables; /* tables dropped because their file changed */
+	uint64_t debug_files; /* tables whose symbols came from a debug file */
 };
 void symbolizer__stats(const struct symbolizer *s, struct sym_stats *out);
 

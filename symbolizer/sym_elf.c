@@ -179,7 +179,10 @@ static int sym_elf_add(struct sym_elf_build *b, const GElf_Sym *sym)
 		.addr = sym->st_value,
 		.size = sym->st_size > UINT32_MAX ? UINT32_MAX : (uint32_t)sym->st_size,
 		.name = sym->st_name,
-		.rank = (bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 2 : 4) + !sym->st_size,
+		.rank = (bind == STB_GLOBAL ? 0 :
+			 bind == STB_WEAK   ? 2 :
+					      4) +
+			!sym->st_size,
 		.idx = b->n,
 	};
 	b->n++;
@@ -300,8 +303,8 @@ static int sym_elf_finish(struct sym_elf_build *b, struct sym_elf_table *t)
 		uint64_t size = c->size;
 
 		if (!size) {
-			uint64_t end = i + 1 < out ? b->cands[i + 1].addr
-						   : sym_elf_seg_end(t, c->addr);
+			uint64_t end =
+				i + 1 < out ? b->cands[i + 1].addr : sym_elf_seg_end(t, c->addr);
 			size = end > c->addr ? end - c->addr : 1;
 		}
 		t->syms[i] = (struct sym_elf_sym){
@@ -572,6 +575,20 @@ static int sym_elf_read_name(const struct sym_elf_table *t, uint32_t at,
 	return 0;
 }
 
+int sym_elf_table__take_segments(struct sym_elf_table *dst, const struct sym_elf_table *src)
+{
+	struct sym_elf_seg *segs;
+
+	segs = malloc((src->nsegs ? src->nsegs : 1) * sizeof(*segs));
+	if (!segs)
+		return -ENOMEM;
+	memcpy(segs, src->segs, src->nsegs * sizeof(*segs));
+	free(dst->segs);
+	dst->segs = segs;
+	dst->nsegs = src->nsegs;
+	return 0;
+}
+
 /* File offset to virtual address through the PT_LOAD segment holding it. */
 static bool sym_elf_off_to_vaddr(const struct sym_elf_table *t, uint64_t off, uint64_t *vaddr)
 {
@@ -714,7 +731,8 @@ static int sym_elf_build_id(Elf *e, char *hex)
 	while ((scn = elf_nextscn(e, scn))) {
 		Elf_Data *d;
 
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE || sh.sh_size > SYM_ELF_MAX_NOTE)
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE ||
+		    sh.sh_size > SYM_ELF_MAX_NOTE)
 			continue;
 		d = elf_getdata(scn, NULL);
 		if (d && sym_elf_note_scan(d, hex))

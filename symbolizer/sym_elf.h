@@ -45,6 +45,10 @@ int sym_elf_table__from_mem(const void *img, size_t len, size_t max_bytes,
 			    struct sym_elf_table **out);
 /* Closes the table's fd and frees it. Accepts NULL. */
 void sym_elf_table__free(struct sym_elf_table *t);
+/* Gives dst the PT_LOAD segments of src. A separate debug file has the
+ * binary's symbols but zeroed segment offsets, so file offsets must be
+ * turned into addresses with the binary's own segments. 0 or -ENOMEM. */
+int sym_elf_table__take_segments(struct sym_elf_table *dst, const struct sym_elf_table *src);
 
 /* Where lookups put the names they read: chunks that never move, so every
  * name handed out stays valid until sym_elf_names__reset() or

@@ -5,6 +5,7 @@
  * names, LRU eviction under a tiny cache, hostile files, the names of one
  * batch, and files changed under a cached table */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -66,6 +67,54 @@ static void expect_name(struct symbolizer *s, struct sym_file *f, const char *pa
 	assert_int_equal(r[1].offset, fn.size / 2);
 	assert_int_equal(r[2].reason, SYM_UNKNOWN_ADDR);
 	assert_null(r[2].name);
+}
+
+/* A stripped binary's static functions come back from its debug file, found
+ * by build-id under the debug directory, with the binary's own segments. */
+static void test_debug_file(void **state)
+{
+	struct sym_opts opts = { .proc_root = "/proc" };
+	char dir[] = "/tmp/ember-debug-XXXXXX", path[PATH_MAX], id[130], cmd[PATH_MAX + 16];
+	struct sym_test_func fn;
+	struct sym_stats st;
+	struct symbolizer *s;
+	struct sym_file *f;
+	struct sym_result r;
+
+	assert_non_null(mkdtemp(dir));
+	assert_true(sym_test_build_id(FIXTURES_DIR "/sym_stripped", id, sizeof(id)));
+	snprintf(path, sizeof(path), "%s/.build-id/%.2s", dir, id);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s", path);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s/.build-id/%.2s/%s.debug", dir, id, id + 2);
+	assert_int_equal(symlink(FIXTURES_DIR "/sym_stripped.debug", path), 0);
+
+	/* Without the debug file, a static function has no name. */
+	opts.debug_dir = "";
+	s = symbolizer__new(&opts);
+	assert_non_null(s);
+	f = open_path(s, FIXTURES_DIR "/sym_stripped");
+	assert_non_null(f);
+	assert_true(sym_test_func(FIXTURES_DIR "/sym_stripped.full", "now_s", &fn));
+	symbolizer__user(s, f, &fn.off, 1, &r);
+	assert_int_not_equal(r.reason, SYM_OK);
+	sym_file__put(f);
+	symbolizer__free(s);
+
+	opts.debug_dir = dir;
+	s = symbolizer__new(&opts);
+	assert_non_null(s);
+	f = open_path(s, FIXTURES_DIR "/sym_stripped");
+	assert_non_null(f);
+	expect_name(s, f, FIXTURES_DIR "/sym_stripped.full", "now_s");
+	expect_name(s, f, FIXTURES_DIR "/sym_stripped.full", "sym_alpha");
+	symbolizer__stats(s, &st);
+	assert_int_equal(st.debug_files, 1);
+	sym_file__put(f);
+	symbolizer__free(s);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
 }
 
 static void test_open_and_share(void **state)
@@ -627,7 +676,8 @@ static void test_outlive(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_open_and_share), cmocka_unit_test(test_fixtures),
+		cmocka_unit_test(test_open_and_share),
+		cmocka_unit_test(test_debug_file), cmocka_unit_test(test_fixtures),
 		cmocka_unit_test(test_live_process),   cmocka_unit_test(test_deleted),
 		cmocka_unit_test(test_replaced),       cmocka_unit_test(test_vdso),
 		cmocka_unit_test(test_kernel),	       cmocka_unit_test(test_cache_eviction),
