@@ -51,9 +51,11 @@ const char *sampler_strerror(int err)
 {
 	switch (err) {
 	case EPERM:
-	case EACCES:
 		return "loading BPF needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE; "
 		       "run ember with sudo";
+	case EACCES:
+		return "the kernel's verifier rejected the BPF program; run with --verbose for "
+		       "its log, and report it with the kernel version";
 	case ENOTSUP:
 		return "the kernel has no BTF (/sys/kernel/btf/vmlinux); Ember needs a kernel "
 		       "built with CONFIG_DEBUG_INFO_BTF=y (5.8 or later)";
@@ -257,6 +259,9 @@ struct sampler *sampler__new(const struct sampler_opts *opts, sampler_record_fn 
 
 err_out:
 	sampler__free(s);
+	/* Unprivileged, the kernel answers EACCES as often as EPERM. */
+	if ((err == -EACCES || err == -EPERM) && geteuid() != 0)
+		err = -EPERM;
 	errno = -err;
 	return NULL;
 }
