@@ -26,7 +26,7 @@
 
 struct sym_ksym_ent {
 	uint64_t addr;
-	uint32_t name;	 /* offset in blob */
+	uint32_t name; /* offset in blob */
 	uint32_t module; /* offset in blob, or SYM_KSYM_NO_MODULE */
 };
 
@@ -46,17 +46,6 @@ struct sym_ksym {
 	size_t pending_len;
 	char pending_name[SYM_KSYM_MAX_NAME + 1];
 };
-
-static int sym_ksym_xdigit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Names go into folded output and logs: no blanks or control bytes. */
 static bool sym_ksym_name_ok(const char *s, size_t len)
@@ -111,15 +100,14 @@ static int sym_ksym_push(struct sym_ksym *k, const struct sym_ksym_ent *e)
 /* Adds e named name, first settling a pending "__pfx_" symbol: it takes the
  * name of the function it pads when that function follows (the kernel lists
  * them in pairs), so half of a padded kernel's names are not stored twice. */
-static int sym_ksym_add(struct sym_ksym *k, struct sym_ksym_ent *e, const char *name,
-			size_t len)
+static int sym_ksym_add(struct sym_ksym *k, struct sym_ksym_ent *e, const char *name, size_t len)
 {
 	struct sym_ksym_ent *pfx = k->pending ? &k->pending_ent : NULL;
 	int err;
 
-	if (pfx && !(name && len == k->pending_len - SYM_KSYM_PFX_LEN &&
-		     !memcmp(name, k->pending_name + SYM_KSYM_PFX_LEN, len) &&
-		     e->module == pfx->module)) {
+	if (pfx &&
+	    !(name && len == k->pending_len - SYM_KSYM_PFX_LEN &&
+	      !memcmp(name, k->pending_name + SYM_KSYM_PFX_LEN, len) && e->module == pfx->module)) {
 		err = sym_strtab__add(&k->names, k->pending_name, k->pending_len, &pfx->name);
 		if (!err)
 			err = sym_ksym_push(k, pfx);
@@ -145,17 +133,13 @@ static int sym_ksym_line(void *ctx, const char *line, size_t len)
 {
 	struct sym_ksym *k = ctx;
 	const char *p = line, *end = line + len, *name, *mod = NULL;
-	size_t name_len, mod_len = 0, digits = 0;
+	size_t name_len, mod_len = 0;
 	struct sym_ksym_ent e = { .module = SYM_KSYM_NO_MODULE };
 	char type;
-	int d, err;
+	int err;
 
-	for (; p < end && (d = sym_ksym_xdigit(*p)) >= 0; p++) {
-		if (++digits > 16)
-			goto bad;
-		e.addr = e.addr << 4 | d;
-	}
-	if (!digits || end - p < 4 || p[0] != ' ' || p[2] != ' ')
+	p = sym_lines_hex(p, end, 16, &e.addr);
+	if (!p || end - p < 4 || p[0] != ' ' || p[2] != ' ')
 		goto bad;
 	type = p[1];
 	if (!((type >= 'a' && type <= 'z') || (type >= 'A' && type <= 'Z')))

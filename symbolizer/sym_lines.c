@@ -142,3 +142,31 @@ cleanup:
 	free(chunk);
 	return err;
 }
+
+static int sym_lines_xdigit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+const char *sym_lines_hex(const char *p, const char *end, size_t max_digits, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t n = 0;
+	int d;
+
+	for (; p < end && (d = sym_lines_xdigit(*p)) >= 0; p++) {
+		if (++n > max_digits)
+			return NULL;
+		v = v << 4 | d;
+	}
+	if (n == 0)
+		return NULL;
+	*out = v;
+	return p;
+}

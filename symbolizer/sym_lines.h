@@ -12,18 +12,19 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Called once per line, without its '\n' (len may be 0). Returns 0 to go on,
  * 1 to stop quietly (the parser is full), or -errno to stop with an error. */
 typedef int (*sym_lines_fn)(void *ctx, const char *line, size_t len);
 
 struct sym_lines {
-	char *buf;	       /* the start of a line split across chunks */
-	size_t len;	       /* bytes in buf */
-	size_t max_line;       /* longest line accepted, '\n' excluded */
+	char *buf; /* the start of a line split across chunks */
+	size_t len; /* bytes in buf */
+	size_t max_line; /* longest line accepted, '\n' excluded */
 	size_t overlong_lines; /* lines dropped for exceeding max_line */
-	bool overlong;	       /* the current line is being dropped */
-	bool stopped;	       /* the callback asked to stop */
+	bool overlong; /* the current line is being dropped */
+	bool stopped; /* the callback asked to stop */
 	sym_lines_fn fn;
 	void *ctx;
 };
@@ -38,5 +39,9 @@ int sym_lines__finish(struct sym_lines *l);
 /* Feeds everything read from fd until EOF or max_bytes (then stops early,
  * returning 0 with *truncated set). 0 or -errno (read errors as -errno). */
 int sym_lines__read_fd(struct sym_lines *l, int fd, size_t max_bytes, bool *truncated);
+
+/* Parses at most max_digits hex digits at p (before end) into *out. Returns
+ * the first byte after them, or NULL when there are none or too many. */
+const char *sym_lines_hex(const char *p, const char *end, size_t max_digits, uint64_t *out);
 
 #endif /* EMBER_SYM_LINES_H */

@@ -42,34 +42,6 @@ struct sym_maps_parser {
 	size_t lines;
 };
 
-static int sym_maps_xdigit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static const char *sym_maps_hex(const char *p, const char *end, size_t max_digits, uint64_t *out)
-{
-	uint64_t v = 0;
-	size_t n = 0;
-	int d;
-
-	for (; p < end && (d = sym_maps_xdigit(*p)) >= 0; p++) {
-		if (++n > max_digits)
-			return NULL;
-		v = v << 4 | d;
-	}
-	if (n == 0)
-		return NULL;
-	*out = v;
-	return p;
-}
-
 static const char *sym_maps_dec(const char *p, const char *end, uint64_t *out)
 {
 	uint64_t v = 0;
@@ -169,17 +141,17 @@ static int sym_maps_line(void *ctx, const char *line, size_t len)
 		m->bad_lines++;
 		return 1;
 	}
-	p = sym_maps_hex(p, end, 16, &e.start);
+	p = sym_lines_hex(p, end, 16, &e.start);
 	p = sym_maps_expect(p, end, '-');
-	p = p ? sym_maps_hex(p, end, 16, &e.end) : NULL;
+	p = p ? sym_lines_hex(p, end, 16, &e.end) : NULL;
 	p = sym_maps_expect(p, end, ' ');
 	p = p ? sym_maps_prot(p, end, &e.prot) : NULL;
 	p = sym_maps_expect(p, end, ' ');
-	p = p ? sym_maps_hex(p, end, 16, &e.pgoff) : NULL;
+	p = p ? sym_lines_hex(p, end, 16, &e.pgoff) : NULL;
 	p = sym_maps_expect(p, end, ' ');
-	p = p ? sym_maps_hex(p, end, 8, &major) : NULL;
+	p = p ? sym_lines_hex(p, end, 8, &major) : NULL;
 	p = sym_maps_expect(p, end, ':');
-	p = p ? sym_maps_hex(p, end, 8, &minor) : NULL;
+	p = p ? sym_lines_hex(p, end, 8, &minor) : NULL;
 	p = sym_maps_expect(p, end, ' ');
 	p = p ? sym_maps_dec(p, end, &e.ino) : NULL;
 	if (!p || e.end <= e.start || (p < end && *p != ' ')) {
