@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "agg.h"
+#include "hindex.h"
 #include "log.h"
 
 /* Bounds per window. Past them samples are counted as dropped. */
@@ -36,31 +37,24 @@ struct agg_proc {
 };
 
 struct agg_stack {
-	uint64_t hash;
 	uint64_t count;
 	uint32_t proc; /* index into procs */
 	uint32_t n;
 	uint32_t off; /* into pool */
 };
 
-/* An open-addressing index: slots hold entry index + 1, 0 = empty. */
-struct agg_index {
-	uint32_t *slots;
-	size_t cap; /* power of two */
-};
-
 struct agg {
 	struct agg_frame *frames;
 	size_t nframes, frames_cap;
-	struct agg_index frame_idx;
+	struct hindex frame_idx;
 
 	struct agg_proc *procs;
 	size_t nprocs, procs_cap;
-	struct agg_index proc_idx;
+	struct hindex proc_idx;
 
 	struct agg_stack *stacks;
 	size_t nstacks, stacks_cap;
-	struct agg_index stack_idx;
+	struct hindex stack_idx;
 
 	uint32_t *pool;
 	size_t npool, pool_cap;
@@ -70,28 +64,18 @@ struct agg {
 	struct agg_stats stats;
 };
 
-static uint64_t mix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
-}
-
 static uint64_t frame_hash(const struct agg_frame *f)
 {
-	return mix64(f->addr ^ mix64((uintptr_t)f->file) ^ ((uint64_t)f->kind << 56));
+	return hindex_mix64(f->addr ^ hindex_mix64((uintptr_t)f->file) ^ ((uint64_t)f->kind << 56));
 }
 
 static uint64_t stack_hash(uint32_t proc, const uint32_t *ids, uint32_t n)
 {
-	uint64_t h = mix64(proc + 0x9e3779b97f4a7c15ull * (n + 1));
+	uint64_t h = hindex_mix64(proc + 0x9e3779b97f4a7c15ull * (n + 1));
 	uint32_t i;
 
 	for (i = 0; i < n; i++)
-		h = mix64(h ^ ids[i]) + i;
+		h = hindex_mix64(h ^ ids[i]) + i;
 	return h;
 }
 
@@ -116,90 +100,34 @@ static int grow(void **arr, size_t *cap, size_t elem, size_t need, size_t max)
 	return 0;
 }
 
-/* Finds the slot for hash h; eq(ctx, entry) tells a match. Returns the slot. */
-typedef int (*agg_eq_fn)(const struct agg *a, uint32_t entry, const void *key);
-
-static uint32_t *index_find(const struct agg *a, const struct agg_index *ix, uint64_t h,
-			    agg_eq_fn eq, const void *key)
+static bool frame_eq(const void *ctx, uint32_t val, const void *key)
 {
-	size_t i = h & (ix->cap - 1);
-
-	for (;; i = (i + 1) & (ix->cap - 1)) {
-		uint32_t s = ix->slots[i];
-
-		if (!s || eq(a, s - 1, key))
-			return &ix->slots[i];
-	}
-}
-
-/* Keeps load under 1/2. rehash(a, entry) gives an entry's hash. */
-typedef uint64_t (*agg_rehash_fn)(const struct agg *a, uint32_t entry);
-
-static int index_reserve(struct agg *a, struct agg_index *ix, size_t entries, agg_rehash_fn rehash)
-{
-	uint32_t *old = ix->slots, *slots;
-	size_t oldcap = ix->cap, cap = oldcap ? oldcap : 256, i, j;
-
-	if (entries * 2 < oldcap)
-		return 0;
-	while (entries * 2 >= cap)
-		cap *= 2;
-	slots = calloc(cap, sizeof(*slots));
-	if (!slots)
-		return -ENOMEM;
-	for (i = 0; i < oldcap; i++) {
-		if (!old[i])
-			continue;
-		for (j = rehash(a, old[i] - 1) & (cap - 1); slots[j]; j = (j + 1) & (cap - 1))
-			;
-		slots[j] = old[i];
-	}
-	free(old);
-	ix->slots = slots;
-	ix->cap = cap;
-	return 0;
-}
-
-static int frame_eq(const struct agg *a, uint32_t e, const void *key)
-{
-	const struct agg_frame *f = &a->frames[e], *k = key;
+	const struct agg *a = ctx;
+	const struct agg_frame *f = &a->frames[val - 1], *k = key;
 
 	return f->addr == k->addr && f->file == k->file && f->kind == k->kind;
 }
 
-static uint64_t frame_rehash(const struct agg *a, uint32_t e)
+static bool proc_eq(const void *ctx, uint32_t val, const void *key)
 {
-	return frame_hash(&a->frames[e]);
-}
+	const struct agg *a = ctx;
 
-static int proc_eq(const struct agg *a, uint32_t e, const void *key)
-{
-	return a->procs[e].id == *(const uint64_t *)key;
-}
-
-static uint64_t proc_rehash(const struct agg *a, uint32_t e)
-{
-	return mix64(a->procs[e].id);
+	return a->procs[val - 1].id == *(const uint64_t *)key;
 }
 
 struct stack_key {
-	uint64_t hash;
 	uint32_t proc, n;
 	const uint32_t *ids;
 };
 
-static int stack_eq(const struct agg *a, uint32_t e, const void *key)
+static bool stack_eq(const void *ctx, uint32_t val, const void *key)
 {
-	const struct agg_stack *s = &a->stacks[e];
+	const struct agg *a = ctx;
+	const struct agg_stack *s = &a->stacks[val - 1];
 	const struct stack_key *k = key;
 
-	return s->hash == k->hash && s->proc == k->proc && s->n == k->n &&
+	return s->proc == k->proc && s->n == k->n &&
 	       !memcmp(&a->pool[s->off], k->ids, k->n * sizeof(*k->ids));
-}
-
-static uint64_t stack_rehash(const struct agg *a, uint32_t e)
-{
-	return a->stacks[e].hash;
 }
 
 struct agg *agg__new(void)
@@ -231,12 +159,9 @@ static void agg_reset(struct agg *a)
 	}
 	a->nframes = a->nprocs = a->nstacks = a->npool = 0;
 	a->window_samples = 0;
-	if (a->frame_idx.slots)
-		memset(a->frame_idx.slots, 0, a->frame_idx.cap * sizeof(uint32_t));
-	if (a->proc_idx.slots)
-		memset(a->proc_idx.slots, 0, a->proc_idx.cap * sizeof(uint32_t));
-	if (a->stack_idx.slots)
-		memset(a->stack_idx.slots, 0, a->stack_idx.cap * sizeof(uint32_t));
+	hindex_clear(&a->frame_idx);
+	hindex_clear(&a->proc_idx);
+	hindex_clear(&a->stack_idx);
 }
 
 void agg__free(struct agg *a)
@@ -248,9 +173,9 @@ void agg__free(struct agg *a)
 	free(a->procs);
 	free(a->stacks);
 	free(a->pool);
-	free(a->frame_idx.slots);
-	free(a->proc_idx.slots);
-	free(a->stack_idx.slots);
+	hindex_release(&a->frame_idx);
+	hindex_release(&a->proc_idx);
+	hindex_release(&a->stack_idx);
 	free(a->scratch);
 	free(a);
 }
@@ -274,17 +199,14 @@ static char *dup_or_null(const char *s)
 
 static int intern_proc(struct agg *a, const struct proc *p, uint32_t *out)
 {
-	uint64_t id = proc__id(p);
+	uint64_t id = proc__id(p), h = hindex_mix64(id);
 	struct agg_proc *wp;
-	uint32_t *slot;
+	uint32_t val;
 	int err;
 
-	err = index_reserve(a, &a->proc_idx, a->nprocs + 1, proc_rehash);
-	if (err)
-		return err;
-	slot = index_find(a, &a->proc_idx, mix64(id), proc_eq, &id);
-	if (*slot) {
-		*out = *slot - 1;
+	val = hindex_find(&a->proc_idx, h, proc_eq, a, &id);
+	if (val) {
+		*out = val - 1;
 		return 0;
 	}
 	err = grow((void **)&a->procs, &a->procs_cap, sizeof(*a->procs), a->nprocs + 1,
@@ -302,39 +224,39 @@ static int intern_proc(struct agg *a, const struct proc *p, uint32_t *out)
 	wp->exe = dup_or_null(proc__exe(p));
 	wp->unit = dup_or_null(proc__unit(p));
 	wp->cgroup = dup_or_null(proc__cgroup(p));
-	if (!wp->comm) {
+	err = wp->comm ? hindex_add(&a->proc_idx, h, a->nprocs + 1) : -ENOMEM;
+	if (err) {
+		free(wp->comm);
 		free(wp->exe);
 		free(wp->unit);
 		free(wp->cgroup);
-		return -ENOMEM;
+		return err;
 	}
 	*out = a->nprocs++;
-	*slot = *out + 1;
 	return 0;
 }
 
 static int intern_frame(struct agg *a, const struct proc_frame *pf, uint32_t *out)
 {
 	struct agg_frame key = { .file = pf->file, .addr = pf->addr, .kind = pf->kind };
-	uint32_t *slot;
+	uint64_t h = frame_hash(&key);
+	uint32_t val;
 	int err;
 
-	err = index_reserve(a, &a->frame_idx, a->nframes + 1, frame_rehash);
-	if (err)
-		return err;
-	slot = index_find(a, &a->frame_idx, frame_hash(&key), frame_eq, &key);
-	if (*slot) {
-		*out = *slot - 1;
+	val = hindex_find(&a->frame_idx, h, frame_eq, a, &key);
+	if (val) {
+		*out = val - 1;
 		return 0;
 	}
 	err = grow((void **)&a->frames, &a->frames_cap, sizeof(*a->frames), a->nframes + 1,
 		   AGG_MAX_FRAMES);
+	if (!err)
+		err = hindex_add(&a->frame_idx, h, a->nframes + 1);
 	if (err)
 		return err;
 	key.file = sym_file__get(pf->file);
 	a->frames[a->nframes] = key;
 	*out = a->nframes++;
-	*slot = *out + 1;
 	return 0;
 }
 
@@ -342,7 +264,8 @@ int agg__add(struct agg *a, const struct proc *p, const struct proc_frame *frame
 {
 	struct stack_key key;
 	struct agg_stack *s;
-	uint32_t *slot, proc;
+	uint32_t val, proc;
+	uint64_t h;
 	size_t i;
 	int err;
 
@@ -351,26 +274,25 @@ int agg__add(struct agg *a, const struct proc *p, const struct proc_frame *frame
 	err = intern_proc(a, p, &proc);
 	for (i = 0; !err && i < n; i++)
 		err = intern_frame(a, &frames[i], &a->scratch[i]);
-	if (!err)
-		err = index_reserve(a, &a->stack_idx, a->nstacks + 1, stack_rehash);
 	if (err)
 		goto dropped;
 
 	key.proc = proc;
 	key.n = n;
 	key.ids = a->scratch;
-	key.hash = stack_hash(proc, a->scratch, n);
-	slot = index_find(a, &a->stack_idx, key.hash, stack_eq, &key);
-	if (!*slot) {
+	h = stack_hash(proc, a->scratch, n);
+	val = hindex_find(&a->stack_idx, h, stack_eq, a, &key);
+	if (!val) {
 		err = grow((void **)&a->stacks, &a->stacks_cap, sizeof(*a->stacks), a->nstacks + 1,
 			   AGG_MAX_STACKS);
 		if (!err)
 			err = grow((void **)&a->pool, &a->pool_cap, sizeof(*a->pool), a->npool + n,
 				   AGG_MAX_POOL);
+		if (!err)
+			err = hindex_add(&a->stack_idx, h, a->nstacks + 1);
 		if (err)
 			goto dropped;
 		s = &a->stacks[a->nstacks];
-		s->hash = key.hash;
 		s->count = 0;
 		s->proc = proc;
 		s->n = n;
@@ -378,9 +300,9 @@ int agg__add(struct agg *a, const struct proc *p, const struct proc_frame *frame
 		memcpy(&a->pool[a->npool], a->scratch, n * sizeof(*a->scratch));
 		a->npool += n;
 		a->procs[proc].nstacks++;
-		*slot = ++a->nstacks;
+		val = ++a->nstacks;
 	}
-	a->stacks[*slot - 1].count++;
+	a->stacks[val - 1].count++;
 	a->procs[proc].samples++;
 	a->stats.samples++;
 	a->window_samples++;

@@ -17,6 +17,7 @@
 
 #include "labels.h"
 #include "log.h"
+#include "hindex.h"
 #include "pprof.h"
 #include "profile.pb-c.h"
 
@@ -27,21 +28,6 @@ typedef Perftools__Profiles__Mapping pb_mapping;
 typedef Perftools__Profiles__Location pb_location;
 typedef Perftools__Profiles__Line pb_line;
 typedef Perftools__Profiles__Function pb_function;
-
-/* Open addressing from a 64-bit hash to a non-zero 32-bit value; the caller's
- * eq() tells keys with equal hashes apart. */
-struct pp_slot {
-	uint64_t hash;
-	uint32_t val; /* 0: empty */
-};
-
-struct pp_map {
-	struct pp_slot *slots;
-	size_t cap; /* power of two */
-	size_t len;
-};
-
-typedef bool (*pp_eq_fn)(const void *ctx, uint32_t val, const void *key);
 
 /* A stack merged over the processes of the label set. */
 struct pp_stack {
@@ -78,14 +64,14 @@ struct pp_builder {
 
 	struct pp_str *strs; /* string_table */
 	size_t nstrs, cap_strs;
-	struct pp_map str_map;
+	struct hindex str_map;
 
 	pb_mapping *maps;
 	size_t nmaps, cap_maps;
-	struct pp_map map_map;
+	struct hindex map_map;
 	pb_function *funcs;
 	size_t nfuncs, cap_funcs;
-	struct pp_map func_map;
+	struct hindex func_map;
 	struct pp_loc *locs;
 	size_t nlocs, cap_locs;
 	uint32_t *loc_of_frame; /* report frame -> location id, 0: none yet */
@@ -121,85 +107,6 @@ static int pp_reserve(void **p, size_t *cap, size_t need, size_t elem)
 }
 
 #define PP_RESERVE(arr, cap, need) pp_reserve((void **)&(arr), &(cap), (need), sizeof(*(arr)))
-
-static uint64_t mix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	return h ^ (h >> 33);
-}
-
-static uint64_t hash_bytes(const void *p, size_t n)
-{
-	const unsigned char *c = p;
-	uint64_t h = 0xcbf29ce484222325ull;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ c[i]) * 0x100000001b3ull;
-	return mix64(h);
-}
-
-static int map_grow(struct pp_map *m)
-{
-	size_t ncap = m->cap ? m->cap * 2 : 256, i, j;
-	struct pp_slot *ns;
-
-	ns = calloc(ncap, sizeof(*ns));
-	if (!ns)
-		return -ENOMEM;
-	for (i = 0; i < m->cap; i++) {
-		if (!m->slots[i].val)
-			continue;
-		for (j = m->slots[i].hash & (ncap - 1); ns[j].val; j = (j + 1) & (ncap - 1))
-			;
-		ns[j] = m->slots[i];
-	}
-	free(m->slots);
-	m->slots = ns;
-	m->cap = ncap;
-	return 0;
-}
-
-static uint32_t map_find(const struct pp_map *m, uint64_t hash, pp_eq_fn eq, const void *ctx,
-			 const void *key)
-{
-	size_t j;
-
-	if (!m->cap)
-		return 0;
-	for (j = hash & (m->cap - 1); m->slots[j].val; j = (j + 1) & (m->cap - 1)) {
-		if (m->slots[j].hash == hash && eq(ctx, m->slots[j].val, key))
-			return m->slots[j].val;
-	}
-	return 0;
-}
-
-static int map_add(struct pp_map *m, uint64_t hash, uint32_t val)
-{
-	size_t j;
-	int err;
-
-	if ((m->len + 1) * 4 > m->cap * 3) {
-		err = map_grow(m);
-		if (err)
-			return err;
-	}
-	for (j = hash & (m->cap - 1); m->slots[j].val; j = (j + 1) & (m->cap - 1))
-		;
-	m->slots[j] = (struct pp_slot){ hash, val };
-	m->len++;
-	return 0;
-}
-
-static void map_clear(struct pp_map *m)
-{
-	if (m->slots)
-		memset(m->slots, 0, m->cap * sizeof(*m->slots));
-	m->len = 0;
-}
 
 static size_t varint_len(uint64_t v)
 {
@@ -239,8 +146,8 @@ static int intern(struct pp_builder *b, const char *s, int64_t *idx)
 		return 0;
 	}
 	len = strlen(s);
-	hash = hash_bytes(s, len);
-	val = map_find(&b->str_map, hash, str_eq, b, s);
+	hash = hindex_hash_bytes(s, len);
+	val = hindex_find(&b->str_map, hash, str_eq, b, s);
 	if (val) {
 		*idx = val;
 		return 0;
@@ -258,7 +165,7 @@ static int intern(struct pp_builder *b, const char *s, int64_t *idx)
 			return -ENOMEM;
 		labels_utf8_copy(e->copy, s, len);
 	}
-	err = map_add(&b->str_map, hash, (uint32_t)b->nstrs);
+	err = hindex_add(&b->str_map, hash, (uint32_t)b->nstrs);
 	if (err) {
 		free(e->copy);
 		return err;
@@ -274,7 +181,7 @@ struct pp_pair {
 
 static uint64_t hash_pair(const struct pp_pair *k)
 {
-	return mix64(((uint64_t)k->a << 32) ^ (uint64_t)k->b);
+	return hindex_mix64(((uint64_t)k->a << 32) ^ (uint64_t)k->b);
 }
 
 static bool mapping_eq(const void *ctx, uint32_t val, const void *key)
@@ -318,14 +225,14 @@ static int mapping_of(struct pp_builder *b, const struct report_frame *f, uint64
 	if (err)
 		return err;
 	hash = hash_pair(&k);
-	val = map_find(&b->map_map, hash, mapping_eq, b, &k);
+	val = hindex_find(&b->map_map, hash, mapping_eq, b, &k);
 	if (val) {
 		*id = val;
 		return 0;
 	}
 	err = PP_RESERVE(b->maps, b->cap_maps, b->nmaps + 1);
 	if (!err)
-		err = map_add(&b->map_map, hash, (uint32_t)b->nmaps + 1);
+		err = hindex_add(&b->map_map, hash, (uint32_t)b->nmaps + 1);
 	if (err)
 		return err;
 	/* Report frames carry file offsets (kernel frames: kernel addresses),
@@ -374,14 +281,14 @@ static int function_of(struct pp_builder *b, const struct report_frame *f, uint6
 	if (err)
 		return err;
 	hash = hash_pair(&k);
-	val = map_find(&b->func_map, hash, function_eq, b, &k);
+	val = hindex_find(&b->func_map, hash, function_eq, b, &k);
 	if (val) {
 		*id = val;
 		return 0;
 	}
 	err = PP_RESERVE(b->funcs, b->cap_funcs, b->nfuncs + 1);
 	if (!err)
-		err = map_add(&b->func_map, hash, (uint32_t)b->nfuncs + 1);
+		err = hindex_add(&b->func_map, hash, (uint32_t)b->nfuncs + 1);
 	if (err)
 		return err;
 	fn.id = b->nfuncs + 1;
@@ -631,9 +538,9 @@ static int chunk_reset(struct pp_builder *b)
 	for (i = 0; i < b->nlocs; i++)
 		b->loc_of_frame[b->locs[i].frame] = 0;
 	free_strs(b);
-	map_clear(&b->str_map);
-	map_clear(&b->map_map);
-	map_clear(&b->func_map);
+	hindex_clear(&b->str_map);
+	hindex_clear(&b->map_map);
+	hindex_clear(&b->func_map);
 	b->nmaps = b->nfuncs = b->nlocs = b->nsamples = b->nloc_ids = 0;
 	b->size = b->base_size;
 	err = PP_RESERVE(b->strs, b->cap_strs, 1);
@@ -661,7 +568,7 @@ static bool stack_eq(const void *ctx, uint32_t val, const void *key)
 static int merge_stacks(const struct report *r, const struct report_proc *const *procs,
 			size_t nprocs, struct pp_stack **out, size_t *nout)
 {
-	struct pp_map seen = { 0 };
+	struct hindex seen = { 0 };
 	struct pp_stack *v = NULL;
 	size_t total = 0, n = 0, i, j;
 	uint32_t k, val;
@@ -692,13 +599,13 @@ static int merge_stacks(const struct report *r, const struct report_proc *const 
 					goto cleanup;
 				}
 			}
-			hash = hash_bytes(st->frames, st->nframes * sizeof(*st->frames));
-			val = map_find(&seen, hash, stack_eq, v, &key);
+			hash = hindex_hash_bytes(st->frames, st->nframes * sizeof(*st->frames));
+			val = hindex_find(&seen, hash, stack_eq, v, &key);
 			if (val) {
 				v[val - 1].count += st->count;
 				continue;
 			}
-			err = map_add(&seen, hash, (uint32_t)n + 1);
+			err = hindex_add(&seen, hash, (uint32_t)n + 1);
 			if (err)
 				goto cleanup;
 			v[n++] = key;
@@ -708,7 +615,7 @@ static int merge_stacks(const struct report *r, const struct report_proc *const 
 	*nout = n;
 	v = NULL;
 cleanup:
-	free(seen.slots);
+	hindex_release(&seen);
 	free(v);
 	return err;
 }
@@ -717,11 +624,11 @@ static void builder_release(struct pp_builder *b)
 {
 	free_strs(b);
 	free(b->strs);
-	free(b->str_map.slots);
+	hindex_release(&b->str_map);
 	free(b->maps);
-	free(b->map_map.slots);
+	hindex_release(&b->map_map);
 	free(b->funcs);
-	free(b->func_map.slots);
+	hindex_release(&b->func_map);
 	free(b->locs);
 	free(b->loc_of_frame);
 	free(b->samples);
