@@ -212,6 +212,26 @@ static void emit_window(struct agent *ag, uint64_t start_wall_ns, uint64_t durat
 	report__free(r);
 }
 
+/* Where samples were lost, per CPU: a stalled agent loses on every CPU, a
+ * hot CPU (interrupt storm, one busy process) on one. */
+static void print_lost_by_cpu(struct agent *ag)
+{
+	uint64_t lost[256];
+	char line[1024];
+	int n, cpu, len = 0;
+
+	n = sampler__lost_by_cpu(ag->sampler, lost, 256);
+	for (cpu = 0; cpu < n && len < (int)sizeof(line) - 32; cpu++)
+		if (lost[cpu])
+			len += snprintf(line + len, sizeof(line) - len, " cpu%d=%llu", cpu,
+					(unsigned long long)lost[cpu]);
+	if (len)
+		fprintf(stderr,
+			"ember: warn sampler: samples lost to a full ring buffer:%s; the agent fell "
+			"behind (stopped, starved of CPU, or --frequency too high)\n",
+			line);
+}
+
 static void print_summary(struct agent *ag)
 {
 	uint64_t cnt[PROF_CNT_MAX] = { 0 };
@@ -220,8 +240,10 @@ static void print_summary(struct agent *ag)
 	struct push_stats pu;
 	char push_part[256] = "";
 
-	if (ag->sampler)
+	if (ag->sampler) {
 		sampler__counters(ag->sampler, cnt);
+		print_lost_by_cpu(ag);
+	}
 	agg__stats(ag->agg, &as);
 	proc_table__stats(ag->procs, &ps);
 	if (ag->push) {

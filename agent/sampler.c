@@ -321,6 +321,25 @@ int sampler__counters(struct sampler *s, uint64_t out[PROF_CNT_MAX])
 	return err;
 }
 
+int sampler__lost_by_cpu(struct sampler *s, uint64_t *lost, int n)
+{
+	__u32 key = PROF_CNT_LOST_RINGBUF;
+	uint64_t *vals;
+	int err, cpu;
+
+	vals = calloc(s->ncpus_possible, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	err = bpf_map__lookup_elem(s->skel->maps.counters, &key, sizeof(key), vals,
+				   s->ncpus_possible * sizeof(*vals), 0);
+	if (n > s->ncpus_possible)
+		n = s->ncpus_possible;
+	for (cpu = 0; !err && cpu < n; cpu++)
+		lost[cpu] = vals[cpu];
+	free(vals);
+	return err ? err : n;
+}
+
 int sampler__ncpus(const struct sampler *s)
 {
 	return s->nlinks;

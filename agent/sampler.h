@@ -40,6 +40,9 @@ void sampler__free(struct sampler *s);
 int sampler__poll(struct sampler *s, int timeout_ms);
 /* Sums the per-CPU counters into out[PROF_CNT_MAX]. 0 or -errno. */
 int sampler__counters(struct sampler *s, uint64_t out[PROF_CNT_MAX]);
+/* Fills lost[0..n) with the samples each CPU lost to a full ring buffer.
+ * Returns the number of CPUs filled (at most n), or -errno. */
+int sampler__lost_by_cpu(struct sampler *s, uint64_t *lost, int n);
 /* CPUs with an attached perf event. */
 int sampler__ncpus(const struct sampler *s);
 

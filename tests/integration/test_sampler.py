@@ -8,13 +8,15 @@ function's share within 2 points, the sample count within 3 % of
 frequency x CPU seconds, no sample lost. Root and kernel BTF required.
 """
 import json
+import re
+import signal
 import subprocess
 import time
 
 import pytest
 
-from integration_helpers import (Timeline, copy_fixture, is_kernel, leaf_user, user_frames,
-                                 wait_attached)
+from integration_helpers import (Timeline, copy_fixture, is_kernel, leaf_user, process_cpu_ns,
+                                 user_frames, wait_attached)
 
 FUNCS = ("fx_work_a", "fx_work_b", "fx_work_c")
 WRITE_PATH = ("vfs_write_[k]", "ksys_write_[k]", "__x64_sys_write_[k]")
@@ -368,3 +370,46 @@ def test_without_root_exits_2_naming_privileges(ember):
     assert lines[0].startswith("ember: error "), lines[0]
     assert any(w in lines[0] for w in ("root", "CAP_BPF", "CAP_PERFMON")), lines[0]
     assert_clean_stderr(run)
+
+
+# ---------------------------------------------------------------------------
+# 9. Lost samples are counted, never silent.
+
+LOST_RE = re.compile(r"^ember: warn sampler: samples lost to a full ring buffer:((?: cpu\d+=\d+)+);")
+
+
+def test_lost_samples_counted_per_cpu(ember, procs):
+    """A stopped agent cannot drain: at 5 kHz the ring buffer fills within a
+    second. What the BPF program could not deliver is counted per CPU and
+    reported, and delivered + lost add up to what the CPU clock fired."""
+    hz = 5000
+    fx = procs.start("split", "--threads", 2, "--seconds", 0)
+    time.sleep(0.2)
+    proc = ember.start("--dry-run", "--pid", fx.pid, "--frequency", hz, "--window", 8,
+                       "--duration", 8)
+    wait_attached(proc)
+    cpu0 = process_cpu_ns(fx.pid)
+    time.sleep(1)
+    proc.send_signal(signal.SIGSTOP)
+    time.sleep(3)
+    proc.send_signal(signal.SIGCONT)
+    run = ember.wait(proc, 60)
+    cpu1 = process_cpu_ns(fx.pid)
+    procs.stop(fx)
+    assert run.returncode == 0, run.describe()
+    s = run.summary
+    assert s is not None, run.describe()
+    assert s.lost > 0, f"a 3 s stop at {hz} Hz lost nothing?\n{run.describe()}"
+    per_cpu = [m for m in map(LOST_RE.match, run.stderr_lines()) if m]
+    assert len(per_cpu) == 1, run.describe()
+    counts = [int(kv.split("=")[1]) for kv in per_cpu[0].group(1).split()]
+    assert sum(counts) == s.lost, f"per-CPU {counts} vs summary lost={s.lost}"
+    # Both threads ran throughout, so both CPUs lost samples.
+    assert len(counts) == 2, run.describe()
+    expected = hz * (cpu1 - cpu0) / 1e9
+    got = s.samples + s.lost
+    print(f"lost: delivered={s.samples} lost={s.lost} per_cpu={counts} "
+          f"expected={expected:.0f} ({100.0 * (got - expected) / expected:+.2f} %)")
+    assert abs(got - expected) <= 0.05 * expected, (
+        f"delivered {s.samples} + lost {s.lost} = {got}, expected {expected:.0f} "
+        f"({hz} Hz x CPU s)\n{run.describe()}")
