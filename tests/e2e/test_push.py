@@ -149,8 +149,11 @@ def test_end_to_end_profiles_and_shares(receiver):
     assert in_funcs >= 0.9 * got, counts
     truth = run.truth["cpu_ns"]
     total = sum(truth.values())
-    for f in FUNCS:
-        share, want = 100.0 * counts[f] / in_funcs, 100.0 * truth[f] / total
+    shares = {f: (100.0 * counts[f] / in_funcs, 100.0 * truth[f] / total) for f in FUNCS}
+    print("pushed %d samples in %d requests; shares (pushed, truth): %s" % (
+        got, len(receiver.protocol_requests()),
+        ", ".join("%s %.2f/%.2f" % (f, a, b) for f, (a, b) in shares.items())))
+    for f, (share, want) in shares.items():
         assert abs(share - want) <= 2.0, "%s share %.1f%% vs truth %.1f%%" % (f, share, want)
 
 
