@@ -13,6 +13,7 @@
 
 #include "agg.h"
 #include "hindex.h"
+#include "vec.h"
 #include "log.h"
 
 /* Bounds per window. Past them samples are counted as dropped. */
@@ -77,27 +78,6 @@ static uint64_t stack_hash(uint32_t proc, const uint32_t *ids, uint32_t n)
 	for (i = 0; i < n; i++)
 		h = hindex_mix64(h ^ ids[i]) + i;
 	return h;
-}
-
-static int grow(void **arr, size_t *cap, size_t elem, size_t need, size_t max)
-{
-	size_t ncap = *cap ? *cap : 64;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	if (need > max)
-		return -ENOSPC;
-	while (ncap < need)
-		ncap *= 2;
-	if (ncap > max)
-		ncap = max;
-	p = realloc(*arr, ncap * elem);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = ncap;
-	return 0;
 }
 
 static bool frame_eq(const void *ctx, uint32_t val, const void *key)
@@ -209,8 +189,7 @@ static int intern_proc(struct agg *a, const struct proc *p, uint32_t *out)
 		*out = val - 1;
 		return 0;
 	}
-	err = grow((void **)&a->procs, &a->procs_cap, sizeof(*a->procs), a->nprocs + 1,
-		   AGG_MAX_PROCS);
+	err = VEC_RESERVE(a->procs, a->procs_cap, a->nprocs + 1, AGG_MAX_PROCS);
 	if (err)
 		return err;
 	wp = &a->procs[a->nprocs];
@@ -248,8 +227,7 @@ static int intern_frame(struct agg *a, const struct proc_frame *pf, uint32_t *ou
 		*out = val - 1;
 		return 0;
 	}
-	err = grow((void **)&a->frames, &a->frames_cap, sizeof(*a->frames), a->nframes + 1,
-		   AGG_MAX_FRAMES);
+	err = VEC_RESERVE(a->frames, a->frames_cap, a->nframes + 1, AGG_MAX_FRAMES);
 	if (!err)
 		err = hindex_add(&a->frame_idx, h, a->nframes + 1);
 	if (err)
@@ -283,11 +261,9 @@ int agg__add(struct agg *a, const struct proc *p, const struct proc_frame *frame
 	h = stack_hash(proc, a->scratch, n);
 	val = hindex_find(&a->stack_idx, h, stack_eq, a, &key);
 	if (!val) {
-		err = grow((void **)&a->stacks, &a->stacks_cap, sizeof(*a->stacks), a->nstacks + 1,
-			   AGG_MAX_STACKS);
+		err = VEC_RESERVE(a->stacks, a->stacks_cap, a->nstacks + 1, AGG_MAX_STACKS);
 		if (!err)
-			err = grow((void **)&a->pool, &a->pool_cap, sizeof(*a->pool), a->npool + n,
-				   AGG_MAX_POOL);
+			err = VEC_RESERVE(a->pool, a->pool_cap, a->npool + n, AGG_MAX_POOL);
 		if (!err)
 			err = hindex_add(&a->stack_idx, h, a->nstacks + 1);
 		if (err)

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "hindex.h"
 #include "pprof.h"
+#include "vec.h"
 #include "profile.pb-c.h"
 
 typedef Perftools__Profiles__Profile pb_profile;
@@ -89,24 +90,7 @@ struct pp_snap {
 	size_t nstrs, nmaps, nfuncs, nlocs, nsamples;
 };
 
-static int pp_reserve(void **p, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap = *cap ? *cap : 16;
-	void *np;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	np = realloc(*p, ncap * elem);
-	if (!np)
-		return -ENOMEM;
-	*p = np;
-	*cap = ncap;
-	return 0;
-}
-
-#define PP_RESERVE(arr, cap, need) pp_reserve((void **)&(arr), &(cap), (need), sizeof(*(arr)))
+#define PP_RESERVE(arr, cap, need) VEC_RESERVE(arr, cap, need, SIZE_MAX)
 
 static size_t varint_len(uint64_t v)
 {
