@@ -5,7 +5,7 @@
  * Finds a function's file offset and size straight from an ELF file's own
  * symbol table and program headers, by a path independent of the code under
  * test (by section name, first match, no sorting), and reads the build-id
- * note from its section.
+ * note from its section. Also reads canned input files whole.
  */
 #ifndef EMBER_SYM_TEST_ELF_H
 #define EMBER_SYM_TEST_ELF_H
@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 struct sym_test_func {
-	uint64_t off;  /* file offset of the first byte */
+	uint64_t off; /* file offset of the first byte */
 	uint64_t size; /* st_size */
 };
 
@@ -37,7 +37,8 @@ static inline bool sym_test_elf_func(Elf *e, const char *name, struct sym_test_f
 	while (!found && (scn = elf_nextscn(e, scn))) {
 		Elf_Data *d;
 
-		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
+		if (!gelf_getshdr(scn, &sh) ||
+		    (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
 			continue;
 		d = elf_getdata(scn, NULL);
 		n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
@@ -87,7 +88,7 @@ static inline bool sym_test_func(const char *path, const char *name, struct sym_
 
 /* Same for an image in memory (the vDSO). */
 static inline bool sym_test_func_mem(const void *img, size_t len, const char *name,
-			      struct sym_test_func *out)
+				     struct sym_test_func *out)
 {
 	char *copy = malloc(len);
 	bool ok = false;
@@ -135,13 +136,35 @@ static inline bool sym_test_build_id(const char *path, char *hex, size_t len)
 			if (!d || d->d_size <= 16 || 2 * (d->d_size - 16) + 1 > len)
 				break;
 			for (i = 16; i < d->d_size; i++)
-				snprintf(hex + 2 * (i - 16), 3, "%02x", ((unsigned char *)d->d_buf)[i]);
+				snprintf(hex + 2 * (i - 16), 3, "%02x",
+					 ((unsigned char *)d->d_buf)[i]);
 			ok = true;
 		}
 	}
 	elf_end(e);
 	close(fd);
 	return ok;
+}
+
+/* The whole file at path, NUL-terminated; *len its size. Free with free(). */
+static inline char *sym_test_read_file(const char *path, size_t *len)
+{
+	char *buf;
+	FILE *f;
+	long n;
+
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc(n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	*len = n;
+	return buf;
 }
 
 #endif /* EMBER_SYM_TEST_ELF_H */

@@ -14,27 +14,9 @@
 
 #include "sym_ksym.h"
 
+#include "sym_test_elf.h"
+
 #define PROC_DIR TESTS_DIR "/fixtures/proc"
-
-static char *slurp(const char *path, size_t *len)
-{
-	char *buf;
-	FILE *f;
-	long n;
-
-	f = fopen(path, "r");
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc(n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = n;
-	return buf;
-}
 
 static void expect(const struct sym_ksym *k, uint64_t addr, const char *name, const char *module,
 		   uint64_t offset)
@@ -94,7 +76,7 @@ static void check_normal(const struct sym_ksym *k)
 static void test_normal(void **state)
 {
 	size_t len;
-	char *text = slurp(PROC_DIR "/kallsyms_normal.txt", &len);
+	char *text = sym_test_read_file(PROC_DIR "/kallsyms_normal.txt", &len);
 	struct sym_ksym *k = sym_ksym__parse(text, len);
 
 	assert_non_null(k);
@@ -267,12 +249,9 @@ static void test_live(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_normal),
-		cmocka_unit_test(test_restricted),
-		cmocka_unit_test(test_hostile),
-		cmocka_unit_test(test_empty_and_binary),
-		cmocka_unit_test(test_padding),
-		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_normal),	cmocka_unit_test(test_restricted),
+		cmocka_unit_test(test_hostile), cmocka_unit_test(test_empty_and_binary),
+		cmocka_unit_test(test_padding), cmocka_unit_test(test_many),
 		cmocka_unit_test(test_live),
 	};
 

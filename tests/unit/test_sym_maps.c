@@ -17,35 +17,18 @@
 
 #include "sym_maps.h"
 
+#include "sym_test_elf.h"
+
 #define PROC_DIR TESTS_DIR "/fixtures/proc"
-
-static char *slurp(const char *name, size_t *len)
-{
-	char path[512];
-	char *buf;
-	FILE *f;
-	long n;
-
-	snprintf(path, sizeof(path), PROC_DIR "/%s", name);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc(n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = n;
-	return buf;
-}
 
 static struct sym_maps *parse_file(const char *name)
 {
 	struct sym_maps *m;
 	size_t len;
-	char *text = slurp(name, &len);
+	char path[512], *text;
+
+	snprintf(path, sizeof(path), PROC_DIR "/%s", name);
+	text = sym_test_read_file(path, &len);
 
 	m = sym_maps__parse(text, len);
 	free(text);
@@ -226,8 +209,8 @@ static void test_huge_lines(void **state)
 
 	assert_non_null(text);
 	p = make_path_line(p, SYM_MAPS_MAX_PATH - 1, 'a'); /* the longest accepted */
-	p = make_path_line(p, SYM_MAPS_MAX_PATH, 'b');	    /* one too long */
-	memset(p, 'x', junk);				    /* 1 MiB without a newline */
+	p = make_path_line(p, SYM_MAPS_MAX_PATH, 'b'); /* one too long */
+	memset(p, 'x', junk); /* 1 MiB without a newline */
 	p += junk;
 	*p++ = '\n';
 	p += sprintf(p, "30000-40000 r-xp 00000000 08:01 43 /after\n");
