@@ -22,9 +22,9 @@ else
 	MAKEFLAGS += --no-print-directory
 endif
 
-PKGS := libbpf libelf libcurl libprotobuf-c zlib json-c
+PKGS := libbpf libelf libdw libcurl libprotobuf-c zlib json-c
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -lcurl -lprotobuf-c -lz -ljson-c)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -ldw -lcurl -lprotobuf-c -lz -ljson-c)
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
 	-Wundef -Wwrite-strings -Wformat=2 -Wformat-security -Wno-unused-parameter \
@@ -32,9 +32,18 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototy
 SANITIZE ?=
 SAN_FLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer)
 CFLAGS ?= -g -O2
-ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARNINGS) $(SAN_FLAGS) -fno-omit-frame-pointer \
-	-D_GNU_SOURCE -MMD -MP -I$(OUTPUT) -I$(OUTPUT)/proto -Ibpf -Iagent -Isymbolizer -Iproto \
-	$(PKG_CFLAGS)
+BASE_CFLAGS := -std=gnu11 $(CFLAGS) $(WARNINGS) $(SAN_FLAGS) -fno-omit-frame-pointer \
+	-D_GNU_SOURCE -MMD -MP $(PKG_CFLAGS)
+
+# The layers (DESIGN.md, "Folders"): each folder sees only the include paths
+# of the layers it may use, so a header that leaks upward fails the build.
+INC_base := -Ibase
+INC_symbolizer := $(INC_base) -Isymbolizer
+INC_proto := $(INC_base) -Iproto -I$(OUTPUT)/proto
+INC_agent := $(INC_symbolizer) -Iproto -I$(OUTPUT)/proto -Ibpf -I$(OUTPUT) -Iagent
+# Tests and fuzz harnesses reach into every layer.
+INC_ALL := $(INC_agent)
+ALL_CFLAGS := $(BASE_CFLAGS) $(INC_ALL)
 ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
 LIBS := $(PKG_LIBS) -lpthread -lm
 
@@ -46,8 +55,9 @@ PROTOS := $(wildcard proto/*.proto)
 PB_C := $(patsubst proto/%.proto,$(OUTPUT)/proto/%.pb-c.c,$(PROTOS))
 PB_H := $(PB_C:.c=.h)
 
-LIB_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c)) $(wildcard symbolizer/*.c) \
-	$(wildcard proto/*.c)
+LAYERS := base symbolizer proto agent
+LIB_SRCS := $(wildcard base/*.c) $(wildcard symbolizer/*.c) $(wildcard proto/*.c) \
+	$(filter-out agent/main.c,$(wildcard agent/*.c))
 LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS)) $(PB_C:.c=.o)
 LIB := $(OUTPUT)/libember.a
 EMBER := $(OUTPUT)/ember
@@ -95,11 +105,15 @@ $(OUTPUT)/proto/%.pb-c.o: $(OUTPUT)/proto/%.pb-c.c $(PB_H)
 	$(call msg,CC,$@)
 	$(Q)$(CC) -std=gnu11 $(CFLAGS) $(SAN_FLAGS) -I$(OUTPUT)/proto $(PKG_CFLAGS) -c $< -o $@
 
-# Every object may include the skeleton or generated protobuf headers.
-$(OUTPUT)/%.o: %.c $(SKEL) $(PB_H)
-	$(call msg,CC,$@)
-	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+# One rule per layer, each with its own include paths. Only the agent sees the
+# BPF skeleton; only proto and the agent see the generated protobuf headers.
+define layer_rule
+$$(OUTPUT)/$(1)/%.o: $(1)/%.c $$(if $$(filter agent,$(1)),$$(SKEL)) $$(if $$(filter proto agent,$(1)),$$(PB_H))
+	$$(call msg,CC,$$@)
+	$$(Q)mkdir -p $$(dir $$@)
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $$(INC_$(1)) -c $$< -o $$@
+endef
+$(foreach l,$(LAYERS),$(eval $(call layer_rule,$(l))))
 
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
@@ -140,7 +154,7 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/tests/fuzz/%,$(FUZZ_SRCS))
 $(OUTPUT)/tests/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(SKEL) $(PB_C) | $(OUTPUT)/tests/fuzz
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
-		-I$(OUTPUT) -I$(OUTPUT)/proto -Ibpf -Iagent -Isymbolizer -Iproto $(PKG_CFLAGS) \
+		$(INC_ALL) $(PKG_CFLAGS) \
 		$< $(filter-out %.h,$(LIB_SRCS)) $(PB_C) $(LIBS) -o $@
 
 FUZZ_SECONDS ?= 10

@@ -313,7 +313,7 @@ static const char *base_name(const char *path)
 }
 
 static int name_group(struct report *r, struct report_frame *out, const struct agg_frame *frames,
-		      const uint32_t *ids, size_t n, struct symbolizer *sym)
+		      const uint32_t *ids, size_t n, struct sym *sym)
 {
 	const struct agg_frame *f0 = &frames[ids[0]];
 	struct sym_result *res = NULL;
@@ -334,14 +334,14 @@ static int name_group(struct report *r, struct report_frame *out, const struct a
 
 	switch (f0->kind) {
 	case REPORT_FRAME_KERNEL:
-		symbolizer__kernel(sym, addrs, n, res);
+		sym__kernel(sym, addrs, n, res);
 		break;
 	case REPORT_FRAME_VDSO:
-		symbolizer__vdso(sym, addrs, n, res);
+		sym__vdso(sym, addrs, n, res);
 		file = report__strdup(r, "[vdso]");
 		break;
 	case REPORT_FRAME_USER:
-		symbolizer__user(sym, f0->file, addrs, n, res);
+		sym__user(sym, f0->file, addrs, n, res);
 		file = report__strdup(r, sym_file__path(f0->file));
 		if (sym_file__build_id(f0->file))
 			build_id = report__strdup(r, sym_file__build_id(f0->file));
@@ -383,7 +383,7 @@ cleanup:
 	return err;
 }
 
-static int name_frames(struct agg *a, struct report *r, struct symbolizer *sym)
+static int name_frames(struct agg *a, struct report *r, struct sym *sym)
 {
 	struct report_frame *out;
 	uint32_t *order;
@@ -471,7 +471,7 @@ static int build_procs(struct agg *a, struct report *r)
 	return 0;
 }
 
-struct report *agg__finish(struct agg *a, struct symbolizer *sym, uint64_t start_ns,
+struct report *agg__finish(struct agg *a, struct sym *sym, uint64_t start_ns,
 			   uint64_t duration_ns)
 {
 	struct report *r;

@@ -38,7 +38,7 @@ int agg__add(struct agg *a, const struct proc *p, const struct proc_frame *frame
 /* Ends the window [start_ns, start_ns + duration_ns) (wall clock): names the
  * window's unique frames, returns them as a report and starts a new window.
  * NULL with errno on -ENOMEM (the window is dropped and counted). */
-struct report *agg__finish(struct agg *a, struct symbolizer *sym, uint64_t start_ns,
+struct report *agg__finish(struct agg *a, struct sym *sym, uint64_t start_ns,
 			   uint64_t duration_ns);
 
 void agg__stats(const struct agg *a, struct agg_stats *out);

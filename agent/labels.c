@@ -13,49 +13,11 @@
 
 #include "labels.h"
 #include "log.h"
+#include "utf8.h"
 
 #define LABELS_NAME "process_cpu"
 #define LABELS_UNKNOWN_HOST "unknown"
 #define LABELS_UNKNOWN_SERVICE "unknown_service"
-
-bool labels_utf8_valid(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned char c = p[i];
-		uint32_t cp, min;
-		size_t n, k;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if ((c & 0xe0) == 0xc0) {
-			n = 1, cp = c & 0x1f, min = 0x80;
-		} else if ((c & 0xf0) == 0xe0) {
-			n = 2, cp = c & 0x0f, min = 0x800;
-		} else if ((c & 0xf8) == 0xf0) {
-			n = 3, cp = c & 0x07, min = 0x10000;
-		} else {
-			return false;
-		}
-		if (len - i <= n)
-			return false;
-		for (k = 1; k <= n; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (p[i + k] & 0x3f);
-		}
-		/* Overlong forms, UTF-16 surrogates and values past Unicode are what
-		 * Go's utf8.ValidString (the server's check) also rejects. */
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += n + 1;
-	}
-	return true;
-}
 
 static bool name_charset_ok(const char *s)
 {
@@ -85,7 +47,7 @@ static int check_value(const char *name, const char *value, const char *option)
 			name, len, LABELS_MAX_VALUE_LEN, option);
 		return -EINVAL;
 	}
-	if (!labels_utf8_valid(value, len)) {
+	if (!utf8_valid(value, len)) {
 		log_err("labels: value of label %.64s is not valid UTF-8; give a UTF-8 value with %s",
 			name, option);
 		return -EINVAL;
@@ -106,7 +68,7 @@ static int check_name(const char *name)
 			len, LABELS_MAX_NAME_LEN);
 		return -EINVAL;
 	}
-	if (!labels_utf8_valid(name, len) || !name_charset_ok(name)) {
+	if (!utf8_valid(name, len) || !name_charset_ok(name)) {
 		log_err("labels: invalid label name %.64s; names must match [A-Za-z_][A-Za-z0-9_]*",
 			name);
 		return -EINVAL;
@@ -200,37 +162,6 @@ static const char *service_of(const struct cfg *cfg, const struct report_proc *p
 	return LABELS_UNKNOWN_SERVICE;
 }
 
-size_t labels_utf8_copy(char *dst, const char *src, size_t max)
-{
-	size_t len = strlen(src), i = 0, o = 0;
-
-	while (i < len) {
-		size_t n = 1;
-
-		if ((unsigned char)src[i] >= 0x80) {
-			/* Length of the valid sequence starting here, if any. */
-			for (n = 2; n <= 4; n++) {
-				if (i + n <= len && labels_utf8_valid(src + i, n))
-					break;
-			}
-			if (n > 4) {
-				if (o + 1 > max)
-					break;
-				dst[o++] = '_';
-				i++;
-				continue;
-			}
-		}
-		if (o + n > max)
-			break;
-		memcpy(dst + o, src + i, n);
-		o += n;
-		i += n;
-	}
-	dst[o] = '\0';
-	return o;
-}
-
 struct proc_key {
 	const struct report_proc *proc;
 	char *service; /* sanitized */
@@ -315,7 +246,7 @@ int labels_group(const struct cfg *cfg, const struct report *r, struct labels_gr
 			err = -ENOMEM;
 			goto cleanup;
 		}
-		if (!labels_utf8_copy(keys[i].service, service_of(cfg, &r->procs[i]),
+		if (!utf8_copy(keys[i].service, service_of(cfg, &r->procs[i]),
 				      LABELS_MAX_VALUE_LEN))
 			strcpy(keys[i].service, LABELS_UNKNOWN_SERVICE);
 	}

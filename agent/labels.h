@@ -31,15 +31,6 @@
  * the rule. */
 int labels_check(const struct cfg *cfg);
 
-/* True when s[0..len) is valid UTF-8 by the server's rules (no overlong
- * forms, no surrogates, nothing past U+10FFFF). */
-bool labels_utf8_valid(const char *s, size_t len);
-
-/* Copies src into dst (room for max + 1 bytes) as valid UTF-8: each byte that
- * starts no valid sequence becomes '_'; the copy stops at a character boundary
- * within max bytes. Returns the length written (dst is NUL-terminated). */
-size_t labels_utf8_copy(char *dst, const char *src, size_t max);
-
 /* Processes of one report that share a label set. */
 struct labels_group {
 	struct cfg_kv *labels; /* sorted by name; strings owned by the group */

@@ -38,7 +38,7 @@ static volatile sig_atomic_t stop_requested;
 struct agent {
 	struct cfg cfg;
 	char host[256];
-	struct symbolizer *sym;
+	struct sym *sym;
 	struct proc_table *procs;
 	struct agg *agg;
 	struct sampler *sampler;
@@ -329,7 +329,6 @@ int main(int argc, char **argv)
 	if (err)
 		return err > 0 ? 0 : 2;
 	log_level = ag.cfg.log_level;
-	log_setup_libbpf();
 	if (!ag.cfg.host) {
 		if (gethostname(ag.host, sizeof(ag.host) - 1))
 			snprintf(ag.host, sizeof(ag.host), "unknown");
@@ -361,7 +360,7 @@ int main(int argc, char **argv)
 	}
 	if (!ag.cfg.kernel)
 		symopts.kallsyms_path = NULL;
-	ag.sym = symbolizer__new(&symopts);
+	ag.sym = sym__new(&symopts);
 	ag.procs = ag.sym ? proc_table__new(ag.sym, "/proc") : NULL;
 	ag.agg = ag.procs ? agg__new() : NULL;
 	if (!ag.agg) {
@@ -383,6 +382,6 @@ cleanup:
 	push_client__free(ag.push);
 	agg__free(ag.agg);
 	proc_table__free(ag.procs);
-	symbolizer__free(ag.sym);
+	sym__free(ag.sym);
 	return err;
 }

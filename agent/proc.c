@@ -42,7 +42,7 @@ struct proc {
 };
 
 struct proc_table {
-	struct symbolizer *sym;
+	struct sym *sym;
 	const char *proc_root;
 	struct proc **buckets;
 	size_t nbuckets;
@@ -64,7 +64,7 @@ static size_t bucket_of(const struct proc_table *t, uint32_t pid)
 	return (pid * 2654435761u) & (t->nbuckets - 1);
 }
 
-struct proc_table *proc_table__new(struct symbolizer *sym, const char *proc_root)
+struct proc_table *proc_table__new(struct sym *sym, const char *proc_root)
 {
 	struct proc_table *t = calloc(1, sizeof(*t));
 
@@ -333,7 +333,7 @@ static void normalize_one(struct proc_table *t, struct proc *p, uint64_t addr, s
 
 	idx = m - sym_maps__at(p->maps, 0);
 	if (!p->files[idx] && !p->file_failed[idx]) {
-		p->files[idx] = symbolizer__open_file(t->sym, p->pid, m);
+		p->files[idx] = sym__open_file(t->sym, p->pid, m);
 		if (!p->files[idx]) {
 			p->file_failed[idx] = 1;
 			t->stats.files_failed++;

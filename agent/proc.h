@@ -38,7 +38,7 @@ struct proc_stats {
 };
 
 /* proc_root is "/proc" outside tests. NULL with errno on failure. */
-struct proc_table *proc_table__new(struct symbolizer *sym, const char *proc_root);
+struct proc_table *proc_table__new(struct sym *sym, const char *proc_root);
 void proc_table__free(struct proc_table *t);
 
 /* The entry for pid, created (and its /proc files read) on first sight.

@@ -47,6 +47,16 @@ struct sampler {
 	void *ctx;
 };
 
+/* libbpf's warnings are noise next to Ember's own one-line errors, unless the
+ * user asked for detail with --verbose. */
+static int sampler_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (log_level < LOG_DEBUG)
+		return 0;
+	log_vemit(level == LIBBPF_WARN ? LOG_WARN : LOG_DEBUG, fmt, ap);
+	return 0;
+}
+
 const char *sampler_strerror(int err)
 {
 	switch (err) {
@@ -192,6 +202,7 @@ struct sampler *sampler__new(const struct sampler_opts *opts, sampler_record_fn 
 	int err, i;
 	__u8 one = 1;
 
+	libbpf_set_print(sampler_libbpf_print);
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
 		errno = ENOTSUP;
 		return NULL;

@@ -15,7 +15,7 @@
 #define ZLIB_CONST
 #include <zlib.h>
 
-#include "labels.h"
+#include "utf8.h"
 #include "log.h"
 #include "hindex.h"
 #include "pprof.h"
@@ -143,11 +143,11 @@ static int intern(struct pp_builder *b, const char *s, int64_t *idx)
 	*e = (struct pp_str){ .key = s };
 	/* Symbol names and paths are bytes; the server rejects a whole profile
 	 * with one invalid UTF-8 string. */
-	if (!labels_utf8_valid(s, len)) {
+	if (!utf8_valid(s, len)) {
 		e->copy = malloc(len + 1);
 		if (!e->copy)
 			return -ENOMEM;
-		labels_utf8_copy(e->copy, s, len);
+		utf8_copy(e->copy, s, len);
 	}
 	err = hindex_add(&b->str_map, hash, (uint32_t)b->nstrs);
 	if (err) {

@@ -32,7 +32,7 @@
 /* The vDSO is one or two pages; anything bigger is not what we expect. */
 #define SYM_VDSO_MAX (1u << 20)
 
-struct symbolizer {
+struct sym {
 	char *proc_root;
 	char *kallsyms_path;
 	char *debug_dir; /* NULL: no debug file lookup */
@@ -52,7 +52,7 @@ struct symbolizer {
 	uint64_t debug_files;
 };
 
-static int sym_kernel_load(struct symbolizer *s)
+static int sym_kernel_load(struct sym *s)
 {
 	struct sym_ksym *k;
 
@@ -79,10 +79,10 @@ static int sym_kernel_load(struct symbolizer *s)
 	return 0;
 }
 
-struct symbolizer *symbolizer__new(const struct sym_opts *opts)
+struct sym *sym__new(const struct sym_opts *opts)
 {
 	size_t cache_bytes = opts->cache_bytes ? opts->cache_bytes : SYM_DEFAULT_CACHE_BYTES;
-	struct symbolizer *s;
+	struct sym *s;
 	int err;
 
 	s = calloc(1, sizeof(*s));
@@ -112,11 +112,11 @@ struct symbolizer *symbolizer__new(const struct sym_opts *opts)
 	}
 	return s;
 cleanup:
-	symbolizer__free(s);
+	sym__free(s);
 	return errno = -err, NULL;
 }
 
-void symbolizer__free(struct symbolizer *s)
+void sym__free(struct sym *s)
 {
 	if (!s)
 		return;
@@ -132,7 +132,7 @@ void symbolizer__free(struct symbolizer *s)
 	free(s);
 }
 
-struct sym_file *symbolizer__open_file(struct symbolizer *s, uint32_t pid, const struct sym_map *m)
+struct sym_file *sym__open_file(struct sym *s, uint32_t pid, const struct sym_map *m)
 {
 	struct sym_file *f;
 	bool created;
@@ -160,7 +160,7 @@ struct sym_file *symbolizer__open_file(struct symbolizer *s, uint32_t pid, const
 }
 
 /* Errors that say something about the file itself, not about this moment. */
-static enum sym_reason sym_load_failed(struct symbolizer *s, struct sym_file *f, int err)
+static enum sym_reason sym_load_failed(struct sym *s, struct sym_file *f, int err)
 {
 	const char *path = sym_file__path(f);
 
@@ -191,7 +191,7 @@ static enum sym_reason sym_load_failed(struct symbolizer *s, struct sym_file *f,
 /* A binary with only .dynsym (glibc, most distribution libraries) names
  * just its exported functions. Its separate debug file, found by build-id,
  * has the full .symtab: when there is one, it replaces the table. */
-static struct sym_elf_table *sym_debug_table(struct symbolizer *s, struct sym_file *f,
+static struct sym_elf_table *sym_debug_table(struct sym *s, struct sym_file *f,
 					     struct sym_elf_table *t)
 {
 	const char *id = sym_file__build_id(f);
@@ -222,7 +222,7 @@ static struct sym_elf_table *sym_debug_table(struct symbolizer *s, struct sym_fi
 }
 
 /* The table of f, from the cache or loaded into it; NULL with *why set. */
-static const struct sym_elf_table *sym_user_table(struct symbolizer *s, struct sym_file *f,
+static const struct sym_elf_table *sym_user_table(struct sym *s, struct sym_file *f,
 						  enum sym_reason *why)
 {
 	const struct sym_elf_table *t;
@@ -274,7 +274,7 @@ static void sym_fill(struct sym_result *results, size_t n, enum sym_reason why)
 		results[i] = (struct sym_result){ .reason = why };
 }
 
-void symbolizer__user(struct symbolizer *s, struct sym_file *f, const uint64_t *offsets, size_t n,
+void sym__user(struct sym *s, struct sym_file *f, const uint64_t *offsets, size_t n,
 		      struct sym_result *results)
 {
 	const struct sym_elf_table *t;
@@ -333,7 +333,7 @@ static int sym_vdso_image(const void **img, size_t *len)
 	return 0;
 }
 
-static void sym_vdso_load(struct symbolizer *s)
+static void sym_vdso_load(struct sym *s)
 {
 	const void *img;
 	size_t len;
@@ -351,7 +351,7 @@ static void sym_vdso_load(struct symbolizer *s)
 	log_warn("sym: cannot read the vDSO's symbols err=%d", err);
 }
 
-void symbolizer__vdso(struct symbolizer *s, const uint64_t *offsets, size_t n,
+void sym__vdso(struct sym *s, const uint64_t *offsets, size_t n,
 		      struct sym_result *results)
 {
 	size_t i;
@@ -370,7 +370,7 @@ void symbolizer__vdso(struct symbolizer *s, const uint64_t *offsets, size_t n,
 	}
 }
 
-void symbolizer__kernel(struct symbolizer *s, const uint64_t *addrs, size_t n,
+void sym__kernel(struct sym *s, const uint64_t *addrs, size_t n,
 			struct sym_result *results)
 {
 	size_t i;
@@ -383,14 +383,14 @@ void symbolizer__kernel(struct symbolizer *s, const uint64_t *addrs, size_t n,
 		sym_ksym__lookup(s->ksym, addrs[i], &results[i]);
 }
 
-int symbolizer__kernel_reload(struct symbolizer *s)
+int sym__kernel_reload(struct sym *s)
 {
 	if (!s->kallsyms_path)
 		return -ENOENT;
 	return sym_kernel_load(s);
 }
 
-void symbolizer__stats(const struct symbolizer *s, struct sym_stats *out)
+void sym__stats(const struct sym *s, struct sym_stats *out)
 {
 	struct sym_cache_stats cs;
 

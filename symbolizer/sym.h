@@ -21,7 +21,7 @@
 
 #include "sym_maps.h"
 
-struct symbolizer;
+struct sym;
 struct sym_file;
 
 struct sym_opts {
@@ -51,9 +51,9 @@ struct sym_result {
 };
 
 /* NULL with errno set. Loads kallsyms at once (the kernel table is needed for
- * every window). Free with symbolizer__free(), which accepts NULL. */
-struct symbolizer *symbolizer__new(const struct sym_opts *opts);
-void symbolizer__free(struct symbolizer *s);
+ * every window). Free with sym__free(), which accepts NULL. */
+struct sym *sym__new(const struct sym_opts *opts);
+void sym__free(struct sym *s);
 
 /* Identifies and opens the file behind mapping m of live process pid. Files
  * already known (same dev+inode, unchanged) are shared, not reopened. Returns
@@ -64,10 +64,10 @@ void symbolizer__free(struct symbolizer *s);
  * for anonymous and pseudo ("[vdso]") mappings; EINVAL when the path is not
  * a regular file.
  * Each open file holds one fd until its last reference is dropped. */
-struct sym_file *symbolizer__open_file(struct symbolizer *s, uint32_t pid, const struct sym_map *m);
+struct sym_file *sym__open_file(struct sym *s, uint32_t pid, const struct sym_map *m);
 struct sym_file *sym_file__get(struct sym_file *f);
 /* Drops a reference; the last one closes the file. Accepts NULL. Any thread,
- * also after symbolizer__free(). */
+ * also after sym__free(). */
 void sym_file__put(struct sym_file *f);
 /* The path as the process saw it (" (deleted)" stripped). Valid while referenced. */
 const char *sym_file__path(const struct sym_file *f);
@@ -78,19 +78,19 @@ const char *sym_file__build_id(const struct sym_file *f);
  * the next symbolizer call (it may evict); callers copy what they keep.
  * An offset is a FILE offset: addr - map.start + map.pgoff. f may be NULL
  * (every result is then SYM_NO_FILE). */
-void symbolizer__user(struct symbolizer *s, struct sym_file *f, const uint64_t *offsets, size_t n,
+void sym__user(struct sym *s, struct sym_file *f, const uint64_t *offsets, size_t n,
 		      struct sym_result *results);
 /* Names n offsets within the vDSO (address - start of the "[vdso]" mapping).
  * The image read is the agent's own (getauxval(AT_SYSINFO_EHDR)): the kernel
  * maps the same one into every 64-bit process. */
-void symbolizer__vdso(struct symbolizer *s, const uint64_t *offsets, size_t n,
+void sym__vdso(struct sym *s, const uint64_t *offsets, size_t n,
 		      struct sym_result *results);
 /* Names n kernel addresses from kallsyms (modules included). */
-void symbolizer__kernel(struct symbolizer *s, const uint64_t *addrs, size_t n,
+void sym__kernel(struct sym *s, const uint64_t *addrs, size_t n,
 			struct sym_result *results);
 /* Reads kallsyms again (modules or BPF programs loaded since). On failure
  * the previous table stays. 0 or -errno. Invalidates kernel result names. */
-int symbolizer__kernel_reload(struct symbolizer *s);
+int sym__kernel_reload(struct sym *s);
 
 struct sym_stats {
 	uint64_t files_open; /* sym_file objects alive */
@@ -99,7 +99,7 @@ struct sym_stats {
 	uint64_t cache_evictions;
 	uint64_t bad_files; /* files that failed to parse as ELF */
 	uint64_t no_symbols; /* ELF files without usable function symbols */
-	uint64_t open_errors; /* symbolizer__open_file() failures */
+	uint64_t open_errors; /* sym__open_file() failures */
 	uint64_t kernel_symbols;
 	uint64_t kernel_bytes; /* bytes held by the kernel table (not in cache_bytes) */
 	uint64_t kernel_bad_lines; /* kallsyms lines skipped */
@@ -107,6 +107,6 @@ struct sym_stats {
 	uint64_t stale_tables; /* tables dropped because their file changed */
 	uint64_t debug_files; /* tables whose symbols came from a debug file */
 };
-void symbolizer__stats(const struct symbolizer *s, struct sym_stats *out);
+void sym__stats(const struct sym *s, struct sym_stats *out);
 
 #endif /* EMBER_SYM_H */

@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "sym_ksym.h"
-#include "sym_strtab.h"
-#include "sym_lines.h"
+#include "strtab.h"
+#include "lines.h"
 
 #define SYM_KSYM_NO_MODULE UINT32_MAX
 /* CONFIG_FUNCTION_PADDING: the padding before each function has a symbol. */
@@ -33,7 +33,7 @@ struct sym_ksym_ent {
 struct sym_ksym {
 	struct sym_ksym_ent *ents;
 	size_t n, cap;
-	struct sym_strtab names; /* symbol and module names */
+	struct strtab names; /* symbol and module names */
 	size_t bad_lines;
 	size_t zero_addrs;
 	bool full; /* a bound was reached; later lines were dropped */
@@ -70,7 +70,7 @@ static int sym_ksym_module(struct sym_ksym *k, const char *mod, size_t len, uint
 		*off = k->last_module;
 		return 0;
 	}
-	err = sym_strtab__add(&k->names, mod, len, off);
+	err = strtab__add(&k->names, mod, len, off);
 	if (err)
 		return err;
 	k->last_module = *off;
@@ -108,7 +108,7 @@ static int sym_ksym_add(struct sym_ksym *k, struct sym_ksym_ent *e, const char *
 	if (pfx &&
 	    !(name && len == k->pending_len - SYM_KSYM_PFX_LEN &&
 	      !memcmp(name, k->pending_name + SYM_KSYM_PFX_LEN, len) && e->module == pfx->module)) {
-		err = sym_strtab__add(&k->names, k->pending_name, k->pending_len, &pfx->name);
+		err = strtab__add(&k->names, k->pending_name, k->pending_len, &pfx->name);
 		if (!err)
 			err = sym_ksym_push(k, pfx);
 		if (err)
@@ -118,7 +118,7 @@ static int sym_ksym_add(struct sym_ksym *k, struct sym_ksym_ent *e, const char *
 	k->pending = false;
 	if (!name)
 		return 0;
-	err = sym_strtab__add(&k->names, name, len, &e->name);
+	err = strtab__add(&k->names, name, len, &e->name);
 	if (!err)
 		err = sym_ksym_push(k, e);
 	if (!err && pfx) {
@@ -138,7 +138,7 @@ static int sym_ksym_line(void *ctx, const char *line, size_t len)
 	char type;
 	int err;
 
-	p = sym_lines_hex(p, end, 16, &e.addr);
+	p = lines_hex(p, end, 16, &e.addr);
 	if (!p || end - p < 4 || p[0] != ' ' || p[2] != ' ')
 		goto bad;
 	type = p[1];
@@ -227,12 +227,12 @@ static void sym_ksym_finish(struct sym_ksym *k)
 		k->ents = p;
 		k->cap = k->n;
 	}
-	sym_strtab__shrink(&k->names);
+	strtab__shrink(&k->names);
 }
 
 static struct sym_ksym *sym_ksym_run(const char *text, size_t len, int fd)
 {
-	struct sym_lines lines;
+	struct lines lines;
 	struct sym_ksym *k;
 	bool lines_ok = false, truncated = false;
 	int err;
@@ -244,17 +244,17 @@ static struct sym_ksym *sym_ksym_run(const char *text, size_t len, int fd)
 	}
 	k->last_module = SYM_KSYM_NO_MODULE;
 	k->names.max = SYM_KSYM_MAX_BLOB;
-	err = sym_lines__init(&lines, SYM_KSYM_MAX_LINE, sym_ksym_line, k);
+	err = lines__init(&lines, SYM_KSYM_MAX_LINE, sym_ksym_line, k);
 	if (err)
 		goto cleanup;
 	lines_ok = true;
 	if (fd >= 0) {
 		/* Past the bounds on entries and names, the rest is not read. */
-		err = sym_lines__read_fd(&lines, fd, (size_t)SYM_KSYM_MAX_SYMS * 64, &truncated);
+		err = lines__read_fd(&lines, fd, (size_t)SYM_KSYM_MAX_SYMS * 64, &truncated);
 	} else {
-		err = sym_lines__feed(&lines, text, len);
+		err = lines__feed(&lines, text, len);
 		if (!err)
-			err = sym_lines__finish(&lines);
+			err = lines__finish(&lines);
 	}
 	if (!err)
 		err = sym_ksym_add(k, NULL, NULL, 0);
@@ -270,7 +270,7 @@ static struct sym_ksym *sym_ksym_run(const char *text, size_t len, int fd)
 	sym_ksym_finish(k);
 cleanup:
 	if (lines_ok)
-		sym_lines__release(&lines);
+		lines__release(&lines);
 	if (err) {
 		sym_ksym__free(k);
 		return errno = -err, NULL;

@@ -14,9 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sym_lines.h"
+#include "lines.h"
 #include "sym_maps.h"
-#include "sym_strtab.h"
+#include "strtab.h"
 
 /* Bounds a hostile file with 64 Ki distinct 4 KiB paths to a few MiB. */
 #define SYM_MAPS_MAX_PATH_BYTES (8u << 20)
@@ -38,7 +38,7 @@ struct sym_maps_parser {
 	struct sym_maps *m;
 	size_t cap;
 	uint32_t *path_off; /* per entry; UINT32_MAX = anonymous */
-	struct sym_strtab paths;
+	struct strtab paths;
 	size_t lines;
 };
 
@@ -99,7 +99,7 @@ static int sym_maps_add_path(struct sym_maps_parser *ps, const char *path, size_
 			return 0;
 		}
 	}
-	err = sym_strtab__add(&ps->paths, path, len, off);
+	err = strtab__add(&ps->paths, path, len, off);
 	/* Offsets stay valid as the blob moves; pointers are made at the end. */
 	m->paths = ps->paths.data;
 	return err;
@@ -141,17 +141,17 @@ static int sym_maps_line(void *ctx, const char *line, size_t len)
 		m->bad_lines++;
 		return 1;
 	}
-	p = sym_lines_hex(p, end, 16, &e.start);
+	p = lines_hex(p, end, 16, &e.start);
 	p = sym_maps_expect(p, end, '-');
-	p = p ? sym_lines_hex(p, end, 16, &e.end) : NULL;
+	p = p ? lines_hex(p, end, 16, &e.end) : NULL;
 	p = sym_maps_expect(p, end, ' ');
 	p = p ? sym_maps_prot(p, end, &e.prot) : NULL;
 	p = sym_maps_expect(p, end, ' ');
-	p = p ? sym_lines_hex(p, end, 16, &e.pgoff) : NULL;
+	p = p ? lines_hex(p, end, 16, &e.pgoff) : NULL;
 	p = sym_maps_expect(p, end, ' ');
-	p = p ? sym_lines_hex(p, end, 8, &major) : NULL;
+	p = p ? lines_hex(p, end, 8, &major) : NULL;
 	p = sym_maps_expect(p, end, ':');
-	p = p ? sym_lines_hex(p, end, 8, &minor) : NULL;
+	p = p ? lines_hex(p, end, 8, &minor) : NULL;
 	p = sym_maps_expect(p, end, ' ');
 	p = p ? sym_maps_dec(p, end, &e.ino) : NULL;
 	if (!p || e.end <= e.start || (p < end && *p != ' ')) {
@@ -227,7 +227,7 @@ static void sym_maps_finish(struct sym_maps_parser *ps)
 static struct sym_maps *sym_maps_run(const char *text, size_t len, int fd)
 {
 	struct sym_maps_parser ps = { .paths.max = SYM_MAPS_MAX_PATH_BYTES };
-	struct sym_lines lines;
+	struct lines lines;
 	bool lines_ok = false, truncated = false;
 	int err;
 
@@ -236,16 +236,16 @@ static struct sym_maps *sym_maps_run(const char *text, size_t len, int fd)
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	err = sym_lines__init(&lines, SYM_MAPS_MAX_LINE, sym_maps_line, &ps);
+	err = lines__init(&lines, SYM_MAPS_MAX_LINE, sym_maps_line, &ps);
 	if (err)
 		goto cleanup;
 	lines_ok = true;
 	if (fd >= 0) {
-		err = sym_lines__read_fd(&lines, fd, SYM_MAPS_MAX_TEXT, &truncated);
+		err = lines__read_fd(&lines, fd, SYM_MAPS_MAX_TEXT, &truncated);
 	} else {
-		err = sym_lines__feed(&lines, text, len);
+		err = lines__feed(&lines, text, len);
 		if (!err)
-			err = sym_lines__finish(&lines);
+			err = lines__finish(&lines);
 	}
 	if (err)
 		goto cleanup;
@@ -258,7 +258,7 @@ static struct sym_maps *sym_maps_run(const char *text, size_t len, int fd)
 	sym_maps_finish(&ps);
 cleanup:
 	if (lines_ok)
-		sym_lines__release(&lines);
+		lines__release(&lines);
 	free(ps.path_off);
 	if (err) {
 		sym_maps__free(ps.m);

@@ -19,7 +19,7 @@
 
 struct fake {
 	char root[64];
-	struct symbolizer *sym;
+	struct sym *sym;
 	struct proc_table *t;
 };
 
@@ -62,7 +62,7 @@ static int fake_setup(void **state)
 	fake_write_file(fk->root, "maps", maps);
 
 	opts.proc_root = fk->root;
-	fk->sym = symbolizer__new(&opts);
+	fk->sym = sym__new(&opts);
 	assert_non_null(fk->sym);
 	fk->t = proc_table__new(fk->sym, fk->root);
 	assert_non_null(fk->t);
@@ -76,7 +76,7 @@ static int fake_teardown(void **state)
 	char cmd[128];
 
 	proc_table__free(fk->t);
-	symbolizer__free(fk->sym);
+	sym__free(fk->sym);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", fk->root);
 	assert_int_equal(system(cmd), 0);
 	free(fk);

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "labels.h"
+#include "utf8.h"
 #include "log.h"
 
 static void cfg_init(struct cfg *cfg)
@@ -87,7 +88,7 @@ static void test_group_derived(void **state)
 		assert_string_equal(g->labels[3].key, "service_name");
 		assert_string_equal(g->labels[4].key, "team");
 		assert_string_equal(g->labels[4].value, "core");
-		assert_true(labels_utf8_valid(g->labels[3].value, strlen(g->labels[3].value)));
+		assert_true(utf8_valid(g->labels[3].value, strlen(g->labels[3].value)));
 	}
 	/* a unit wins over the exe; both nginx processes share one series, in
 	 * report order */
@@ -216,26 +217,26 @@ static void test_utf8(void **state)
 {
 	char out[16];
 
-	assert_true(labels_utf8_valid("", 0));
-	assert_true(labels_utf8_valid("plain", 5));
-	assert_true(labels_utf8_valid("\xc3\xa9", 2));		/* U+00E9 */
-	assert_true(labels_utf8_valid("\xe2\x82\xac", 3));	/* U+20AC */
-	assert_true(labels_utf8_valid("\xf0\x9f\x98\x80", 4));	/* U+1F600 */
-	assert_true(labels_utf8_valid("\xf4\x8f\xbf\xbf", 4));	/* U+10FFFF */
-	assert_false(labels_utf8_valid("\xc0\xaf", 2));		/* overlong */
-	assert_false(labels_utf8_valid("\xe0\x80\xaf", 3));	/* overlong */
-	assert_false(labels_utf8_valid("\xed\xa0\x80", 3));	/* surrogate */
-	assert_false(labels_utf8_valid("\xf4\x90\x80\x80", 4)); /* past U+10FFFF */
-	assert_false(labels_utf8_valid("\xe2\x82", 2));		/* truncated */
-	assert_false(labels_utf8_valid("\x80", 1));		/* lone continuation */
-	assert_false(labels_utf8_valid("\xff", 1));
+	assert_true(utf8_valid("", 0));
+	assert_true(utf8_valid("plain", 5));
+	assert_true(utf8_valid("\xc3\xa9", 2));		/* U+00E9 */
+	assert_true(utf8_valid("\xe2\x82\xac", 3));	/* U+20AC */
+	assert_true(utf8_valid("\xf0\x9f\x98\x80", 4));	/* U+1F600 */
+	assert_true(utf8_valid("\xf4\x8f\xbf\xbf", 4));	/* U+10FFFF */
+	assert_false(utf8_valid("\xc0\xaf", 2));		/* overlong */
+	assert_false(utf8_valid("\xe0\x80\xaf", 3));	/* overlong */
+	assert_false(utf8_valid("\xed\xa0\x80", 3));	/* surrogate */
+	assert_false(utf8_valid("\xf4\x90\x80\x80", 4)); /* past U+10FFFF */
+	assert_false(utf8_valid("\xe2\x82", 2));		/* truncated */
+	assert_false(utf8_valid("\x80", 1));		/* lone continuation */
+	assert_false(utf8_valid("\xff", 1));
 
-	assert_int_equal(labels_utf8_copy(out, "a\xff" "b\xc3\xa9", 15), 5);
+	assert_int_equal(utf8_copy(out, "a\xff" "b\xc3\xa9", 15), 5);
 	assert_string_equal(out, "a_b\xc3\xa9");
 	/* stops at a character boundary within the limit */
-	assert_int_equal(labels_utf8_copy(out, "h\xc3\xa9llo", 2), 1);
+	assert_int_equal(utf8_copy(out, "h\xc3\xa9llo", 2), 1);
 	assert_string_equal(out, "h");
-	assert_int_equal(labels_utf8_copy(out, "\xe2\x82", 15), 2);
+	assert_int_equal(utf8_copy(out, "\xe2\x82", 15), 2);
 	assert_string_equal(out, "__");
 }
 

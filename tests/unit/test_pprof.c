@@ -19,6 +19,7 @@
 
 #include "labels.h"
 #include "pprof.h"
+#include "utf8.h"
 #include "profile.pb-c.h"
 
 typedef Perftools__Profiles__Profile pb_profile;
@@ -198,7 +199,7 @@ static int64_t check_profile(const pb_profile *p, const struct report *r, struct
 	assert_string_equal(p->string_table[0], "");
 	for (i = 1; i < p->n_string_table; i++) {
 		assert_true(p->string_table[i][0] != '\0');
-		assert_true(labels_utf8_valid(p->string_table[i], strlen(p->string_table[i])));
+		assert_true(utf8_valid(p->string_table[i], strlen(p->string_table[i])));
 		for (j = 1; j < i; j++)
 			assert_string_not_equal(p->string_table[i], p->string_table[j]);
 	}

@@ -27,12 +27,12 @@
 
 #define PROC_DIR TESTS_DIR "/fixtures/proc"
 
-static struct symbolizer *new_sym(size_t cache_bytes, const char *kallsyms)
+static struct sym *new_sym(size_t cache_bytes, const char *kallsyms)
 {
 	struct sym_opts opts = { .proc_root = "/proc",
 				 .kallsyms_path = kallsyms,
 				 .cache_bytes = cache_bytes };
-	struct symbolizer *s = symbolizer__new(&opts);
+	struct sym *s = sym__new(&opts);
 
 	assert_non_null(s);
 	return s;
@@ -40,14 +40,14 @@ static struct symbolizer *new_sym(size_t cache_bytes, const char *kallsyms)
 
 /* A file that is not mapped is still reached through our own root: the
  * map_files name does not exist, the fallback by path does. */
-static struct sym_file *open_path(struct symbolizer *s, const char *path)
+static struct sym_file *open_path(struct sym *s, const char *path)
 {
 	struct sym_map m = { .start = 0x1000, .end = 0x2000, .path = path };
 
-	return symbolizer__open_file(s, getpid(), &m);
+	return sym__open_file(s, getpid(), &m);
 }
 
-static void expect_name(struct symbolizer *s, struct sym_file *f, const char *path,
+static void expect_name(struct sym *s, struct sym_file *f, const char *path,
 			const char *name)
 {
 	struct sym_test_func fn;
@@ -58,7 +58,7 @@ static void expect_name(struct symbolizer *s, struct sym_file *f, const char *pa
 	offs[0] = fn.off;
 	offs[1] = fn.off + fn.size / 2;
 	offs[2] = 1ull << 40;
-	symbolizer__user(s, f, offs, 3, r);
+	sym__user(s, f, offs, 3, r);
 	assert_int_equal(r[0].reason, SYM_OK);
 	assert_string_equal(r[0].name, name);
 	assert_int_equal(r[0].offset, 0);
@@ -77,7 +77,7 @@ static void test_debug_file(void **state)
 	char dir[] = "/tmp/ember-debug-XXXXXX", path[PATH_MAX], id[130], cmd[PATH_MAX + 16];
 	struct sym_test_func fn;
 	struct sym_stats st;
-	struct symbolizer *s;
+	struct sym *s;
 	struct sym_file *f;
 	struct sym_result r;
 
@@ -91,27 +91,27 @@ static void test_debug_file(void **state)
 
 	/* Without the debug file, a static function has no name. */
 	opts.debug_dir = "";
-	s = symbolizer__new(&opts);
+	s = sym__new(&opts);
 	assert_non_null(s);
 	f = open_path(s, FIXTURES_DIR "/sym_stripped");
 	assert_non_null(f);
 	assert_true(sym_test_func(FIXTURES_DIR "/sym_stripped.full", "now_s", &fn));
-	symbolizer__user(s, f, &fn.off, 1, &r);
+	sym__user(s, f, &fn.off, 1, &r);
 	assert_int_not_equal(r.reason, SYM_OK);
 	sym_file__put(f);
-	symbolizer__free(s);
+	sym__free(s);
 
 	opts.debug_dir = dir;
-	s = symbolizer__new(&opts);
+	s = sym__new(&opts);
 	assert_non_null(s);
 	f = open_path(s, FIXTURES_DIR "/sym_stripped");
 	assert_non_null(f);
 	expect_name(s, f, FIXTURES_DIR "/sym_stripped.full", "now_s");
 	expect_name(s, f, FIXTURES_DIR "/sym_stripped.full", "sym_alpha");
-	symbolizer__stats(s, &st);
+	sym__stats(s, &st);
 	assert_int_equal(st.debug_files, 1);
 	sym_file__put(f);
-	symbolizer__free(s);
+	sym__free(s);
 
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
@@ -119,7 +119,7 @@ static void test_debug_file(void **state)
 
 static void test_open_and_share(void **state)
 {
-	struct symbolizer *s = new_sym(0, NULL);
+	struct sym *s = new_sym(0, NULL);
 	const char *pie = FIXTURES_DIR "/sym_pie";
 	char want[130];
 	struct sym_file *a, *b, *c;
@@ -136,26 +136,26 @@ static void test_open_and_share(void **state)
 	c = open_path(s, FIXTURES_DIR "/libsym.so");
 	assert_non_null(c);
 	assert_ptr_not_equal(a, c);
-	symbolizer__stats(s, &st);
+	sym__stats(s, &st);
 	assert_int_equal(st.files_open, 2);
 	assert_ptr_equal(sym_file__get(a), a);
 	sym_file__put(a);
 	sym_file__put(a);
-	symbolizer__stats(s, &st);
+	sym__stats(s, &st);
 	assert_int_equal(st.files_open, 2);
 	sym_file__put(b);
 	sym_file__put(c);
 	sym_file__put(NULL);
-	symbolizer__stats(s, &st);
+	sym__stats(s, &st);
 	assert_int_equal(st.files_open, 0);
-	symbolizer__free(s);
-	symbolizer__free(NULL);
+	sym__free(s);
+	sym__free(NULL);
 }
 
 static void test_fixtures(void **state)
 {
 	static const char *const progs[] = { "sym_pie", "sym_nopie", "sym_stripped" };
-	struct symbolizer *s = new_sym(0, NULL);
+	struct sym *s = new_sym(0, NULL);
 	const char *lib = FIXTURES_DIR "/libsym.so";
 	struct sym_file *f;
 	char path[512];
@@ -175,7 +175,7 @@ static void test_fixtures(void **state)
 	expect_name(s, f, lib, "sym_lib_alpha");
 	expect_name(s, f, lib, "sym_lib_beta");
 	sym_file__put(f);
-	symbolizer__free(s);
+	sym__free(s);
 }
 
 struct child {
@@ -227,7 +227,7 @@ static void reap(struct child *c)
 }
 
 /* Names every function the child printed, through its live mappings. */
-static void name_child(struct symbolizer *s, const struct child *c, bool expect_deleted)
+static void name_child(struct sym *s, const struct child *c, bool expect_deleted)
 {
 	struct sym_maps *maps = sym_maps__read("/proc", c->pid);
 	size_t i;
@@ -247,17 +247,17 @@ static void name_child(struct symbolizer *s, const struct child *c, bool expect_
 			assert_non_null(strstr(m->path, "libsym.so"));
 		else
 			assert_int_equal(m->deleted, expect_deleted);
-		f = symbolizer__open_file(s, c->pid, m);
+		f = sym__open_file(s, c->pid, m);
 		assert_non_null(f);
 		assert_string_equal(sym_file__path(f), m->path);
 		/* The agent's rule: a file offset, not an address or a vaddr. */
 		off = c->addrs[i] - m->start + m->pgoff;
-		symbolizer__user(s, f, &off, 1, &r);
+		sym__user(s, f, &off, 1, &r);
 		assert_int_equal(r.reason, SYM_OK);
 		assert_string_equal(r.name, c->names[i]);
 		assert_int_equal(r.offset, 0);
 		off += 3;
-		symbolizer__user(s, f, &off, 1, &r);
+		sym__user(s, f, &off, 1, &r);
 		assert_string_equal(r.name, c->names[i]);
 		assert_int_equal(r.offset, 3);
 		sym_file__put(f);
@@ -267,14 +267,14 @@ static void name_child(struct symbolizer *s, const struct child *c, bool expect_
 
 static void test_live_process(void **state)
 {
-	struct symbolizer *s = new_sym(0, NULL);
+	struct sym *s = new_sym(0, NULL);
 	struct child c;
 
 	spawn(&c, FIXTURES_DIR "/sym_uselib");
 	assert_int_equal(c.n, 5);
 	name_child(s, &c, false);
 	reap(&c);
-	symbolizer__free(s);
+	sym__free(s);
 }
 
 static void copy_file(const char *from, const char *to)
@@ -294,7 +294,7 @@ static void copy_file(const char *from, const char *to)
  * way only map_files still leads to the inode the process runs. */
 static void run_gone(bool replace)
 {
-	struct symbolizer *s;
+	struct sym *s;
 	struct child c;
 	char path[512], other[600];
 
@@ -316,7 +316,7 @@ static void run_gone(bool replace)
 		assert_int_equal(unlink(path), 0);
 	name_child(s, &c, true);
 	reap(&c);
-	symbolizer__free(s);
+	sym__free(s);
 	unlink(path);
 }
 
@@ -350,14 +350,14 @@ static size_t vdso_len(void)
 static void test_vdso(void **state)
 {
 	const void *img = (const void *)getauxval(AT_SYSINFO_EHDR);
-	struct symbolizer *s = new_sym(0, NULL);
+	struct sym *s = new_sym(0, NULL);
 	struct sym_test_func fn;
 	struct sym_result r[3];
 	uint64_t offs[3];
 	size_t len = vdso_len();
 
 	if (!img || !len) {
-		symbolizer__free(s);
+		sym__free(s);
 		fprintf(stderr, "test_sym: no vDSO in this process: skipped\n");
 		skip();
 		return;
@@ -366,7 +366,7 @@ static void test_vdso(void **state)
 	offs[0] = fn.off;
 	offs[1] = fn.off + fn.size / 2;
 	offs[2] = 0;
-	symbolizer__vdso(s, offs, 3, r);
+	sym__vdso(s, offs, 3, r);
 	assert_int_equal(r[0].reason, SYM_OK);
 	/* clock_gettime is a weak alias at the same address. */
 	assert_true(!strcmp(r[0].name, "__vdso_clock_gettime") ||
@@ -375,18 +375,18 @@ static void test_vdso(void **state)
 	assert_string_equal(r[1].name, r[0].name);
 	assert_int_equal(r[1].offset, fn.size / 2);
 	assert_int_equal(r[2].reason, SYM_UNKNOWN_ADDR);
-	symbolizer__free(s);
+	sym__free(s);
 }
 
 static void test_kernel(void **state)
 {
 	const uint64_t addrs[] = { 0xffffffff821f8be0 + 1, 0xffffffffc0a01200, 0x10 };
-	struct symbolizer *s;
+	struct sym *s;
 	struct sym_result r[3];
 	struct sym_stats st;
 
 	s = new_sym(0, PROC_DIR "/kallsyms_normal.txt");
-	symbolizer__kernel(s, addrs, 3, r);
+	sym__kernel(s, addrs, 3, r);
 	assert_int_equal(r[0].reason, SYM_OK);
 	assert_string_equal(r[0].name, "schedule");
 	assert_int_equal(r[0].offset, 1);
@@ -394,29 +394,29 @@ static void test_kernel(void **state)
 	assert_string_equal(r[1].name, "ext4_map_blocks");
 	assert_string_equal(r[1].module, "ext4");
 	assert_int_equal(r[2].reason, SYM_UNKNOWN_ADDR);
-	symbolizer__stats(s, &st);
+	sym__stats(s, &st);
 	assert_int_equal(st.kernel_symbols, 17);
 	assert_true(st.kernel_bytes > 0);
-	assert_int_equal(symbolizer__kernel_reload(s), 0);
-	symbolizer__kernel(s, addrs, 1, r);
+	assert_int_equal(sym__kernel_reload(s), 0);
+	sym__kernel(s, addrs, 1, r);
 	assert_string_equal(r[0].name, "schedule");
-	symbolizer__free(s);
+	sym__free(s);
 
 	/* Hidden addresses, no path, or no file: no kernel names, no failure. */
 	s = new_sym(0, PROC_DIR "/kallsyms_zero.txt");
-	symbolizer__kernel(s, addrs, 3, r);
+	sym__kernel(s, addrs, 3, r);
 	assert_int_equal(r[0].reason, SYM_NO_KERNEL);
 	assert_int_equal(r[2].reason, SYM_NO_KERNEL);
-	symbolizer__free(s);
+	sym__free(s);
 	s = new_sym(0, NULL);
-	symbolizer__kernel(s, addrs, 1, r);
+	sym__kernel(s, addrs, 1, r);
 	assert_int_equal(r[0].reason, SYM_NO_KERNEL);
-	assert_int_equal(symbolizer__kernel_reload(s), -ENOENT);
-	symbolizer__free(s);
+	assert_int_equal(sym__kernel_reload(s), -ENOENT);
+	sym__free(s);
 	s = new_sym(0, PROC_DIR "/no-such-kallsyms");
-	symbolizer__kernel(s, addrs, 1, r);
+	sym__kernel(s, addrs, 1, r);
 	assert_int_equal(r[0].reason, SYM_NO_KERNEL);
-	symbolizer__free(s);
+	sym__free(s);
 }
 
 static void test_cache_eviction(void **state)
@@ -426,7 +426,7 @@ static void test_cache_eviction(void **state)
 					     "sym_lib_alpha" };
 	size_t sizes[4], smallest = SIZE_MAX, largest = 0, bound, i, round;
 	struct sym_file *f[4];
-	struct symbolizer *s;
+	struct sym *s;
 	struct sym_stats st;
 	char path[4][512];
 
@@ -436,12 +436,12 @@ static void test_cache_eviction(void **state)
 		f[i] = open_path(s, path[i]);
 		assert_non_null(f[i]);
 		expect_name(s, f[i], path[i], funcs[i]);
-		symbolizer__stats(s, &st);
+		sym__stats(s, &st);
 		sizes[i] = st.cache_bytes;
 		smallest = sizes[i] < smallest ? sizes[i] : smallest;
 		largest = sizes[i] > largest ? sizes[i] : largest;
 		sym_file__put(f[i]);
-		symbolizer__free(s);
+		sym__free(s);
 	}
 	/* Room for the largest table and half the smallest: never two tables. */
 	bound = largest + smallest / 2;
@@ -453,22 +453,22 @@ static void test_cache_eviction(void **state)
 	for (round = 0; round < 3; round++) {
 		for (i = 0; i < 4; i++) {
 			expect_name(s, f[i], path[i], funcs[i]);
-			symbolizer__stats(s, &st);
+			sym__stats(s, &st);
 			assert_true(st.cache_bytes <= bound);
 			assert_int_equal(st.cache_bytes, sizes[i]);
 		}
 	}
-	symbolizer__stats(s, &st);
+	sym__stats(s, &st);
 	/* Every use after the first round was a reload from the kept fd. */
 	assert_int_equal(st.cache_loads, 12);
 	assert_int_equal(st.cache_evictions, 11);
 	/* A hit does not reload. */
 	expect_name(s, f[3], path[3], "sym_lib_beta");
-	symbolizer__stats(s, &st);
+	sym__stats(s, &st);
 	assert_int_equal(st.cache_loads, 12);
 	for (i = 0; i < 4; i++)
 		sym_file__put(f[i]);
-	symbolizer__free(s);
+	sym__free(s);
 }
 
 static void write_file(const char *path, const void *data, size_t len)
@@ -483,7 +483,7 @@ static void write_file(const char *path, const void *data, size_t len)
 static void test_bad_inputs(void **state)
 {
 	char dir[] = "/tmp/ember-sym-XXXXXX", empty[256], text[256], cut[256], img[0x1000];
-	struct symbolizer *s = new_sym(0, NULL);
+	struct sym *s = new_sym(0, NULL);
 	struct sym_map m = { .start = 0x1000, .end = 0x2000 };
 	struct sym_file *fe, *ft, *fc;
 	struct sym_result r[2];
@@ -510,38 +510,38 @@ static void test_bad_inputs(void **state)
 	assert_non_null(ft);
 	assert_non_null(fc);
 	assert_null(sym_file__build_id(fe));
-	symbolizer__user(s, fe, offs, 2, r);
+	sym__user(s, fe, offs, 2, r);
 	assert_int_equal(r[0].reason, SYM_NOT_ELF);
 	assert_int_equal(r[1].reason, SYM_NOT_ELF);
 	assert_null(r[0].name);
-	symbolizer__user(s, ft, offs, 2, r);
+	sym__user(s, ft, offs, 2, r);
 	assert_int_equal(r[0].reason, SYM_NOT_ELF);
 	/* Headers intact, symbol tables cut off. */
-	symbolizer__user(s, fc, offs, 2, r);
+	sym__user(s, fc, offs, 2, r);
 	assert_true(r[0].reason == SYM_NOT_ELF || r[0].reason == SYM_NO_SYMBOLS);
-	symbolizer__stats(s, &st);
+	sym__stats(s, &st);
 	assert_int_equal(st.bad_files + st.no_symbols, 3);
 	/* Known bad files are not parsed again. */
-	symbolizer__user(s, fc, offs, 2, r);
-	symbolizer__user(s, fe, offs, 2, r);
-	symbolizer__stats(s, &st2);
+	sym__user(s, fc, offs, 2, r);
+	sym__user(s, fe, offs, 2, r);
+	sym__stats(s, &st2);
 	assert_int_equal(st2.cache_loads, st.cache_loads);
 	assert_int_equal(st2.bad_files, st.bad_files);
-	symbolizer__user(s, NULL, offs, 2, r);
+	sym__user(s, NULL, offs, 2, r);
 	assert_int_equal(r[0].reason, SYM_NO_FILE);
-	symbolizer__user(s, fe, offs, 0, r);
+	sym__user(s, fe, offs, 0, r);
 
 	/* Not files: a directory, anonymous memory, pseudo files. */
 	errno = 0;
 	assert_null(open_path(s, dir));
 	assert_int_equal(errno, EINVAL);
-	assert_null(symbolizer__open_file(s, getpid(), &m));
+	assert_null(sym__open_file(s, getpid(), &m));
 	assert_int_equal(errno, ENOENT);
 	m.path = "[vdso]";
-	assert_null(symbolizer__open_file(s, getpid(), &m));
+	assert_null(sym__open_file(s, getpid(), &m));
 	assert_int_equal(errno, ENOENT);
 	m.path = "/no/such/file";
-	assert_null(symbolizer__open_file(s, getpid(), &m));
+	assert_null(sym__open_file(s, getpid(), &m));
 	assert_int_equal(errno, ENOENT);
 	/* A process that is gone. */
 	pid = fork();
@@ -550,15 +550,15 @@ static void test_bad_inputs(void **state)
 		_exit(0);
 	waitpid(pid, NULL, 0);
 	m.path = FIXTURES_DIR "/sym_pie";
-	assert_null(symbolizer__open_file(s, pid, &m));
+	assert_null(sym__open_file(s, pid, &m));
 	assert_int_equal(errno, ESRCH);
-	symbolizer__stats(s, &st);
+	sym__stats(s, &st);
 	assert_int_equal(st.open_errors, 5);
 
 	sym_file__put(fe);
 	sym_file__put(ft);
 	sym_file__put(fc);
-	symbolizer__free(s);
+	sym__free(s);
 	unlink(empty);
 	unlink(text);
 	unlink(cut);
@@ -571,7 +571,7 @@ static void test_batch_names(void **state)
 {
 	static const char *const funcs[] = { "sym_alpha", "sym_beta", "sym_gamma", "main" };
 	const char *pie = FIXTURES_DIR "/sym_pie";
-	struct symbolizer *s = new_sym(0, NULL);
+	struct sym *s = new_sym(0, NULL);
 	struct sym_test_func fn;
 	struct sym_result r[8];
 	uint64_t offs[8];
@@ -584,14 +584,14 @@ static void test_batch_names(void **state)
 		assert_true(sym_test_func(pie, funcs[i % 4], &fn));
 		offs[i] = fn.off + i / 4;
 	}
-	symbolizer__user(s, f, offs, 8, r);
+	sym__user(s, f, offs, 8, r);
 	for (i = 0; i < 8; i++) {
 		assert_int_equal(r[i].reason, SYM_OK);
 		assert_string_equal(r[i].name, funcs[i % 4]);
 		assert_int_equal(r[i].offset, i / 4);
 	}
 	sym_file__put(f);
-	symbolizer__free(s);
+	sym__free(s);
 }
 
 /* Two copies of a library share one table by build-id; the table reads
@@ -602,7 +602,7 @@ static void test_file_changed(void **state)
 {
 	char dir[] = "/tmp/ember-sym-XXXXXX", a[256], b[256];
 	const char *lib = FIXTURES_DIR "/libsym.so";
-	struct symbolizer *s = new_sym(0, NULL);
+	struct sym *s = new_sym(0, NULL);
 	struct sym_file *fa, *fb;
 	struct sym_test_func fn;
 	struct sym_result r;
@@ -621,29 +621,29 @@ static void test_file_changed(void **state)
 	assert_string_equal(sym_file__build_id(fa), sym_file__build_id(fb));
 	expect_name(s, fa, lib, "sym_lib_alpha");
 	expect_name(s, fb, lib, "sym_lib_beta");
-	symbolizer__stats(s, &st);
+	sym__stats(s, &st);
 	assert_int_equal(st.cache_loads, 1);
 
 	assert_int_equal(truncate(a, 100), 0);
 	expect_name(s, fb, lib, "sym_lib_alpha");
 	expect_name(s, fa, lib, "sym_lib_beta");
-	symbolizer__stats(s, &st);
+	sym__stats(s, &st);
 	assert_int_equal(st.cache_loads, 2);
 	assert_int_equal(st.bad_files + st.no_symbols, 0);
 
 	assert_int_equal(truncate(b, 0), 0);
 	assert_true(sym_test_func(lib, "sym_lib_alpha", &fn));
-	symbolizer__user(s, fb, &fn.off, 1, &r);
+	sym__user(s, fb, &fn.off, 1, &r);
 	assert_int_equal(r.reason, SYM_NOT_ELF);
 	assert_null(r.name);
-	symbolizer__stats(s, &st);
+	sym__stats(s, &st);
 	assert_int_equal(st.cache_loads, 3);
 	assert_int_equal(st.bad_files, 1);
 	assert_int_equal(st.cache_bytes, 0);
 
 	sym_file__put(fa);
 	sym_file__put(fb);
-	symbolizer__free(s);
+	sym__free(s);
 	unlink(a);
 	unlink(b);
 	rmdir(dir);
@@ -659,14 +659,14 @@ static void *put_thread(void *arg)
  * another thread. */
 static void test_outlive(void **state)
 {
-	struct symbolizer *s = new_sym(0, NULL);
+	struct sym *s = new_sym(0, NULL);
 	struct sym_file *a = open_path(s, FIXTURES_DIR "/sym_pie");
 	struct sym_file *b = open_path(s, FIXTURES_DIR "/libsym.so");
 	pthread_t th;
 
 	assert_non_null(a);
 	assert_non_null(b);
-	symbolizer__free(s);
+	sym__free(s);
 	assert_string_equal(sym_file__path(a), FIXTURES_DIR "/sym_pie");
 	assert_int_equal(pthread_create(&th, NULL, put_thread, a), 0);
 	assert_int_equal(pthread_join(th, NULL), 0);

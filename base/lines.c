@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* sym_lines.c - bounded line splitting for the /proc text parsers
+/* lines.c - bounded line splitting for the /proc text parsers
  *
  * Owns one carry buffer of max_line bytes per stream, nothing else. Memory
  * stays bounded whatever the input: an overlong line is skipped up to its
@@ -10,11 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sym_lines.h"
+#include "lines.h"
 
-#define SYM_LINES_CHUNK 65536
+#define LINES_CHUNK 65536
 
-int sym_lines__init(struct sym_lines *l, size_t max_line, sym_lines_fn fn, void *ctx)
+int lines__init(struct lines *l, size_t max_line, lines_fn fn, void *ctx)
 {
 	memset(l, 0, sizeof(*l));
 	/* One spare byte so a full buffer is never mistaken for an overflow. */
@@ -27,13 +27,13 @@ int sym_lines__init(struct sym_lines *l, size_t max_line, sym_lines_fn fn, void 
 	return 0;
 }
 
-void sym_lines__release(struct sym_lines *l)
+void lines__release(struct lines *l)
 {
 	free(l->buf);
 	l->buf = NULL;
 }
 
-static int sym_lines_emit(struct sym_lines *l, const char *line, size_t len)
+static int lines_emit(struct lines *l, const char *line, size_t len)
 {
 	int ret = l->fn(l->ctx, line, len);
 
@@ -44,7 +44,7 @@ static int sym_lines_emit(struct sym_lines *l, const char *line, size_t len)
 	return ret;
 }
 
-int sym_lines__feed(struct sym_lines *l, const char *data, size_t n)
+int lines__feed(struct lines *l, const char *data, size_t n)
 {
 	const char *p = data, *end = data + n;
 	int err = 0;
@@ -57,7 +57,7 @@ int sym_lines__feed(struct sym_lines *l, const char *data, size_t n)
 			/* The common case: a whole line inside the chunk, no copy. */
 			if (seg > l->max_line)
 				l->overlong_lines++;
-			else if ((err = sym_lines_emit(l, p, seg)))
+			else if ((err = lines_emit(l, p, seg)))
 				return err;
 			p = nl + 1;
 			continue;
@@ -76,7 +76,7 @@ int sym_lines__feed(struct sym_lines *l, const char *data, size_t n)
 		if (l->overlong) {
 			l->overlong_lines++;
 			l->overlong = false;
-		} else if ((err = sym_lines_emit(l, l->buf, l->len))) {
+		} else if ((err = lines_emit(l, l->buf, l->len))) {
 			return err;
 		}
 		l->len = 0;
@@ -85,20 +85,20 @@ int sym_lines__feed(struct sym_lines *l, const char *data, size_t n)
 	return 0;
 }
 
-int sym_lines__finish(struct sym_lines *l)
+int lines__finish(struct lines *l)
 {
 	int err = 0;
 
 	if (l->overlong)
 		l->overlong_lines++;
 	else if (l->len && !l->stopped)
-		err = sym_lines_emit(l, l->buf, l->len);
+		err = lines_emit(l, l->buf, l->len);
 	l->overlong = false;
 	l->len = 0;
 	return err;
 }
 
-int sym_lines__read_fd(struct sym_lines *l, int fd, size_t max_bytes, bool *truncated)
+int lines__read_fd(struct lines *l, int fd, size_t max_bytes, bool *truncated)
 {
 	size_t total = 0;
 	char *chunk;
@@ -106,11 +106,11 @@ int sym_lines__read_fd(struct sym_lines *l, int fd, size_t max_bytes, bool *trun
 	int err = 0;
 
 	*truncated = false;
-	chunk = malloc(SYM_LINES_CHUNK);
+	chunk = malloc(LINES_CHUNK);
 	if (!chunk)
 		return -ENOMEM;
 	while (!l->stopped) {
-		size_t want = SYM_LINES_CHUNK;
+		size_t want = LINES_CHUNK;
 
 		if (total >= max_bytes) {
 			*truncated = true;
@@ -128,7 +128,7 @@ int sym_lines__read_fd(struct sym_lines *l, int fd, size_t max_bytes, bool *trun
 		if (r == 0)
 			break;
 		total += r;
-		err = sym_lines__feed(l, chunk, r);
+		err = lines__feed(l, chunk, r);
 		if (err)
 			goto cleanup;
 	}
@@ -137,13 +137,13 @@ int sym_lines__read_fd(struct sym_lines *l, int fd, size_t max_bytes, bool *trun
 		l->len = 0;
 		l->overlong = false;
 	}
-	err = sym_lines__finish(l);
+	err = lines__finish(l);
 cleanup:
 	free(chunk);
 	return err;
 }
 
-static int sym_lines_xdigit(char c)
+static int lines_xdigit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -154,13 +154,13 @@ static int sym_lines_xdigit(char c)
 	return -1;
 }
 
-const char *sym_lines_hex(const char *p, const char *end, size_t max_digits, uint64_t *out)
+const char *lines_hex(const char *p, const char *end, size_t max_digits, uint64_t *out)
 {
 	uint64_t v = 0;
 	size_t n = 0;
 	int d;
 
-	for (; p < end && (d = sym_lines_xdigit(*p)) >= 0; p++) {
+	for (; p < end && (d = lines_xdigit(*p)) >= 0; p++) {
 		if (++n > max_digits)
 			return NULL;
 		v = v << 4 | d;

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
+
 enum report_frame_kind {
 	REPORT_FRAME_KERNEL = 0, /* addr is a kernel address */
 	REPORT_FRAME_USER = 1, /* addr is a file offset within file */
@@ -46,10 +48,8 @@ struct report_proc {
 	size_t nstacks;
 };
 
-struct report_arena;
-
 struct report {
-	struct report_arena *arena; /* owns every pointer below */
+	struct arena arena; /* owns every pointer below */
 	uint64_t start_ns; /* wall clock (CLOCK_REALTIME) of the window start */
 	uint64_t duration_ns;
 	uint32_t frequency; /* Hz */

@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* sym_strtab.h - a growable blob of NUL-terminated strings, addressed by offset
+/* strtab.h - a growable blob of NUL-terminated strings, addressed by offset
  *
  * The parsers keep names and paths in one allocation each, referred to by
  * 32-bit offsets that stay valid while the blob grows. Bounded by max so a
  * hostile input cannot grow it without limit. A value type: zero it to start.
  */
-#ifndef EMBER_SYM_STRTAB_H
-#define EMBER_SYM_STRTAB_H
+#ifndef EMBER_STRTAB_H
+#define EMBER_STRTAB_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-struct sym_strtab {
+struct strtab {
 	char *data;
 	size_t len;
 	size_t cap;
@@ -19,8 +19,8 @@ struct sym_strtab {
 };
 
 /* Appends s[0..len) and a NUL; *off gets its offset. 0, -E2BIG past max, -ENOMEM. */
-int sym_strtab__add(struct sym_strtab *t, const char *s, size_t len, uint32_t *off);
+int strtab__add(struct strtab *t, const char *s, size_t len, uint32_t *off);
 /* Gives back the capacity not used, once the blob is complete. */
-void sym_strtab__shrink(struct sym_strtab *t);
+void strtab__shrink(struct strtab *t);
 
-#endif /* EMBER_SYM_STRTAB_H */
+#endif /* EMBER_STRTAB_H */

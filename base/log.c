@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* log.c - leveled logging to stderr, and libbpf's messages routed through it */
-#include <bpf/libbpf.h>
+/* log.c - leveled logging to stderr */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,7 +12,7 @@ enum log_level log_level = LOG_WARN;
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
-static void log_vemit(enum log_level lvl, const char *fmt, va_list ap)
+void log_vemit(enum log_level lvl, const char *fmt, va_list ap)
 {
 	char line[1024];
 	int n, m;
@@ -53,21 +52,4 @@ bool log_ratelimit(uint64_t *last_ns)
 		return false;
 	*last_ns = now;
 	return true;
-}
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	enum log_level lvl = level == LIBBPF_WARN ? LOG_WARN : LOG_DEBUG;
-
-	/* libbpf's warnings are noise next to Ember's own one-line errors, unless
-	 * the user asked for detail with --verbose. */
-	if (log_level < LOG_DEBUG)
-		return 0;
-	log_vemit(lvl, fmt, ap);
-	return 0;
-}
-
-void log_setup_libbpf(void)
-{
-	libbpf_set_print(libbpf_print);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* sym_lines.h - bounded line splitting for the /proc text parsers (internal)
+/* lines.h - bounded line splitting for the text parsers
  *
  * Cuts a byte stream, fed in chunks of any size, into lines and hands each
  * complete line to a callback. A line longer than the bound is dropped whole
@@ -7,8 +7,8 @@
  * chunk are passed without copying; only a line split across chunks is
  * copied. Owned by its caller; no shared state.
  */
-#ifndef EMBER_SYM_LINES_H
-#define EMBER_SYM_LINES_H
+#ifndef EMBER_LINES_H
+#define EMBER_LINES_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -16,32 +16,32 @@
 
 /* Called once per line, without its '\n' (len may be 0). Returns 0 to go on,
  * 1 to stop quietly (the parser is full), or -errno to stop with an error. */
-typedef int (*sym_lines_fn)(void *ctx, const char *line, size_t len);
+typedef int (*lines_fn)(void *ctx, const char *line, size_t len);
 
-struct sym_lines {
+struct lines {
 	char *buf; /* the start of a line split across chunks */
 	size_t len; /* bytes in buf */
 	size_t max_line; /* longest line accepted, '\n' excluded */
 	size_t overlong_lines; /* lines dropped for exceeding max_line */
 	bool overlong; /* the current line is being dropped */
 	bool stopped; /* the callback asked to stop */
-	sym_lines_fn fn;
+	lines_fn fn;
 	void *ctx;
 };
 
-/* 0 or -ENOMEM. Release with sym_lines__release(). */
-int sym_lines__init(struct sym_lines *l, size_t max_line, sym_lines_fn fn, void *ctx);
-void sym_lines__release(struct sym_lines *l);
+/* 0 or -ENOMEM. Release with lines__release(). */
+int lines__init(struct lines *l, size_t max_line, lines_fn fn, void *ctx);
+void lines__release(struct lines *l);
 /* Feeds n bytes. Returns 0, or the callback's -errno. */
-int sym_lines__feed(struct sym_lines *l, const char *data, size_t n);
+int lines__feed(struct lines *l, const char *data, size_t n);
 /* Ends the stream: a last line without '\n' is passed too. 0 or -errno. */
-int sym_lines__finish(struct sym_lines *l);
+int lines__finish(struct lines *l);
 /* Feeds everything read from fd until EOF or max_bytes (then stops early,
  * returning 0 with *truncated set). 0 or -errno (read errors as -errno). */
-int sym_lines__read_fd(struct sym_lines *l, int fd, size_t max_bytes, bool *truncated);
+int lines__read_fd(struct lines *l, int fd, size_t max_bytes, bool *truncated);
 
 /* Parses at most max_digits hex digits at p (before end) into *out. Returns
  * the first byte after them, or NULL when there are none or too many. */
-const char *sym_lines_hex(const char *p, const char *end, size_t max_digits, uint64_t *out);
+const char *lines_hex(const char *p, const char *end, size_t max_digits, uint64_t *out);
 
-#endif /* EMBER_SYM_LINES_H */
+#endif /* EMBER_LINES_H */

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* sym_strtab.c - a growable, bounded blob of strings addressed by offset */
+/* strtab.c - a growable, bounded blob of strings addressed by offset */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sym_strtab.h"
+#include "strtab.h"
 
-#define SYM_STRTAB_MIN 4096
+#define STRTAB_MIN 4096
 
-int sym_strtab__add(struct sym_strtab *t, const char *s, size_t len, uint32_t *off)
+int strtab__add(struct strtab *t, const char *s, size_t len, uint32_t *off)
 {
 	size_t need = t->len + len + 1, cap;
 	char *data;
@@ -16,7 +16,7 @@ int sym_strtab__add(struct sym_strtab *t, const char *s, size_t len, uint32_t *o
 	if (need > t->max || need > UINT32_MAX)
 		return -E2BIG;
 	if (need > t->cap) {
-		cap = t->cap ? t->cap * 2 : SYM_STRTAB_MIN;
+		cap = t->cap ? t->cap * 2 : STRTAB_MIN;
 		while (cap < need)
 			cap *= 2;
 		if (cap > t->max)
@@ -34,7 +34,7 @@ int sym_strtab__add(struct sym_strtab *t, const char *s, size_t len, uint32_t *o
 	return 0;
 }
 
-void sym_strtab__shrink(struct sym_strtab *t)
+void strtab__shrink(struct strtab *t)
 {
 	char *data;
 

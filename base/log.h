@@ -9,6 +9,7 @@
 #ifndef EMBER_LOG_H
 #define EMBER_LOG_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -18,10 +19,10 @@ enum log_level { LOG_ERR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
 extern enum log_level log_level;
 
 __attribute__((format(printf, 2, 3))) void log_emit(enum log_level lvl, const char *fmt, ...);
+/* log_emit with a va_list, for adapters (libbpf's print callback). */
+void log_vemit(enum log_level lvl, const char *fmt, va_list ap);
 /* Returns true when the call site's bucket allows one more line now. */
 bool log_ratelimit(uint64_t *last_ns);
-/* Routes libbpf's messages through log_emit (debug only with --verbose). */
-void log_setup_libbpf(void);
 
 #define log_at(lvl, ...)                              \
 	do {                                          \

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* report.c - a finished window's memory: one arena, freed in one go
+ *
+ * A report is built once and read by every output, then dropped whole, so
+ * its strings and arrays come from an arena rather than thousands of small
+ * mallocs.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "report.h"
+
+struct report *report__new(void)
+{
+	struct report *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		errno = ENOMEM;
+	return r;
+}
+
+void *report__alloc(struct report *r, size_t size)
+{
+	return arena_alloc(&r->arena, size);
+}
+
+const char *report__strdup(struct report *r, const char *s)
+{
+	return arena_strdup(&r->arena, s);
+}
+
+void report__free(struct report *r)
+{
+	if (!r)
+		return;
+	arena_release(&r->arena);
+	free(r);
+}
