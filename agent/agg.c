@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/types.h>
 
 #include "agg.h"
+#include "profiler.h"
 #include "hindex.h"
 #include "vec.h"
 #include "log.h"
@@ -21,17 +23,20 @@
 #define AGG_MAX_FRAMES (512 * 1024)
 #define AGG_MAX_POOL (4 * 1024 * 1024) /* frame indexes over all stacks: 16 MiB */
 #define AGG_MAX_PROCS (64 * 1024)
+#define AGG_MAX_STACK (2 * PROF_MAX_STACK) /* kernel + user frames */
 #define AGG_NAME_MAX 1024
 
 struct agg_frame {
 	struct sym_file *file; /* referenced */
 	uint64_t addr;
 	uint32_t kind;
+	uint32_t owner; /* REPORT_FRAME_ANON: index into procs + 1; else 0 */
 };
 
 struct agg_proc {
 	uint64_t id; /* proc__id */
 	uint32_t pid;
+	uint64_t start_time;
 	char *comm, *exe, *unit, *cgroup;
 	uint64_t samples;
 	size_t nstacks;
@@ -39,6 +44,7 @@ struct agg_proc {
 
 struct agg_stack {
 	uint64_t count;
+	uint64_t value;
 	uint32_t proc; /* index into procs */
 	uint32_t n;
 	uint32_t off; /* into pool */
@@ -61,13 +67,16 @@ struct agg {
 	size_t npool, pool_cap;
 
 	uint32_t *scratch; /* one stack's frame indexes */
+	struct report_type type;
 	uint64_t window_samples;
 	struct agg_stats stats;
 };
 
 static uint64_t frame_hash(const struct agg_frame *f)
 {
-	return hindex_mix64(f->addr ^ hindex_mix64((uintptr_t)f->file) ^ ((uint64_t)f->kind << 56));
+	return hindex_mix64(f->addr ^
+			    hindex_mix64((uintptr_t)f->file ^ ((uint64_t)f->owner << 32)) ^
+			    ((uint64_t)f->kind << 56));
 }
 
 static uint64_t stack_hash(uint32_t proc, const uint32_t *ids, uint32_t n)
@@ -85,7 +94,8 @@ static bool frame_eq(const void *ctx, uint32_t val, const void *key)
 	const struct agg *a = ctx;
 	const struct agg_frame *f = &a->frames[val - 1], *k = key;
 
-	return f->addr == k->addr && f->file == k->file && f->kind == k->kind;
+	return f->addr == k->addr && f->file == k->file && f->kind == k->kind &&
+	       f->owner == k->owner;
 }
 
 static bool proc_eq(const void *ctx, uint32_t val, const void *key)
@@ -110,13 +120,14 @@ static bool stack_eq(const void *ctx, uint32_t val, const void *key)
 	       !memcmp(&a->pool[s->off], k->ids, k->n * sizeof(*k->ids));
 }
 
-struct agg *agg__new(void)
+struct agg *agg__new(const struct report_type *type)
 {
 	struct agg *a = calloc(1, sizeof(*a));
 
 	if (!a)
 		return NULL;
-	a->scratch = malloc(2 * 128 * sizeof(*a->scratch));
+	a->type = *type;
+	a->scratch = malloc(AGG_MAX_STACK * sizeof(*a->scratch));
 	if (!a->scratch) {
 		free(a);
 		errno = ENOMEM;
@@ -160,18 +171,6 @@ void agg__free(struct agg *a)
 	free(a);
 }
 
-/* Folded output splits on ';' and the last space; keep names free of both
- * separators' ambiguity and of control characters. */
-static void clean_name(char *s)
-{
-	for (; *s; s++) {
-		if (*s == ';')
-			*s = ':';
-		else if ((unsigned char)*s < 0x20)
-			*s = '?';
-	}
-}
-
 static char *dup_or_null(const char *s)
 {
 	return s ? strdup(s) : NULL;
@@ -196,10 +195,9 @@ static int intern_proc(struct agg *a, const struct proc *p, uint32_t *out)
 	memset(wp, 0, sizeof(*wp));
 	wp->id = id;
 	wp->pid = proc__pid(p);
+	wp->start_time = proc__start_time(p);
 	/* Copied now: the process may exit before the window ends. */
 	wp->comm = strdup(proc__comm(p));
-	if (wp->comm)
-		clean_name(wp->comm);
 	wp->exe = dup_or_null(proc__exe(p));
 	wp->unit = dup_or_null(proc__unit(p));
 	wp->cgroup = dup_or_null(proc__cgroup(p));
@@ -215,13 +213,18 @@ static int intern_proc(struct agg *a, const struct proc *p, uint32_t *out)
 	return 0;
 }
 
-static int intern_frame(struct agg *a, const struct proc_frame *pf, uint32_t *out)
+/* proc: the sample's process, which owns its anonymous frames. */
+static int intern_frame(struct agg *a, uint32_t proc, const struct proc_frame *pf, uint32_t *out)
 {
 	struct agg_frame key = { .file = pf->file, .addr = pf->addr, .kind = pf->kind };
-	uint64_t h = frame_hash(&key);
+	uint64_t h;
 	uint32_t val;
 	int err;
 
+	/* An address outside any file means something only in its process. */
+	if (pf->kind == REPORT_FRAME_ANON)
+		key.owner = proc + 1;
+	h = frame_hash(&key);
 	val = hindex_find(&a->frame_idx, h, frame_eq, a, &key);
 	if (val) {
 		*out = val - 1;
@@ -238,7 +241,8 @@ static int intern_frame(struct agg *a, const struct proc_frame *pf, uint32_t *ou
 	return 0;
 }
 
-int agg__add(struct agg *a, const struct proc *p, const struct proc_frame *frames, size_t n)
+int agg__add(struct agg *a, const struct proc *p, const struct proc_frame *frames, size_t n,
+	     uint64_t value)
 {
 	struct stack_key key;
 	struct agg_stack *s;
@@ -247,11 +251,11 @@ int agg__add(struct agg *a, const struct proc *p, const struct proc_frame *frame
 	size_t i;
 	int err;
 
-	if (n > 2 * 128)
-		n = 2 * 128;
+	if (n > AGG_MAX_STACK)
+		n = AGG_MAX_STACK;
 	err = intern_proc(a, p, &proc);
 	for (i = 0; !err && i < n; i++)
-		err = intern_frame(a, &frames[i], &a->scratch[i]);
+		err = intern_frame(a, proc, &frames[i], &a->scratch[i]);
 	if (err)
 		goto dropped;
 
@@ -270,6 +274,7 @@ int agg__add(struct agg *a, const struct proc *p, const struct proc_frame *frame
 			goto dropped;
 		s = &a->stacks[a->nstacks];
 		s->count = 0;
+		s->value = 0;
 		s->proc = proc;
 		s->n = n;
 		s->off = a->npool;
@@ -279,6 +284,7 @@ int agg__add(struct agg *a, const struct proc *p, const struct proc_frame *frame
 		val = ++a->nstacks;
 	}
 	a->stacks[val - 1].count++;
+	a->stacks[val - 1].value += value;
 	a->procs[proc].samples++;
 	a->stats.samples++;
 	a->window_samples++;
@@ -312,9 +318,10 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-static int name_group(struct report *r, struct report_frame *out, const struct agg_frame *frames,
+static int name_group(const struct agg *a, struct report *r, struct report_frame *out,
 		      const uint32_t *ids, size_t n, struct sym *sym)
 {
+	const struct agg_frame *frames = a->frames;
 	const struct agg_frame *f0 = &frames[ids[0]];
 	struct sym_result *res = NULL;
 	uint64_t *addrs = NULL;
@@ -353,26 +360,38 @@ static int name_group(struct report *r, struct report_frame *out, const struct a
 	}
 
 	for (i = 0; i < n; i++) {
+		const struct agg_frame *af = &frames[ids[i]];
 		struct report_frame *rf = &out[ids[i]];
 		const struct sym_result *sr = &res[i];
+		struct report_line *line;
 
 		rf->addr = addrs[i];
 		rf->kind = f0->kind;
 		rf->build_id = build_id;
 		rf->file = file;
-		rf->named = sr->reason == SYM_OK && sr->name;
-		if (rf->named)
-			snprintf(name, sizeof(name), "%s", sr->name);
-		else if (f0->kind == REPORT_FRAME_USER)
+		if (af->owner) {
+			rf->owner_pid = a->procs[af->owner - 1].pid;
+			rf->owner_start = a->procs[af->owner - 1].start_time;
+		}
+		if (f0->kind == REPORT_FRAME_KERNEL)
+			rf->file = report__strdup(r, sr->module ? sr->module : "[kernel.kallsyms]");
+		if (sr->reason == SYM_OK && sr->name) {
+			line = report__alloc(r, sizeof(*line));
+			if (!line || !(line->function = report__strdup(r, sr->name))) {
+				err = -ENOMEM;
+				goto cleanup;
+			}
+			rf->lines = line;
+			rf->nlines = 1;
+			continue;
+		}
+		if (f0->kind == REPORT_FRAME_USER)
 			snprintf(name, sizeof(name), "%s+0x%llx", base_name(file ? file : "?"),
 				 (unsigned long long)addrs[i]);
 		else
 			snprintf(name, sizeof(name), "[unknown]");
-		clean_name(name);
-		if (f0->kind == REPORT_FRAME_KERNEL)
-			rf->file = report__strdup(r, sr->module ? sr->module : "[kernel.kallsyms]");
-		rf->name = report__strdup(r, name);
-		if (!rf->name) {
+		rf->unnamed = report__strdup(r, name);
+		if (!rf->unnamed) {
 			err = -ENOMEM;
 			goto cleanup;
 		}
@@ -408,7 +427,7 @@ static int name_frames(struct agg *a, struct report *r, struct sym *sym)
 			if (g->kind != f->kind || g->file != f->file)
 				break;
 		}
-		err = name_group(r, out, a->frames, &order[i], j - i, sym);
+		err = name_group(a, r, out, &order[i], j - i, sym);
 	}
 	free(order);
 	r->frames = out;
@@ -459,10 +478,11 @@ static int build_procs(struct agg *a, struct report *r)
 		rs->frames = ids;
 		rs->nframes = s->n;
 		rs->count = s->count;
+		rs->value = s->value;
 		r->samples += s->count;
 		r->total_frames += s->count * s->n;
 		for (k = 0; k < s->n; k++)
-			if (r->frames[ids[k]].named)
+			if (r->frames[ids[k]].nlines)
 				r->named_frames += s->count;
 	}
 	free(next);
@@ -471,8 +491,7 @@ static int build_procs(struct agg *a, struct report *r)
 	return 0;
 }
 
-struct report *agg__finish(struct agg *a, struct sym *sym, uint64_t start_ns,
-			   uint64_t duration_ns)
+struct report *agg__finish(struct agg *a, struct sym *sym, uint64_t start_ns, uint64_t duration_ns)
 {
 	struct report *r;
 	int err;
@@ -482,6 +501,7 @@ struct report *agg__finish(struct agg *a, struct sym *sym, uint64_t start_ns,
 		err = -ENOMEM;
 		goto err_out;
 	}
+	r->type = a->type;
 	r->start_ns = start_ns;
 	r->duration_ns = duration_ns;
 	err = name_frames(a, r, sym);

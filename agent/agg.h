@@ -27,13 +27,17 @@ struct agg_stats {
 	uint64_t total_frames;
 };
 
-struct agg *agg__new(void);
+/* A window aggregator for profiles of the given type. NULL with errno. */
+struct agg *agg__new(const struct report_type *type);
 void agg__free(struct agg *a);
 
-/* Adds one sample of process p: frames leaf first (kernel frames first).
- * Takes its own references on the frames' files. 0, or -ENOSPC when the
- * window is full (counted as dropped). */
-int agg__add(struct agg *a, const struct proc *p, const struct proc_frame *frames, size_t n);
+/* Adds one sample of process p: frames leaf first (kernel frames first), and
+ * what it measured (in the type's sample unit: the period for a CPU sample).
+ * Anonymous frames are kept apart per process. Takes its own references on
+ * the frames' files. 0, or -ENOSPC when the window is full (counted as
+ * dropped). */
+int agg__add(struct agg *a, const struct proc *p, const struct proc_frame *frames, size_t n,
+	     uint64_t value);
 
 /* Ends the window [start_ns, start_ns + duration_ns) (wall clock): names the
  * window's unique frames, returns them as a report and starts a new window.

@@ -150,7 +150,7 @@ static int parse_seconds_ms(const char *opt, const char *s, uint32_t *ms)
 	return 0;
 }
 
-static int parse_kv(const char *opt, char *s, char sep, struct cfg_kv *kv)
+static int parse_kv(const char *opt, char *s, char sep, struct label *kv)
 {
 	char *p = strchr(s, sep);
 
@@ -159,7 +159,7 @@ static int parse_kv(const char *opt, char *s, char sep, struct cfg_kv *kv)
 	*p++ = '\0';
 	if (sep == ':')
 		p += strspn(p, " \t");
-	kv->key = s;
+	kv->name = s;
 	kv->value = p;
 	return 0;
 }

@@ -14,17 +14,13 @@
 
 #include <linux/types.h>
 
+#include "label.h"
 #include "profiler.h"
 
 #define CFG_MAX_LABELS 16
 #define CFG_MAX_HEADERS 16
 
 enum cfg_protocol { CFG_PROTO_PUSH = 0, CFG_PROTO_INGEST = 1 };
-
-struct cfg_kv {
-	const char *key;
-	const char *value;
-};
 
 struct cfg {
 	/* what and how to sample */
@@ -56,11 +52,11 @@ struct cfg {
 	uint32_t timeout_ms; /* whole request, default 10000 */
 	uint32_t queue_max; /* profiles (series) queued while the server is away */
 	uint32_t max_retries;
-	struct cfg_kv headers[CFG_MAX_HEADERS];
+	struct label headers[CFG_MAX_HEADERS];
 	size_t nheaders;
 
 	/* labels */
-	struct cfg_kv labels[CFG_MAX_LABELS];
+	struct label labels[CFG_MAX_LABELS];
 	size_t nlabels;
 	const char *host; /* host label; default: the hostname */
 };

@@ -99,24 +99,24 @@ int labels_check(const struct cfg *cfg)
 			return err;
 	}
 	for (i = 0; i < cfg->nlabels; i++) {
-		const struct cfg_kv *kv = &cfg->labels[i];
+		const struct label *kv = &cfg->labels[i];
 
-		err = check_name(kv->key);
+		err = check_name(kv->name);
 		if (err)
 			return err;
-		err = check_value(kv->key, kv->value, "--label NAME=VALUE");
+		err = check_value(kv->name, kv->value, "--label NAME=VALUE");
 		if (err)
 			return err;
 		for (j = 0; j < i; j++) {
-			if (!strcmp(cfg->labels[j].key, kv->key)) {
+			if (!strcmp(cfg->labels[j].name, kv->name)) {
 				log_err("labels: duplicate label name %.64s; give each --label a "
 					"different name",
-					kv->key);
+					kv->name);
 				return -EINVAL;
 			}
 		}
 		/* A static service_name replaces the derived one: no new name. */
-		if (strcmp(kv->key, "service_name"))
+		if (strcmp(kv->name, "service_name"))
 			names++;
 	}
 	if (names > LABELS_MAX_NAMES) {
@@ -130,13 +130,7 @@ int labels_check(const struct cfg *cfg)
 
 const char *labels_get(const struct labels_group *g, const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < g->nlabels; i++) {
-		if (!strcmp(g->labels[i].key, name))
-			return g->labels[i].value;
-	}
-	return NULL;
+	return label_set_get(g->labels, g->nlabels, name);
 }
 
 /* The service a process belongs to, borrowed from p or cfg (not sanitized). */
@@ -146,7 +140,7 @@ static const char *service_of(const struct cfg *cfg, const struct report_proc *p
 	size_t i;
 
 	for (i = 0; i < cfg->nlabels; i++) {
-		if (!strcmp(cfg->labels[i].key, "service_name"))
+		if (!strcmp(cfg->labels[i].name, "service_name"))
 			return cfg->labels[i].value;
 	}
 	if (p->unit && p->unit[0])
@@ -162,70 +156,66 @@ static const char *service_of(const struct cfg *cfg, const struct report_proc *p
 	return LABELS_UNKNOWN_SERVICE;
 }
 
-struct proc_key {
-	const struct report_proc *proc;
-	char *service; /* sanitized */
-};
-
-static int cmp_proc_key(const void *a, const void *b)
+/* p's label set, in r's arena: __name__ (the report's type), service_name,
+ * host and the static labels, sorted by name. */
+static int assign_one(const struct cfg *cfg, struct report *r, struct report_proc *p)
 {
-	const struct proc_key *x = a, *y = b;
-	int c = strcmp(x->service, y->service);
-
-	if (c)
-		return c;
-	/* Stable, report order within a service: the report is in pid order. */
-	return x->proc < y->proc ? -1 : x->proc > y->proc;
-}
-
-static int cmp_kv(const void *a, const void *b)
-{
-	const struct cfg_kv *x = a, *y = b;
-
-	return strcmp(x->key, y->key);
-}
-
-/* Builds g's label array; keys and values live in the same allocation. */
-static int group_labels(const struct cfg *cfg, const char *service, struct labels_group *g)
-{
-	struct cfg_kv kv[LABELS_MAX_NAMES + 3];
 	const char *host = cfg->host ? cfg->host : LABELS_UNKNOWN_HOST;
-	size_t n = 0, bytes = 0, i;
-	char *p;
+	char service[LABELS_MAX_VALUE_LEN + 1];
+	struct label *set;
+	size_t n = 0, i;
 
-	kv[n++] = (struct cfg_kv){ "__name__", LABELS_NAME };
-	kv[n++] = (struct cfg_kv){ "service_name", service };
-	kv[n++] = (struct cfg_kv){ "host", host };
-	/* The static service_name already decided `service`; labels_check
-	 * rejected static __* and host names. */
-	for (i = 0; i < cfg->nlabels && n < sizeof(kv) / sizeof(kv[0]); i++) {
-		if (strcmp(cfg->labels[i].key, "service_name"))
-			kv[n++] = cfg->labels[i];
-	}
-	qsort(kv, n, sizeof(kv[0]), cmp_kv);
-	for (i = 0; i < n; i++)
-		bytes += strlen(kv[i].key) + strlen(kv[i].value) + 2;
-	g->labels = malloc(n * sizeof(kv[0]) + bytes);
-	if (!g->labels)
+	set = report__alloc(r, (cfg->nlabels + 3) * sizeof(*set));
+	if (!set)
 		return -ENOMEM;
-	p = (char *)(g->labels + n);
-	for (i = 0; i < n; i++) {
-		size_t kl = strlen(kv[i].key) + 1, vl = strlen(kv[i].value) + 1;
-
-		g->labels[i].key = memcpy(p, kv[i].key, kl);
-		p += kl;
-		g->labels[i].value = memcpy(p, kv[i].value, vl);
-		p += vl;
+	if (!utf8_copy(service, service_of(cfg, p), LABELS_MAX_VALUE_LEN))
+		strcpy(service, LABELS_UNKNOWN_SERVICE);
+	set[n++] = (struct label){ "__name__", r->type.name ? r->type.name : LABELS_NAME };
+	set[n++] = (struct label){ "service_name", report__strdup(r, service) };
+	set[n++] = (struct label){ "host", host };
+	if (!set[1].value)
+		return -ENOMEM;
+	/* The static service_name already decided service; labels_check
+	 * rejected static __* and host names. cfg outlives the report. */
+	for (i = 0; i < cfg->nlabels; i++) {
+		if (strcmp(cfg->labels[i].name, "service_name"))
+			set[n++] = cfg->labels[i];
 	}
-	g->nlabels = n;
+	qsort(set, n, sizeof(*set), label_cmp_name);
+	p->labels = set;
+	p->nlabels = n;
 	return 0;
 }
 
-int labels_group(const struct cfg *cfg, const struct report *r, struct labels_group **groups,
-		 size_t *ngroups)
+int labels_assign(const struct cfg *cfg, struct report *r)
 {
+	size_t i;
+	int err;
+
+	for (i = 0; i < r->nprocs; i++) {
+		err = assign_one(cfg, r, &r->procs[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int cmp_proc_set(const void *a, const void *b)
+{
+	const struct report_proc *x = *(const struct report_proc *const *)a;
+	const struct report_proc *y = *(const struct report_proc *const *)b;
+	int c = label_set_cmp(x->labels, x->nlabels, y->labels, y->nlabels);
+
+	if (c)
+		return c;
+	/* Stable, report order within a set: the report is in pid order. */
+	return x < y ? -1 : x > y;
+}
+
+int labels_group(const struct report *r, struct labels_group **groups, size_t *ngroups)
+{
+	const struct report_proc **order = NULL;
 	struct labels_group *gs = NULL;
-	struct proc_key *keys = NULL;
 	size_t i, j, ng = 0;
 	int err = 0;
 
@@ -233,41 +223,32 @@ int labels_group(const struct cfg *cfg, const struct report *r, struct labels_gr
 	*ngroups = 0;
 	if (!r->nprocs)
 		return 0;
-	keys = calloc(r->nprocs, sizeof(*keys));
+	order = calloc(r->nprocs, sizeof(*order));
 	gs = calloc(r->nprocs, sizeof(*gs));
-	if (!keys || !gs) {
+	if (!order || !gs) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	for (i = 0; i < r->nprocs; i++) {
-		keys[i].proc = &r->procs[i];
-		keys[i].service = malloc(LABELS_MAX_VALUE_LEN + 1);
-		if (!keys[i].service) {
-			err = -ENOMEM;
-			goto cleanup;
-		}
-		if (!utf8_copy(keys[i].service, service_of(cfg, &r->procs[i]),
-				      LABELS_MAX_VALUE_LEN))
-			strcpy(keys[i].service, LABELS_UNKNOWN_SERVICE);
-	}
-	/* Every label but service_name is the same for all processes, so equal
-	 * service names mean equal label sets. */
-	qsort(keys, r->nprocs, sizeof(*keys), cmp_proc_key);
+	for (i = 0; i < r->nprocs; i++)
+		order[i] = &r->procs[i];
+	qsort(order, r->nprocs, sizeof(*order), cmp_proc_set);
 	for (i = 0; i < r->nprocs; i = j) {
 		struct labels_group *g = &gs[ng++];
 
-		for (j = i + 1; j < r->nprocs && !strcmp(keys[i].service, keys[j].service); j++)
+		for (j = i + 1;
+		     j < r->nprocs && !label_set_cmp(order[i]->labels, order[i]->nlabels,
+						     order[j]->labels, order[j]->nlabels);
+		     j++)
 			;
+		g->labels = order[i]->labels;
+		g->nlabels = order[i]->nlabels;
 		g->procs = calloc(j - i, sizeof(*g->procs));
 		if (!g->procs) {
 			err = -ENOMEM;
 			goto cleanup;
 		}
-		for (g->nprocs = 0; g->nprocs < j - i; g->nprocs++)
-			g->procs[g->nprocs] = keys[i + g->nprocs].proc;
-		err = group_labels(cfg, keys[i].service, g);
-		if (err)
-			goto cleanup;
+		memcpy(g->procs, &order[i], (j - i) * sizeof(*g->procs));
+		g->nprocs = j - i;
 	}
 	*groups = gs;
 	*ngroups = ng;
@@ -275,11 +256,7 @@ int labels_group(const struct cfg *cfg, const struct report *r, struct labels_gr
 cleanup:
 	if (gs)
 		labels_groups_free(gs, ng);
-	if (keys) {
-		for (i = 0; i < r->nprocs; i++)
-			free(keys[i].service);
-		free(keys);
-	}
+	free(order);
 	return err;
 }
 
@@ -289,9 +266,7 @@ void labels_groups_free(struct labels_group *groups, size_t n)
 
 	if (!groups)
 		return;
-	for (i = 0; i < n; i++) {
-		free(groups[i].labels);
+	for (i = 0; i < n; i++)
 		free(groups[i].procs);
-	}
 	free(groups);
 }

@@ -33,21 +33,24 @@ int labels_check(const struct cfg *cfg);
 
 /* Processes of one report that share a label set. */
 struct labels_group {
-	struct cfg_kv *labels; /* sorted by name; strings owned by the group */
+	const struct label *labels; /* sorted by name; borrowed from the report */
 	size_t nlabels;
 	const struct report_proc **procs; /* borrowed from the report */
 	size_t nprocs;
 };
 
-/* Groups r's processes by label set: __name__=process_cpu, service_name (the
- * static one, else the process's systemd unit, else the basename of its exe,
- * else its comm; invalid UTF-8 bytes become '_'), host (cfg->host, "unknown"
- * when NULL) and the static labels. Groups are sorted by service_name, procs
- * keep report order. *groups is NULL and *ngroups 0 for a report without
- * processes. cfg must have passed labels_check. 0 or -ENOMEM; free with
- * labels_groups_free (accepts NULL). */
-int labels_group(const struct cfg *cfg, const struct report *r, struct labels_group **groups,
-		 size_t *ngroups);
+/* Gives each process of r its label set, in r's memory: __name__ (r's type
+ * name), service_name (the static one, else the process's systemd unit, else
+ * the basename of its exe, else its comm; invalid UTF-8 bytes become '_'),
+ * host (cfg->host, "unknown" when NULL) and the static labels, sorted by
+ * name. cfg must have passed labels_check and outlive r. 0 or -ENOMEM. */
+int labels_assign(const struct cfg *cfg, struct report *r);
+
+/* Groups r's processes by their whole label set (labels_assign first): one
+ * group per distinct set, groups ordered by set, procs in report order.
+ * *groups is NULL and *ngroups 0 for a report without processes. 0 or
+ * -ENOMEM; free with labels_groups_free (accepts NULL). */
+int labels_group(const struct report *r, struct labels_group **groups, size_t *ngroups);
 void labels_groups_free(struct labels_group *groups, size_t n);
 
 /* Value of label name in g, borrowed from g, or NULL. */

@@ -21,6 +21,21 @@ static int cmp_line(const void *a, const void *b)
 	return strcmp(((const struct folded_line *)a)->text, ((const struct folded_line *)b)->text);
 }
 
+/* Folded text splits on ';' and the last space: a name keeps neither
+ * separator's meaning nor control characters. This is the only output that
+ * needs it, so the report keeps names as they are. */
+static void put_name(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == ';')
+			fputc(':', f);
+		else if ((unsigned char)*s < 0x20)
+			fputc('?', f);
+		else
+			fputc(*s, f);
+	}
+}
+
 /* The text of one stack; NULL on -ENOMEM. Free with free(). */
 static char *stack_text(const struct report *r, const char *comm, const struct report_stack *s)
 {
@@ -32,15 +47,20 @@ static char *stack_text(const struct report *r, const char *comm, const struct r
 	f = open_memstream(&buf, &len);
 	if (!f)
 		return NULL;
-	fputs(comm, f);
-	/* Stacks are leaf first: walk them backwards to print root first. */
+	put_name(f, comm);
+	/* Stacks are leaf first: walk them backwards to print root first. A
+	 * frame's inline chain is innermost first: it is walked backwards too,
+	 * each level a frame of its own. */
 	for (k = s->nframes; k-- > 0;) {
 		const struct report_frame *fr = &r->frames[s->frames[k]];
+		uint32_t l = fr->nlines ? fr->nlines : 1;
 
-		fputc(';', f);
-		fputs(fr->name, f);
-		if (fr->kind == REPORT_FRAME_KERNEL)
-			fputs("_[k]", f);
+		while (l-- > 0) {
+			fputc(';', f);
+			put_name(f, fr->nlines ? fr->lines[l].function : fr->unnamed);
+			if (fr->kind == REPORT_FRAME_KERNEL)
+				fputs("_[k]", f);
+		}
 	}
 	if (fclose(f)) {
 		free(buf);

@@ -15,6 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "file.h"
+#include "hchain.h"
+#include "hindex.h"
 #include "log.h"
 #include "proc.h"
 
@@ -23,9 +26,10 @@
 #define PROC_CGROUP_MAX 4096
 
 struct proc {
-	struct proc *next; /* hash chain */
+	struct hchain_node node; /* keyed by pid */
 	uint32_t pid;
 	uint64_t id;
+	uint64_t start_time; /* clock ticks after boot; 0 when unknown */
 	char comm[PROC_COMM_LEN];
 	char *exe;
 	char *unit;
@@ -44,9 +48,7 @@ struct proc {
 struct proc_table {
 	struct sym *sym;
 	const char *proc_root;
-	struct proc **buckets;
-	size_t nbuckets;
-	size_t count;
+	struct hchain procs;
 	struct proc_stats stats;
 };
 
@@ -59,9 +61,22 @@ static void copy_str(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
-static size_t bucket_of(const struct proc_table *t, uint32_t pid)
+static uint64_t pid_hash(uint32_t pid)
 {
-	return (pid * 2654435761u) & (t->nbuckets - 1);
+	return hindex_mix64(pid);
+}
+
+static struct proc *proc_find(const struct proc_table *t, uint32_t pid)
+{
+	struct hchain_node *n;
+
+	for (n = hchain_first(&t->procs, pid_hash(pid)); n; n = hchain_next(n)) {
+		struct proc *p = hchain_entry(n, struct proc, node);
+
+		if (p->pid == pid)
+			return p;
+	}
+	return NULL;
 }
 
 struct proc_table *proc_table__new(struct sym *sym, const char *proc_root)
@@ -72,9 +87,7 @@ struct proc_table *proc_table__new(struct sym *sym, const char *proc_root)
 		return NULL;
 	t->sym = sym;
 	t->proc_root = proc_root ? proc_root : "/proc";
-	t->nbuckets = 1024;
-	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
-	if (!t->buckets) {
+	if (hchain_init(&t->procs, 1024)) {
 		free(t);
 		errno = ENOMEM;
 		return NULL;
@@ -133,41 +146,19 @@ static void proc_free(struct proc *p)
 
 void proc_table__free(struct proc_table *t)
 {
-	struct proc *p, *next;
+	struct hchain_node *n, *next;
 	size_t i;
 
 	if (!t)
 		return;
-	for (i = 0; i < t->nbuckets; i++) {
-		for (p = t->buckets[i]; p; p = next) {
-			next = p->next;
-			proc_free(p);
+	for (i = 0; i < t->procs.nbuckets; i++) {
+		for (n = t->procs.buckets[i]; n; n = next) {
+			next = n->next;
+			proc_free(hchain_entry(n, struct proc, node));
 		}
 	}
-	free(t->buckets);
+	hchain_release(&t->procs);
 	free(t);
-}
-
-/* Reads a small /proc file whole into buf. Returns bytes read or -errno. */
-static ssize_t read_small(const char *path, char *buf, size_t size)
-{
-	ssize_t n, total = 0;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while ((size_t)total < size - 1) {
-		n = read(fd, buf + total, size - 1 - total);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		total += n;
-	}
-	close(fd);
-	buf[total] = '\0';
-	return total;
 }
 
 int proc_parse_cgroup(const char *text, size_t len, char *path, size_t path_size, char *unit,
@@ -214,6 +205,38 @@ int proc_parse_cgroup(const char *text, size_t len, char *path, size_t path_size
 	return -ENOENT;
 }
 
+int proc_parse_stat_start(const char *text, size_t len, uint64_t *start)
+{
+	const char *p = text, *end = text + len, *close = NULL;
+	unsigned long long v;
+	int field;
+	char *e;
+
+	/* comm (field 2) may hold spaces and parentheses: fields resume after
+	 * the last ')'. starttime is field 22. */
+	for (; p < end; p++)
+		if (*p == ')')
+			close = p;
+	if (!close)
+		return -EINVAL;
+	p = close + 1;
+	for (field = 2; field < 21; field++) {
+		p = memchr(p, ' ', end - p);
+		if (!p)
+			return -EINVAL;
+		p++;
+	}
+	p = memchr(p, ' ', end - p);
+	if (!p || p + 1 >= end || *++p < '0' || *p > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(p, &e, 10);
+	if (errno || e > end)
+		return -EINVAL;
+	*start = v;
+	return 0;
+}
+
 static void proc_read_identity(struct proc_table *t, struct proc *p)
 {
 	char path[64], buf[PATH_MAX + 1], cg[PROC_CGROUP_MAX], unit[256];
@@ -228,13 +251,17 @@ static void proc_read_identity(struct proc_table *t, struct proc *p)
 		p->exe = strdup(buf);
 	}
 	snprintf(path, sizeof(path), "%s/%u/comm", t->proc_root, p->pid);
-	n = read_small(path, buf, PROC_COMM_LEN + 1);
+	n = file_read(path, buf, PROC_COMM_LEN + 1);
 	if (n > 0) {
 		buf[strcspn(buf, "\n")] = '\0';
 		copy_str(p->comm, sizeof(p->comm), buf);
 	}
+	snprintf(path, sizeof(path), "%s/%u/stat", t->proc_root, p->pid);
+	n = file_read(path, buf, sizeof(buf));
+	if (n > 0)
+		proc_parse_stat_start(buf, n, &p->start_time);
 	snprintf(path, sizeof(path), "%s/%u/cgroup", t->proc_root, p->pid);
-	n = read_small(path, buf, sizeof(buf));
+	n = file_read(path, buf, sizeof(buf));
 	if (n > 0 && !proc_parse_cgroup(buf, n, cg, sizeof(cg), unit, sizeof(unit))) {
 		p->cgroup = strdup(cg);
 		if (unit[0])
@@ -275,14 +302,11 @@ static void proc_read_maps(struct proc_table *t, struct proc *p, uint64_t now_ns
 
 struct proc *proc_table__get(struct proc_table *t, uint32_t pid, const char *comm, uint64_t now_ns)
 {
-	size_t b = bucket_of(t, pid);
-	struct proc *p;
+	struct proc *p = proc_find(t, pid);
 
-	for (p = t->buckets[b]; p; p = p->next) {
-		if (p->pid == pid) {
-			p->last_seen_ns = now_ns;
-			return p;
-		}
+	if (p) {
+		p->last_seen_ns = now_ns;
+		return p;
 	}
 	p = calloc(1, sizeof(*p));
 	if (!p)
@@ -293,9 +317,7 @@ struct proc *proc_table__get(struct proc_table *t, uint32_t pid, const char *com
 	copy_str(p->comm, sizeof(p->comm), comm);
 	proc_read_identity(t, p);
 	proc_read_maps(t, p, now_ns);
-	p->next = t->buckets[b];
-	t->buckets[b] = p;
-	t->count++;
+	hchain_add(&t->procs, &p->node, pid_hash(pid));
 	return p;
 }
 
@@ -355,13 +377,8 @@ void proc__normalize(struct proc_table *t, struct proc *p, const uint64_t *addrs
 
 	/* Frames from the previous call no longer borrow from retired maps. */
 	proc_drop_old_maps(p);
-	for (i = 0; i < n; i++) {
-		/* A return address points after the call; step back into it so
-		 * a call that ends a function is not charged to the next one. */
-		uint64_t addr = i > 0 && addrs[i] ? addrs[i] - 1 : addrs[i];
-
-		normalize_one(t, p, addr, &out[i], now_ns);
-	}
+	for (i = 0; i < n; i++)
+		normalize_one(t, p, addrs[i], &out[i], now_ns);
 }
 
 uint32_t proc__pid(const struct proc *p)
@@ -389,6 +406,11 @@ const char *proc__unit(const struct proc *p)
 	return p->unit;
 }
 
+uint64_t proc__start_time(const struct proc *p)
+{
+	return p->start_time;
+}
+
 const char *proc__cgroup(const struct proc *p)
 {
 	return p->cgroup;
@@ -396,35 +418,30 @@ const char *proc__cgroup(const struct proc *p)
 
 void proc_table__forget(struct proc_table *t, uint32_t pid)
 {
-	struct proc **pp = &t->buckets[bucket_of(t, pid)], *p;
+	struct proc *p = proc_find(t, pid);
 
-	for (; (p = *pp); pp = &p->next) {
-		if (p->pid == pid) {
-			*pp = p->next;
-			proc_free(p);
-			t->count--;
-			return;
-		}
+	if (p) {
+		hchain_remove(&t->procs, &p->node);
+		proc_free(p);
 	}
 }
 
 void proc_table__sweep(struct proc_table *t, uint64_t seen_before_ns)
 {
-	struct proc **pp, *p;
+	struct hchain_node *n, *next;
 	char path[64];
 	size_t i;
 
-	for (i = 0; i < t->nbuckets; i++) {
-		pp = &t->buckets[i];
-		while ((p = *pp)) {
+	for (i = 0; i < t->procs.nbuckets; i++) {
+		for (n = t->procs.buckets[i]; n; n = next) {
+			struct proc *p = hchain_entry(n, struct proc, node);
+
+			next = n->next;
 			snprintf(path, sizeof(path), "%s/%u", t->proc_root, p->pid);
 			if (p->last_seen_ns < seen_before_ns && access(path, F_OK)) {
-				*pp = p->next;
+				hchain_remove(&t->procs, n);
 				proc_free(p);
-				t->count--;
-				continue;
 			}
-			pp = &p->next;
 		}
 	}
 }
@@ -432,5 +449,5 @@ void proc_table__sweep(struct proc_table *t, uint64_t seen_before_ns)
 void proc_table__stats(const struct proc_table *t, struct proc_stats *out)
 {
 	*out = t->stats;
-	out->procs_live = t->count;
+	out->procs_live = t->procs.count;
 }

@@ -45,8 +45,8 @@ void proc_table__free(struct proc_table *t);
  * comm is the sample's comm, used when /proc has nothing. Never NULL except
  * on -ENOMEM (errno set). Valid until the next proc_table__forget/sweep. */
 struct proc *proc_table__get(struct proc_table *t, uint32_t pid, const char *comm, uint64_t now_ns);
-/* Normalizes n user addresses (leaf first; frames after the first are return
- * addresses and are looked up one byte back, inside the call) into out[]. */
+/* Normalizes n user addresses (leaf first, each the address to look up:
+ * ingest has stepped return addresses back into their call) into out[]. */
 void proc__normalize(struct proc_table *t, struct proc *p, const uint64_t *addrs, size_t n,
 		     struct proc_frame *out, uint64_t now_ns);
 
@@ -57,6 +57,10 @@ const char *proc__comm(const struct proc *p);
 const char *proc__exe(const struct proc *p); /* NULL when unknown */
 const char *proc__unit(const struct proc *p); /* NULL when not in a unit */
 const char *proc__cgroup(const struct proc *p); /* NULL when unknown */
+/* Start time in clock ticks after boot (/proc/PID/stat field 22): with the
+ * pid, what tells this process from any other that had its pid. 0 when the
+ * process was gone before it could be read. */
+uint64_t proc__start_time(const struct proc *p);
 
 /* Drops pid's entry (exec replaced its image, or it exited). */
 void proc_table__forget(struct proc_table *t, uint32_t pid);
@@ -65,6 +69,9 @@ void proc_table__forget(struct proc_table *t, uint32_t pid);
 void proc_table__sweep(struct proc_table *t, uint64_t seen_before_ns);
 void proc_table__stats(const struct proc_table *t, struct proc_stats *out);
 
+/* Parses /proc/PID/stat text for starttime (field 22) into *start. 0, or
+ * -EINVAL when the text is not stat's shape. Exposed for tests. */
+int proc_parse_stat_start(const char *text, size_t len, uint64_t *start);
 /* Parses /proc/PID/cgroup text: the cgroup v2 ("0::") path into path, and the
  * innermost systemd service unit on it into unit ("" when none). 0, or
  * -ENOENT when there is no v2 line. Exposed for tests. */

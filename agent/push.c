@@ -21,7 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
+#include "secret.h"
 #include "push.h"
 
 #define PUSH_RESP_MAX 4096 /* reply bytes kept; the rest is discarded */
@@ -60,28 +62,13 @@ struct push_client {
 	} logged[PUSH_LOG_SLOTS]; /* recent failure lines, each shown once a minute */
 };
 
-static uint64_t push_now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static struct timespec push_deadline(uint64_t ms)
 {
-	uint64_t t = push_now_ns(CLOCK_MONOTONIC) + ms * 1000000ull;
+	uint64_t t = clock_ns(CLOCK_MONOTONIC) + ms * 1000000ull;
 	struct timespec ts = { .tv_sec = (time_t)(t / 1000000000ull),
 			       .tv_nsec = (long)(t % 1000000000ull) };
 
 	return ts;
-}
-
-static void push_wipe(char *s)
-{
-	if (s)
-		explicit_bzero(s, strlen(s));
-	free(s);
 }
 
 static size_t push_on_body(char *data, size_t size, size_t nmemb, void *ud)
@@ -219,7 +206,7 @@ static void push_log_failure(struct push_client *p, const struct push_req *r, CU
 			     long status, const char *what)
 {
 	char reason[PUSH_REASON_MAX], detail[PUSH_REASON_MAX];
-	uint64_t key = ((uint64_t)rc << 32) ^ (uint64_t)status, now = push_now_ns(CLOCK_MONOTONIC);
+	uint64_t key = ((uint64_t)rc << 32) ^ (uint64_t)status, now = clock_ns(CLOCK_MONOTONIC);
 	const char *endpoint = r->url ? "ingest" : "push";
 	enum log_level lvl = LOG_WARN;
 	size_t i;
@@ -384,7 +371,7 @@ struct push_client *push_client__new(const struct cfg *cfg)
 	p->window_s = cfg->window_s ? cfg->window_s : 15;
 	p->max_retries = cfg->max_retries;
 	if (getrandom(&p->rng, sizeof(p->rng), GRND_NONBLOCK) != sizeof(p->rng))
-		p->rng = push_now_ns(CLOCK_MONOTONIC) ^ ((uint64_t)getpid() << 32);
+		p->rng = clock_ns(CLOCK_MONOTONIC) ^ ((uint64_t)getpid() << 32);
 	if ((err = push_init_sync(p)) ||
 	    (err = push_queue_init(&p->q, cfg->queue_max ? cfg->queue_max : 64)))
 		goto cleanup;
@@ -414,7 +401,7 @@ struct push_client *push_client__new(const struct cfg *cfg)
 	if ((err = push_build_headers(cfg, p->token, &p->hdr_push, &p->hdr_ingest)))
 		goto cleanup;
 	/* The header list holds its own copy: keep the secret no longer. */
-	push_wipe(p->token);
+	secret_free(p->token);
 	p->token = NULL;
 	if (cfg->ca_file && access(cfg->ca_file, R_OK)) {
 		err = -errno;
@@ -449,7 +436,7 @@ struct push_client *push_client__new(const struct cfg *cfg)
 	}
 	if ((err = push_setup_curl(p, cfg)))
 		goto cleanup;
-	push_wipe(p->password); /* libcurl copied it */
+	secret_free(p->password); /* libcurl copied it */
 	p->password = NULL;
 	if (cfg->insecure)
 		log_warn("push: --insecure: the server's TLS certificate is not verified");
@@ -513,7 +500,7 @@ static int push_encode(struct push_client *p, const struct push_series *series, 
 		goto done;
 	}
 
-	now = push_now_ns(CLOCK_REALTIME) / 1000000000ull;
+	now = clock_ns(CLOCK_REALTIME) / 1000000000ull;
 	for (i = 0; i < n; i++) {
 		const struct push_series *s = &series[i];
 
@@ -641,8 +628,8 @@ void push_client__free(struct push_client *p)
 		curl_global_cleanup();
 	push_slist_free(p->hdr_push);
 	push_slist_free(p->hdr_ingest);
-	push_wipe(p->password);
-	push_wipe(p->token);
+	secret_free(p->password);
+	secret_free(p->token);
 	free(p->base);
 	free(p->push_url);
 	if (p->idle_ok)

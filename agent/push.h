@@ -22,7 +22,7 @@
 struct push_client;
 
 struct push_series {
-	const struct cfg_kv *labels; /* includes __name__ and service_name */
+	const struct label *labels; /* includes __name__ and service_name */
 	size_t nlabels;
 	const struct pprof_blob *blobs; /* one RawSample each */
 	size_t nblobs;
@@ -98,7 +98,7 @@ int push_encode_request(const struct push_series *series, size_t n, uint8_t **bo
  * values stripped of ',', '}', '=' (the labelset syntax has no escaping),
  * __name__ and other __-labels and empty values left out.
  * 0 with *name (free()), or -ENOMEM. */
-int push_ingest_name(const struct cfg_kv *labels, size_t n, char **name);
+int push_ingest_name(const struct label *labels, size_t n, char **name);
 /* base + "/ingest?name=...&from=...&until=...&format=pprof&sampleRate=hz
  * &spyName=ember", name URL-escaped. 0 with *url (free()), or -ENOMEM. */
 int push_ingest_url(const char *base, const char *name, uint64_t from_s, uint64_t until_s,

@@ -16,17 +16,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "log.h"
+#include "secret.h"
 #include "push.h"
 
 #define PUSH_SECRET_MAX (64 * 1024) /* password / token file size limit */
-
-static void push_wipe(char *s)
-{
-	if (s)
-		explicit_bzero(s, strlen(s));
-	free(s);
-}
 
 void push_slist_free(struct curl_slist *l)
 {
@@ -34,7 +29,7 @@ void push_slist_free(struct curl_slist *l)
 
 	/* One of them may carry a bearer token. */
 	for (it = l; it; it = it->next)
-		explicit_bzero(it->data, strlen(it->data));
+		secret_wipe(it->data);
 	curl_slist_free_all(l);
 }
 
@@ -43,37 +38,25 @@ void push_slist_free(struct curl_slist *l)
  * the cause, never the content. */
 int push_read_secret(const char *path, const char *opt, char **out)
 {
-	char *buf = NULL;
-	ssize_t n = 0, r;
-	int fd = -1, err = 0;
+	char *buf;
+	ssize_t n;
+	int err = 0;
 	size_t i;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		log_err("push: cannot read %s path=%s err=%s; check the file and its permissions",
-			opt, path, strerror(-err));
-		goto cleanup;
-	}
 	buf = malloc(PUSH_SECRET_MAX + 1);
-	if (!buf) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	while (n <= PUSH_SECRET_MAX && (r = read(fd, buf + n, PUSH_SECRET_MAX + 1 - n)) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err = -errno;
-			log_err("push: cannot read %s path=%s err=%s", opt, path, strerror(-err));
-			goto cleanup;
-		}
-		n += r;
-	}
-	if (n > PUSH_SECRET_MAX) {
+	if (!buf)
+		return -ENOMEM;
+	n = file_read(path, buf, PUSH_SECRET_MAX + 1);
+	if (n == -EFBIG) {
 		err = -EFBIG;
 		log_err("push: %s file too large path=%s max_bytes=%d", opt, path, PUSH_SECRET_MAX);
+		goto cleanup;
+	}
+	if (n < 0) {
+		err = n;
+		log_err("push: cannot read %s path=%s err=%s; check the file and its permissions",
+			opt, path, strerror(-err));
 		goto cleanup;
 	}
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
@@ -94,12 +77,7 @@ int push_read_secret(const char *path, const char *opt, char **out)
 	*out = buf;
 	buf = NULL;
 cleanup:
-	if (buf) {
-		explicit_bzero(buf, PUSH_SECRET_MAX + 1);
-		free(buf);
-	}
-	if (fd >= 0)
-		close(fd);
+	secret_free_buf(buf, PUSH_SECRET_MAX + 1);
 	return err;
 }
 
@@ -114,13 +92,13 @@ static bool push_tenant_ok(const char *t)
 	return strspn(t, ok) == len;
 }
 
-static bool push_header_ok(const struct cfg_kv *kv)
+static bool push_header_ok(const struct label *kv)
 {
 	static const char tchar[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 				    "0123456789!#$%&'*+-.^_`|~";
 	const char *v;
 
-	if (!kv->key || !kv->key[0] || strspn(kv->key, tchar) != strlen(kv->key) || !kv->value)
+	if (!kv->name || !kv->name[0] || strspn(kv->name, tchar) != strlen(kv->name) || !kv->value)
 		return false;
 	for (v = kv->value; *v; v++)
 		if ((unsigned char)*v < 0x20 && *v != '\t')
@@ -175,29 +153,29 @@ int push_build_headers(const struct cfg *cfg, const char *token, struct curl_sli
 			goto cleanup;
 	}
 	for (i = 0; i < cfg->nheaders && i < CFG_MAX_HEADERS; i++) {
-		const struct cfg_kv *kv = &cfg->headers[i];
+		const struct label *kv = &cfg->headers[i];
 
 		if (!push_header_ok(kv)) {
 			char shown[64];
 
 			err = -EINVAL;
-			push_error_message(kv->key, kv->key ? strlen(kv->key) : 0, shown,
+			push_error_message(kv->name, kv->name ? strlen(kv->name) : 0, shown,
 					   sizeof(shown));
 			log_err("push: invalid --header '%s': expected 'Name: value', no control "
 				"characters",
 				shown);
 			goto cleanup;
 		}
-		k = strlen(kv->key);
-		if ((k == 12 && !strncasecmp(kv->key, "Content-Type", k)) ||
-		    (k == 14 && !strncasecmp(kv->key, "Content-Length", k))) {
-			log_warn("push: ignoring --header %s: the client sets it", kv->key);
+		k = strlen(kv->name);
+		if ((k == 12 && !strncasecmp(kv->name, "Content-Type", k)) ||
+		    (k == 14 && !strncasecmp(kv->name, "Content-Length", k))) {
+			log_warn("push: ignoring --header %s: the client sets it", kv->name);
 			continue;
 		}
-		if (snprintf(line, sizeof(line), "%s: %s", kv->key, kv->value) >=
+		if (snprintf(line, sizeof(line), "%s: %s", kv->name, kv->value) >=
 		    (int)sizeof(line)) {
 			err = -EINVAL;
-			log_err("push: --header %s too long max_bytes=%zu", kv->key,
+			log_err("push: --header %s too long max_bytes=%zu", kv->name,
 				sizeof(line) - 1);
 			goto cleanup;
 		}
@@ -205,7 +183,7 @@ int push_build_headers(const struct cfg *cfg, const char *token, struct curl_sli
 			goto cleanup;
 	}
 cleanup:
-	push_wipe(auth);
+	secret_free(auth);
 	if (err) {
 		push_slist_free(hp);
 		push_slist_free(hi);

@@ -24,11 +24,11 @@ static char *push_unconst(const char *s)
 }
 
 /* Alloy's pyroscope.write drops every __-label but __name__ before sending. */
-static bool push_label_sent(const struct cfg_kv *kv)
+static bool push_label_sent(const struct label *kv)
 {
-	if (!kv->key || !kv->value || !kv->key[0])
+	if (!kv->name || !kv->value || !kv->name[0])
 		return false;
-	return strncmp(kv->key, "__", 2) != 0 || strcmp(kv->key, "__name__") == 0;
+	return strncmp(kv->name, "__", 2) != 0 || strcmp(kv->name, "__name__") == 0;
 }
 
 int push_encode_request(const struct push_series *series, size_t n, uint8_t **body, size_t *len)
@@ -78,7 +78,7 @@ int push_encode_request(const struct push_series *series, size_t n, uint8_t **bo
 			if (!push_label_sent(&s->labels[j]))
 				continue;
 			types__v1__label_pair__init(&lab[il]);
-			lab[il].name = push_unconst(s->labels[j].key);
+			lab[il].name = push_unconst(s->labels[j].name);
 			lab[il].value = push_unconst(s->labels[j].value);
 			labp[il] = &lab[il];
 			il++;
@@ -158,7 +158,7 @@ static bool push_app_clean(const char *s)
 	return true;
 }
 
-int push_ingest_name(const struct cfg_kv *labels, size_t n, char **name)
+int push_ingest_name(const struct label *labels, size_t n, char **name)
 {
 	const char *service = NULL;
 	size_t i, size = 32, pos = 0;
@@ -167,10 +167,10 @@ int push_ingest_name(const struct cfg_kv *labels, size_t n, char **name)
 
 	*name = NULL;
 	for (i = 0; i < n; i++) {
-		if (!labels[i].key || !labels[i].value)
+		if (!labels[i].name || !labels[i].value)
 			continue;
-		size += strlen(labels[i].key) + strlen(labels[i].value) + 2;
-		if (!strcmp(labels[i].key, "service_name") && labels[i].value[0])
+		size += strlen(labels[i].name) + strlen(labels[i].value) + 2;
+		if (!strcmp(labels[i].name, "service_name") && labels[i].value[0])
 			service = labels[i].value;
 	}
 	/* Room for the app name and, possibly, service_name again as a tag. */
@@ -189,17 +189,17 @@ int push_ingest_name(const struct cfg_kv *labels, size_t n, char **name)
 		first = false;
 	}
 	for (i = 0; i < n; i++) {
-		const struct cfg_kv *kv = &labels[i];
+		const struct label *kv = &labels[i];
 
 		/* __name__ would replace the app name; the server derives it from
 		 * the pprof sample type anyway. */
-		if (!kv->key || !kv->value || !kv->key[0] || !kv->value[0] ||
-		    !strncmp(kv->key, "__", 2) || !strcmp(kv->key, "service_name"))
+		if (!kv->name || !kv->value || !kv->name[0] || !kv->value[0] ||
+		    !strncmp(kv->name, "__", 2) || !strcmp(kv->name, "service_name"))
 			continue;
 		if (!first)
 			buf[pos++] = ',';
 		first = false;
-		push_put(buf, &pos, kv->key, 1);
+		push_put(buf, &pos, kv->name, 1);
 		buf[pos++] = '=';
 		push_put(buf, &pos, kv->value, 2);
 	}

@@ -18,6 +18,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "file.h"
 #include "log.h"
 /* The generated skeleton casts away const; it is not ours to fix. */
 #pragma GCC diagnostic push
@@ -141,16 +142,10 @@ static int read_online_cpus(bool *online, int max)
 {
 	char buf[4096];
 	ssize_t n;
-	int fd;
 
-	fd = open("/sys/devices/system/cpu/online", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	n = file_read("/sys/devices/system/cpu/online", buf, sizeof(buf));
 	if (n <= 0)
-		return n < 0 ? -errno : -EINVAL;
-	buf[n] = '\0';
+		return n < 0 ? n : -EINVAL;
 	return parse_cpu_list(buf, online, max);
 }
 

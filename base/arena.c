@@ -48,7 +48,8 @@ void *arena_alloc(struct arena *a, size_t size)
 
 	/* Keep the next piece 8-byte aligned: round the chunk's fill up first. */
 	if (c && c->used % 8)
-		c->used = c->used + 8 - c->used % 8 <= c->size ? c->used + 8 - c->used % 8 : c->size;
+		c->used =
+			c->used + 8 - c->used % 8 <= c->size ? c->used + 8 - c->used % 8 : c->size;
 	p = arena_reserve(a, need);
 	if (!p)
 		return NULL;

@@ -27,7 +27,7 @@ struct hchain {
 };
 
 /* The entry of type `type` whose member `member` is node ptr. */
-#define hchain_entry(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define hchain_entry(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 /* nbuckets: the initial count, rounded up to a power of two. 0 or -ENOMEM. */
 int hchain_init(struct hchain *h, size_t nbuckets);

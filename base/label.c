@@ -31,6 +31,8 @@ const char *label_set_get(const struct label *set, size_t n, const char *name)
 {
 	const struct label key = { .name = name }, *l;
 
+	if (!n)
+		return NULL;
 	l = bsearch(&key, set, n, sizeof(*set), label_cmp_name);
 	return l ? l->value : NULL;
 }

@@ -6,18 +6,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 
 enum log_level log_level = LOG_WARN;
 
-static const char *const level_names[] = { "error", "warn", "info", "debug" };
+static const char *const level_names[] = { "error ", "warn ", "info ", "debug " };
 
-void log_vemit(enum log_level lvl, const char *fmt, va_list ap)
+/* One line "ember: <prefix><message>\n", in one write(2) so that lines from
+ * several threads never interleave. */
+static void log_vwrite(const char *prefix, const char *fmt, va_list ap)
 {
 	char line[1024];
 	int n, m;
 
-	n = snprintf(line, sizeof(line), "ember: %s ", level_names[lvl]);
+	n = snprintf(line, sizeof(line), "ember: %s", prefix);
 	m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
 	if (m < 0)
 		return;
@@ -27,9 +30,22 @@ void log_vemit(enum log_level lvl, const char *fmt, va_list ap)
 	/* libbpf's lines already end in a newline. */
 	if (line[n - 1] != '\n')
 		line[n++] = '\n';
-	/* One write per line so lines from several threads never interleave. */
 	if (write(STDERR_FILENO, line, n) < 0)
 		return;
+}
+
+void log_vemit(enum log_level lvl, const char *fmt, va_list ap)
+{
+	log_vwrite(level_names[lvl], fmt, ap);
+}
+
+void log_summary(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite("", fmt, ap);
+	va_end(ap);
 }
 
 void log_emit(enum log_level lvl, const char *fmt, ...)
@@ -43,12 +59,9 @@ void log_emit(enum log_level lvl, const char *fmt, ...)
 
 bool log_ratelimit(uint64_t *last_ns)
 {
-	struct timespec ts;
-	uint64_t now;
+	uint64_t now = clock_ns(CLOCK_MONOTONIC);
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-	if (*last_ns && now - *last_ns < 1000000000ull)
+	if (*last_ns && now - *last_ns < CLOCK_NS_PER_SEC)
 		return false;
 	*last_ns = now;
 	return true;

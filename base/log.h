@@ -19,6 +19,9 @@ enum log_level { LOG_ERR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
 extern enum log_level log_level;
 
 __attribute__((format(printf, 2, 3))) void log_emit(enum log_level lvl, const char *fmt, ...);
+/* "ember: <text>" whatever the level: the run's summary, which an operator
+ * and the tests read at exit. */
+__attribute__((format(printf, 1, 2))) void log_summary(const char *fmt, ...);
 /* log_emit with a va_list, for adapters (libbpf's print callback). */
 void log_vemit(enum log_level lvl, const char *fmt, va_list ap);
 /* Returns true when the call site's bucket allows one more line now. */

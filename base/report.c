@@ -10,6 +10,18 @@
 
 #include "report.h"
 
+struct report_type report_type_cpu(uint32_t frequency)
+{
+	return (struct report_type){
+		.name = "process_cpu",
+		.sample_type = "cpu",
+		.sample_unit = "nanoseconds",
+		.period_type = "cpu",
+		.period_unit = "nanoseconds",
+		.period = 1000000000 / (int64_t)frequency,
+	};
+}
+
 struct report *report__new(void)
 {
 	struct report *r = calloc(1, sizeof(*r));

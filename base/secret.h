@@ -10,15 +10,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Wipes the string s (up to its NUL). Accepts NULL. */
+/* Wipes the string s (up to its NUL) in place. Accepts NULL. */
 static inline void secret_wipe(char *s)
 {
 	if (s)
 		explicit_bzero(s, strlen(s));
 }
 
-/* Wipes size bytes at p, then frees p. Accepts NULL. */
-static inline void secret_free(void *p, size_t size)
+/* Wipes the string s, then frees it. Accepts NULL. */
+static inline void secret_free(char *s)
+{
+	secret_wipe(s);
+	free(s);
+}
+
+/* Wipes size bytes at p, then frees p: for a buffer that may hold more than
+ * one string, or none yet. Accepts NULL. */
+static inline void secret_free_buf(void *p, size_t size)
 {
 	if (p) {
 		explicit_bzero(p, size);

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* pprof.c - gzipped pprof CPU profiles from the processes of one label set
+/* pprof.c - gzipped pprof profiles from the processes of one label set
  *
  * Builds perftools.profiles messages with protobuf-c: equal stacks of several
- * processes become one sample, each report frame one Location with one Line,
- * functions deduplicated by (name, file), mappings by (file, build-id),
+ * processes become one sample, each report frame one Location with one Line
+ * per inline level, functions deduplicated by (name, file), mappings by
+ * (file, build-id), sample and period types from the report's type,
  * strings through a hash table. Profiles are cut by stacks so each stays under
  * the raw size bound and the server's sample limit; the size is tracked per
  * added message instead of encoding repeatedly. Pure; any thread.
@@ -34,13 +35,12 @@ typedef Perftools__Profiles__Function pb_function;
 struct pp_stack {
 	const uint32_t *frames;
 	uint32_t nframes;
-	uint64_t count;
+	uint64_t value;
 };
 
 struct pp_loc {
 	pb_location msg;
-	pb_line line;
-	pb_line *linep;
+	size_t first_line; /* into lines */
 	uint32_t frame; /* report frame index */
 };
 
@@ -59,7 +59,7 @@ struct pp_sample {
  * a prefix of the samples only uses a prefix of every other array. */
 struct pp_builder {
 	const struct report *r;
-	int64_t period;
+	int64_t type[4]; /* string indexes: sample type, unit, period type, unit */
 	size_t size; /* encoded size of the profile as it stands (upper bound) */
 	size_t base_size;
 
@@ -75,6 +75,9 @@ struct pp_builder {
 	struct hindex func_map;
 	struct pp_loc *locs;
 	size_t nlocs, cap_locs;
+	pb_line *lines; /* every location's lines, in location order */
+	pb_line **line_ptrs; /* what Location.line points into, set in emit() */
+	size_t nlines, cap_lines, cap_line_ptrs;
 	uint32_t *loc_of_frame; /* report frame -> location id, 0: none yet */
 	struct pp_sample *samples;
 	size_t nsamples, cap_samples;
@@ -249,19 +252,23 @@ static bool function_eq(const void *ctx, uint32_t val, const void *key)
 	return f->name == k->a && f->filename == k->b;
 }
 
-/* Function.filename is the frame's file: the binary, until the symbolizer
- * reports source files. */
-static int function_of(struct pp_builder *b, const struct report_frame *f, uint64_t *id)
+/* Function.filename is the source file when the line has one, else the
+ * frame's file (the binary). */
+static int function_of(struct pp_builder *b, const char *name, const char *system_name,
+		       const char *filename, uint64_t *id)
 {
 	pb_function fn = PERFTOOLS__PROFILES__FUNCTION__INIT;
+	int64_t sys = 0;
 	struct pp_pair k;
 	uint64_t hash;
 	uint32_t val;
 	int err;
 
-	err = intern(b, f->name ? f->name : "[unknown]", &k.a);
+	err = intern(b, name ? name : "[unknown]", &k.a);
 	if (!err)
-		err = intern(b, f->file, &k.b);
+		err = intern(b, filename, &k.b);
+	if (!err && system_name)
+		err = intern(b, system_name, &sys);
 	if (err)
 		return err;
 	hash = hash_pair(&k);
@@ -277,7 +284,7 @@ static int function_of(struct pp_builder *b, const struct report_frame *f, uint6
 		return err;
 	fn.id = b->nfuncs + 1;
 	fn.name = k.a;
-	fn.system_name = k.a;
+	fn.system_name = sys ? sys : k.a;
 	fn.filename = k.b;
 	b->size += field_len(perftools__profiles__function__get_packed_size(&fn));
 	b->funcs[b->nfuncs++] = fn;
@@ -285,12 +292,15 @@ static int function_of(struct pp_builder *b, const struct report_frame *f, uint6
 	return 0;
 }
 
-/* One location per report frame, with one line: a location without a line
- * has no name in Pyroscope's flame graphs. */
+/* One location per report frame, with a line per inline level, innermost
+ * first as pprof wants them. A frame without a name still gets one line
+ * with its fallback name: a location without a line has no name in
+ * Pyroscope's flame graphs. */
 static int location_of(struct pp_builder *b, uint32_t frame, uint64_t *id)
 {
 	const struct report_frame *f = &b->r->frames[frame];
-	uint64_t mapping_id, function_id;
+	uint32_t i, n = f->nlines ? f->nlines : 1;
+	uint64_t mapping_id;
 	struct pp_loc *l;
 	int err;
 
@@ -300,22 +310,40 @@ static int location_of(struct pp_builder *b, uint32_t frame, uint64_t *id)
 	}
 	err = mapping_of(b, f, &mapping_id);
 	if (!err)
-		err = function_of(b, f, &function_id);
-	if (!err)
 		err = PP_RESERVE(b->locs, b->cap_locs, b->nlocs + 1);
+	if (!err)
+		err = PP_RESERVE(b->lines, b->cap_lines, b->nlines + n);
+	if (!err)
+		err = PP_RESERVE(b->line_ptrs, b->cap_line_ptrs, b->nlines + n);
 	if (err)
 		return err;
+	for (i = 0; i < n; i++) {
+		const struct report_line *rl = f->nlines ? &f->lines[i] : NULL;
+		pb_line *line = &b->lines[b->nlines + i];
+		uint64_t function_id;
+
+		*line = (pb_line)PERFTOOLS__PROFILES__LINE__INIT;
+		if (rl)
+			err = function_of(b, rl->function, rl->system_name,
+					  rl->file ? rl->file : f->file, &function_id);
+		else
+			err = function_of(b, f->unnamed, NULL, f->file, &function_id);
+		if (err)
+			return err;
+		line->function_id = function_id;
+		line->line = rl ? rl->line : 0;
+		b->line_ptrs[b->nlines + i] = line;
+	}
 	l = &b->locs[b->nlocs];
 	*l = (struct pp_loc){ .msg = PERFTOOLS__PROFILES__LOCATION__INIT,
-			      .line = PERFTOOLS__PROFILES__LINE__INIT,
+			      .first_line = b->nlines,
 			      .frame = frame };
-	l->line.function_id = function_id;
-	l->linep = &l->line; /* re-pointed in emit(): locs may move */
 	l->msg.id = b->nlocs + 1;
 	l->msg.mapping_id = mapping_id;
 	l->msg.address = f->addr;
-	l->msg.n_line = 1;
-	l->msg.line = &l->linep;
+	l->msg.n_line = n;
+	l->msg.line = &b->line_ptrs[l->first_line]; /* re-pointed in emit(): lines may move */
+	b->nlines += n;
 	b->size += field_len(perftools__profiles__location__get_packed_size(&l->msg));
 	b->loc_of_frame[frame] = (uint32_t)l->msg.id;
 	b->nlocs++;
@@ -342,8 +370,7 @@ static int add_stack(struct pp_builder *b, const struct pp_stack *st)
 	}
 	s = &b->samples[b->nsamples];
 	*s = (struct pp_sample){ .msg = PERFTOOLS__PROFILES__SAMPLE__INIT, .first = b->nloc_ids };
-	s->value = st->count > (uint64_t)(INT64_MAX / b->period) ? INT64_MAX :
-								   (int64_t)st->count * b->period;
+	s->value = st->value > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)st->value;
 	s->msg.n_location_id = st->nframes;
 	s->msg.location_id = b->loc_ids + s->first; /* re-pointed in emit() */
 	s->msg.n_value = 1;
@@ -394,18 +421,20 @@ cleanup:
 	return err;
 }
 
-/* The profile header every cut shares; strings 1 and 2 are "cpu" and
- * "nanoseconds" (chunk_reset interns them first). */
-static void profile_header(const struct pp_builder *b, pb_profile *p, pb_value_type *vt,
+/* The profile header every cut shares: the type's strings come first in
+ * every cut's string table (chunk_reset interns them). */
+static void profile_header(const struct pp_builder *b, pb_profile *p, pb_value_type vt[2],
 			   pb_value_type **vtp)
 {
-	vt->type = 1;
-	vt->unit = 2;
-	*vtp = vt;
+	vt[0].type = b->type[0];
+	vt[0].unit = b->type[1];
+	vt[1].type = b->type[2];
+	vt[1].unit = b->type[3];
+	*vtp = &vt[0];
 	p->n_sample_type = 1;
 	p->sample_type = vtp;
-	p->period_type = vt;
-	p->period = b->period;
+	p->period_type = &vt[1];
+	p->period = b->r->type.period;
 	p->time_nanos = (int64_t)b->r->start_ns;
 	p->duration_nanos = (int64_t)b->r->duration_ns;
 }
@@ -414,7 +443,9 @@ static void profile_header(const struct pp_builder *b, pb_profile *p, pb_value_t
 static int emit(struct pp_builder *b, const struct pp_snap *s, size_t max_raw)
 {
 	pb_profile p = PERFTOOLS__PROFILES__PROFILE__INIT;
-	pb_value_type vt = PERFTOOLS__PROFILES__VALUE_TYPE__INIT, *vtp;
+	pb_value_type vt[2] = { PERFTOOLS__PROFILES__VALUE_TYPE__INIT,
+				PERFTOOLS__PROFILES__VALUE_TYPE__INIT },
+		      *vtp;
 	pb_sample **sp = NULL;
 	pb_mapping **mp = NULL;
 	pb_location **lp = NULL;
@@ -446,12 +477,13 @@ static int emit(struct pp_builder *b, const struct pp_snap *s, size_t max_raw)
 		pb_mapping *m = &b->maps[l->msg.mapping_id - 1];
 		uint64_t end = l->msg.address == UINT64_MAX ? UINT64_MAX : l->msg.address + 1;
 
-		l->linep = &l->line;
-		l->msg.line = &l->linep;
+		l->msg.line = &b->line_ptrs[l->first_line];
 		if (end > m->memory_limit)
 			m->memory_limit = end;
 		lp[i] = &l->msg;
 	}
+	for (i = 0; i < b->nlines; i++)
+		b->line_ptrs[i] = &b->lines[i];
 	for (i = 0; i < s->nfuncs; i++)
 		fp[i] = &b->funcs[i];
 	/* protobuf-c wants char *; it only reads the strings. */
@@ -464,7 +496,7 @@ static int emit(struct pp_builder *b, const struct pp_snap *s, size_t max_raw)
 		sm->msg.value = &sm->value;
 		sp[i] = &sm->msg;
 	}
-	profile_header(b, &p, &vt, &vtp);
+	profile_header(b, &p, vt, &vtp);
 	p.n_sample = s->nsamples;
 	p.sample = sp;
 	p.n_mapping = s->nmaps;
@@ -515,7 +547,6 @@ static void free_strs(struct pp_builder *b)
 /* Empties the builder for the next profile, keeping its allocations. */
 static int chunk_reset(struct pp_builder *b)
 {
-	int64_t idx;
 	size_t i;
 	int err;
 
@@ -525,7 +556,7 @@ static int chunk_reset(struct pp_builder *b)
 	hindex_clear(&b->str_map);
 	hindex_clear(&b->map_map);
 	hindex_clear(&b->func_map);
-	b->nmaps = b->nfuncs = b->nlocs = b->nsamples = b->nloc_ids = 0;
+	b->nmaps = b->nfuncs = b->nlocs = b->nsamples = b->nloc_ids = b->nlines = 0;
 	b->size = b->base_size;
 	err = PP_RESERVE(b->strs, b->cap_strs, 1);
 	if (err)
@@ -533,9 +564,13 @@ static int chunk_reset(struct pp_builder *b)
 	b->strs[0] = (struct pp_str){ .key = "" };
 	b->nstrs = 1;
 	b->size += field_len(0);
-	err = intern(b, "cpu", &idx);
+	err = intern(b, b->r->type.sample_type, &b->type[0]);
 	if (!err)
-		err = intern(b, "nanoseconds", &idx);
+		err = intern(b, b->r->type.sample_unit, &b->type[1]);
+	if (!err)
+		err = intern(b, b->r->type.period_type, &b->type[2]);
+	if (!err)
+		err = intern(b, b->r->type.period_unit, &b->type[3]);
 	return err;
 }
 
@@ -568,7 +603,7 @@ static int merge_stacks(const struct report *r, const struct report_proc *const 
 	for (i = 0; i < nprocs; i++) {
 		for (j = 0; j < procs[i]->nstacks; j++) {
 			const struct report_stack *st = &procs[i]->stacks[j];
-			struct pp_stack key = { st->frames, st->nframes, st->count };
+			struct pp_stack key = { st->frames, st->nframes, st->value };
 			uint64_t hash;
 
 			if (!st->count)
@@ -586,7 +621,7 @@ static int merge_stacks(const struct report *r, const struct report_proc *const 
 			hash = hindex_hash_bytes(st->frames, st->nframes * sizeof(*st->frames));
 			val = hindex_find(&seen, hash, stack_eq, v, &key);
 			if (val) {
-				v[val - 1].count += st->count;
+				v[val - 1].value += st->value;
 				continue;
 			}
 			err = hindex_add(&seen, hash, (uint32_t)n + 1);
@@ -614,6 +649,8 @@ static void builder_release(struct pp_builder *b)
 	free(b->funcs);
 	hindex_release(&b->func_map);
 	free(b->locs);
+	free(b->lines);
+	free(b->line_ptrs);
 	free(b->loc_of_frame);
 	free(b->samples);
 	free(b->loc_ids);
@@ -629,7 +666,9 @@ int pprof_build(const struct report *r, const struct report_proc *const *procs, 
 		size_t max_raw_bytes, struct pprof_blob **blobs, size_t *nblobs)
 {
 	pb_profile p = PERFTOOLS__PROFILES__PROFILE__INIT;
-	pb_value_type vt = PERFTOOLS__PROFILES__VALUE_TYPE__INIT, *vtp;
+	pb_value_type vt[2] = { PERFTOOLS__PROFILES__VALUE_TYPE__INIT,
+				PERFTOOLS__PROFILES__VALUE_TYPE__INIT },
+		      *vtp;
 	struct pp_builder b = { .r = r };
 	struct pp_stack *stacks = NULL;
 	size_t nstacks = 0, i;
@@ -640,12 +679,12 @@ int pprof_build(const struct report *r, const struct report_proc *const *procs, 
 		return -EINVAL;
 	*blobs = NULL;
 	*nblobs = 0;
-	if (!r || (nprocs && !procs) || !r->frequency || r->frequency > 1000000000u ||
+	if (!r || (nprocs && !procs) || r->type.period <= 0 || !r->type.sample_type ||
+	    !r->type.sample_unit || !r->type.period_type || !r->type.period_unit ||
 	    (r->nframes && !r->frames))
 		return -EINVAL;
 	if (!max_raw_bytes)
 		max_raw_bytes = PPROF_MAX_RAW_BYTES;
-	b.period = 1000000000 / r->frequency;
 
 	err = merge_stacks(r, procs, nprocs, &stacks, &nstacks);
 	if (err || !nstacks)
@@ -655,7 +694,7 @@ int pprof_build(const struct report *r, const struct report_proc *const *procs, 
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	profile_header(&b, &p, &vt, &vtp);
+	profile_header(&b, &p, vt, &vtp);
 	b.base_size = perftools__profiles__profile__get_packed_size(&p);
 	err = chunk_reset(&b);
 	if (err)

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* pprof.h - builds gzipped pprof (perftools.profiles) CPU profiles from a report
+/* pprof.h - builds gzipped pprof (perftools.profiles) profiles from a report
  *
  * One profile per label set per window: the caller passes the processes that
- * share a label set. Sample type and period type cpu/nanoseconds, period
- * 1e9/frequency, value = count x period, leaf-first locations, every location
- * named, string_table[0] empty, every id non-zero. A profile whose encoding
- * would pass max_raw_bytes is split by stacks into several profiles.
- * Pure function of its input; any thread.
- */
+ * share a label set. Sample and period types and the period come from the
+ * report's type, each sample's value is its stack's value, locations are
+ * leaf first with one Line per inline level, every location named,
+ * string_table[0] empty, every id non-zero. A profile whose encoding would
+ * pass max_raw_bytes is split by stacks into several profiles.
+ * Pure function of its input; any thread. */
 #ifndef EMBER_PPROF_H
 #define EMBER_PPROF_H
 
@@ -37,7 +37,7 @@ struct pprof_blob {
  * logged). Strings that are not valid UTF-8 are repaired ('_' per bad byte).
  * On success returns 0 and *blobs (free with pprof_blobs_free) holding *nblobs
  * >= 1 profiles, or *blobs NULL and 0 profiles when procs have no samples.
- * -EINVAL (frequency 0, a frame index out of range), -ENOMEM. Reads r only
+ * -EINVAL (no type or a period <= 0, a frame index out of range), -ENOMEM. Reads r only
  * during the call. */
 int pprof_build(const struct report *r, const struct report_proc *const *procs, size_t nprocs,
 		size_t max_raw_bytes, struct pprof_blob **blobs, size_t *nblobs);

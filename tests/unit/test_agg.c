@@ -12,6 +12,17 @@
 #include "agg.h"
 #include "fake_proc.h"
 
+#define PERIOD 10000000 /* ns: 100 Hz */
+
+static const struct report_type cpu100 = {
+	.name = "process_cpu",
+	.sample_type = "cpu",
+	.sample_unit = "nanoseconds",
+	.period_type = "cpu",
+	.period_unit = "nanoseconds",
+	.period = PERIOD,
+};
+
 static const struct report_frame *leaf(const struct report *r, const struct report_stack *s)
 {
 	return &r->frames[s->frames[0]];
@@ -23,7 +34,7 @@ static void test_merge_and_report(void **state)
 	struct proc *p = proc_table__get(fk->t, PID, "x", 1);
 	const uint64_t ua[] = { 0x555555554100, 0x555555554201 };
 	struct proc_frame f[3];
-	struct agg *a = agg__new();
+	struct agg *a = agg__new(&cpu100);
 	struct agg_stats st;
 	struct report *r;
 	size_t i, total = 0;
@@ -32,9 +43,9 @@ static void test_merge_and_report(void **state)
 	f[0] = (struct proc_frame){ .kind = REPORT_FRAME_KERNEL, .addr = 0xffffffff81000000 };
 	proc__normalize(fk->t, p, ua, 2, &f[1], 1);
 	for (i = 0; i < 5; i++)
-		assert_int_equal(agg__add(a, p, f, 3), 0);
+		assert_int_equal(agg__add(a, p, f, 3, PERIOD), 0);
 	/* The same user frames without the kernel frame are another stack. */
-	assert_int_equal(agg__add(a, p, &f[1], 2), 0);
+	assert_int_equal(agg__add(a, p, &f[1], 2, PERIOD), 0);
 
 	r = agg__finish(a, fk->sym, 1000, 15000000000ull);
 	assert_non_null(r);
@@ -52,6 +63,7 @@ static void test_merge_and_report(void **state)
 		const struct report_stack *s = &r->procs[0].stacks[i];
 
 		total += s->count;
+		assert_int_equal(s->value, s->count * PERIOD);
 		if (s->nframes == 3) {
 			assert_int_equal(s->count, 5);
 			assert_int_equal(leaf(r, s)->kind, REPORT_FRAME_KERNEL);
@@ -66,7 +78,7 @@ static void test_merge_and_report(void **state)
 	assert_int_equal(r->samples, 6);
 	assert_int_equal(r->total_frames, 5 * 3 + 2);
 	for (i = 0; i < r->nframes; i++)
-		assert_non_null(r->frames[i].name);
+		assert_non_null(report_frame_name(&r->frames[i]));
 	report__free(r);
 
 	/* The next window starts empty. */
@@ -89,18 +101,18 @@ static void test_unnamed_frames(void **state)
 		{ .kind = REPORT_FRAME_ANON, .addr = 0x7ffff0000010 },
 		{ .kind = REPORT_FRAME_KERNEL, .addr = 1 },
 	};
-	struct agg *a = agg__new();
+	struct agg *a = agg__new(&cpu100);
 	struct report *r;
 	size_t i;
 
-	assert_int_equal(agg__add(a, p, f, 2), 0);
+	assert_int_equal(agg__add(a, p, f, 2, PERIOD), 0);
 	r = agg__finish(a, fk->sym, 0, 1);
 	assert_non_null(r);
 	/* Never dropped: an unknown frame is a frame with a placeholder name. */
 	assert_int_equal(r->nframes, 2);
 	for (i = 0; i < 2; i++) {
-		assert_false(r->frames[i].named);
-		assert_string_equal(r->frames[i].name, "[unknown]");
+		assert_int_equal(r->frames[i].nlines, 0);
+		assert_string_equal(report_frame_name(&r->frames[i]), "[unknown]");
 	}
 	assert_int_equal(r->named_frames, 0);
 	assert_int_equal(r->total_frames, 2);
@@ -114,12 +126,12 @@ static void test_processes_apart(void **state)
 	struct proc *p1 = proc_table__get(fk->t, PID, "x", 1);
 	struct proc *p2 = proc_table__get(fk->t, 999998, "other", 1);
 	struct proc_frame f = { .kind = REPORT_FRAME_KERNEL, .addr = 0xffffffff81000010 };
-	struct agg *a = agg__new();
+	struct agg *a = agg__new(&cpu100);
 	struct report *r;
 
-	assert_int_equal(agg__add(a, p1, &f, 1), 0);
-	assert_int_equal(agg__add(a, p2, &f, 1), 0);
-	assert_int_equal(agg__add(a, p2, &f, 1), 0);
+	assert_int_equal(agg__add(a, p1, &f, 1, PERIOD), 0);
+	assert_int_equal(agg__add(a, p2, &f, 1, PERIOD), 0);
+	assert_int_equal(agg__add(a, p2, &f, 1, PERIOD), 0);
 	r = agg__finish(a, fk->sym, 0, 1);
 	assert_non_null(r);
 	assert_int_equal(r->nprocs, 2);
@@ -131,12 +143,62 @@ static void test_processes_apart(void **state)
 	agg__free(a);
 }
 
+/* JIT code lives outside any file: the same address in two processes is two
+ * different functions (each named by its own perf map), so it must be two
+ * frames, each naming its process. Kernel addresses are shared. */
+static void test_anon_frames_apart_per_process(void **state)
+{
+	struct fake *fk = *state;
+	struct proc *p1 = proc_table__get(fk->t, PID, "x", 1);
+	struct proc *p2 = proc_table__get(fk->t, 999998, "other", 1);
+	struct proc_frame f[2] = {
+		{ .kind = REPORT_FRAME_ANON, .addr = 0x7f0000001000 },
+		{ .kind = REPORT_FRAME_KERNEL, .addr = 0xffffffff81000010 },
+	};
+	struct agg *a = agg__new(&cpu100);
+	uint32_t pids[2] = { 0 };
+	struct report *r;
+	size_t i, anon = 0;
+
+	assert_int_equal(agg__add(a, p1, f, 2, PERIOD), 0);
+	assert_int_equal(agg__add(a, p2, f, 2, PERIOD), 0);
+	assert_int_equal(agg__add(a, p2, f, 2, PERIOD), 0);
+	r = agg__finish(a, fk->sym, 0, 1);
+	assert_non_null(r);
+	assert_int_equal(r->nprocs, 2);
+	/* One kernel frame, two anonymous ones. */
+	assert_int_equal(r->nframes, 3);
+	for (i = 0; i < r->nframes; i++) {
+		const struct report_frame *fr = &r->frames[i];
+
+		if (fr->kind != REPORT_FRAME_ANON) {
+			assert_int_equal(fr->owner_pid, 0);
+			continue;
+		}
+		assert_int_equal(fr->addr, 0x7f0000001000);
+		pids[anon++] = fr->owner_pid;
+	}
+	assert_int_equal(anon, 2);
+	assert_true((pids[0] == PID && pids[1] == 999998) || (pids[0] == 999998 && pids[1] == PID));
+	/* Each process's stack uses its own anonymous frame. */
+	for (i = 0; i < r->nprocs; i++) {
+		const struct report_proc *rp = &r->procs[i];
+
+		assert_int_equal(rp->nstacks, 1);
+		assert_int_equal(r->frames[rp->stacks[0].frames[0]].owner_pid, rp->pid);
+	}
+	report__free(r);
+	agg__free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_merge_and_report, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_unnamed_frames, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_processes_apart, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_anon_frames_apart_per_process, fake_setup,
+						fake_teardown),
 	};
 
 	return cmocka_run_group_tests_name("agg", tests, NULL, NULL);

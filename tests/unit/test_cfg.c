@@ -80,12 +80,12 @@ static void test_push_options(void **state)
 	assert_string_equal(cfg.server, "https://p.example:4040");
 	assert_int_equal(cfg.protocol, CFG_PROTO_INGEST);
 	assert_int_equal(cfg.nlabels, 2);
-	assert_string_equal(cfg.labels[0].key, "env");
+	assert_string_equal(cfg.labels[0].name, "env");
 	assert_string_equal(cfg.labels[0].value, "prod");
 	/* Only the first '=' separates: values may hold more. */
-	assert_string_equal(cfg.labels[1].key, "team");
+	assert_string_equal(cfg.labels[1].name, "team");
 	assert_string_equal(cfg.labels[1].value, "a=b");
-	assert_string_equal(cfg.headers[0].key, "X-A");
+	assert_string_equal(cfg.headers[0].name, "X-A");
 	assert_string_equal(cfg.headers[0].value, "1");
 	assert_string_equal(cfg.tenant, "t1");
 	assert_int_equal(cfg.timeout_ms, 2500);

@@ -23,20 +23,20 @@ static void cfg_init(struct cfg *cfg)
 
 static void add_label(struct cfg *cfg, const char *k, const char *v)
 {
-	cfg->labels[cfg->nlabels].key = k;
+	cfg->labels[cfg->nlabels].name = k;
 	cfg->labels[cfg->nlabels++].value = v;
 }
 
-static const struct report_proc procs[] = {
-	{ 10, "nginx", "/usr/sbin/nginx", "nginx.service", NULL, 1, NULL, 0 },
-	{ 11, "python3", "/usr/bin/python3.11", NULL, NULL, 1, NULL, 0 },
-	{ 12, "kworker/0:1", NULL, NULL, NULL, 1, NULL, 0 },
-	{ 13, "nginx", "/usr/sbin/nginx", "nginx.service", NULL, 1, NULL, 0 },
-	{ 14, "python3", "/usr/bin/python3.11", NULL, NULL, 1, NULL, 0 },
-	{ 15, "x", "/", NULL, NULL, 1, NULL, 0 },		/* empty basename: comm */
-	{ 16, "", NULL, "", NULL, 1, NULL, 0 },			/* nothing known */
-	{ 17, "bad\xff", NULL, NULL, NULL, 1, NULL, 0 },	/* not UTF-8 */
-	{ 18, "java", "/opt/j\xc3\xa9/bin/java", NULL, NULL, 1, NULL, 0 }, /* UTF-8 kept */
+static struct report_proc procs[] = {
+	{ 10, "nginx", "/usr/sbin/nginx", "nginx.service", NULL, 1, NULL, 0, NULL, 0 },
+	{ 11, "python3", "/usr/bin/python3.11", NULL, NULL, 1, NULL, 0, NULL, 0 },
+	{ 12, "kworker/0:1", NULL, NULL, NULL, 1, NULL, 0, NULL, 0 },
+	{ 13, "nginx", "/usr/sbin/nginx", "nginx.service", NULL, 1, NULL, 0, NULL, 0 },
+	{ 14, "python3", "/usr/bin/python3.11", NULL, NULL, 1, NULL, 0, NULL, 0 },
+	{ 15, "x", "/", NULL, NULL, 1, NULL, 0, NULL, 0 }, /* empty basename: comm */
+	{ 16, "", NULL, "", NULL, 1, NULL, 0, NULL, 0 }, /* nothing known */
+	{ 17, "bad\xff", NULL, NULL, NULL, 1, NULL, 0, NULL, 0 }, /* not UTF-8 */
+	{ 18, "java", "/opt/j\xc3\xa9/bin/java", NULL, NULL, 1, NULL, 0, NULL, 0 }, /* UTF-8 kept */
 };
 
 #define NPROCS (sizeof(procs) / sizeof(procs[0]))
@@ -44,8 +44,18 @@ static const struct report_proc procs[] = {
 static void report_init(struct report *r)
 {
 	memset(r, 0, sizeof(*r));
+	r->type = report_type_cpu(100);
 	r->procs = procs;
 	r->nprocs = NPROCS;
+}
+
+/* Each process's label set, then the groups; the sets live in r's arena. */
+static int assign_and_group(const struct cfg *cfg, struct report *r, struct labels_group **gs,
+			    size_t *n)
+{
+	int err = labels_assign(cfg, r);
+
+	return err ? err : labels_group(r, gs, n);
 }
 
 static void assert_sorted(const struct labels_group *g)
@@ -53,14 +63,14 @@ static void assert_sorted(const struct labels_group *g)
 	size_t i;
 
 	for (i = 1; i < g->nlabels; i++)
-		assert_true(strcmp(g->labels[i - 1].key, g->labels[i].key) < 0);
+		assert_true(strcmp(g->labels[i - 1].name, g->labels[i].name) < 0);
 }
 
 static void test_group_derived(void **state)
 {
-	static const char *const want_service[] = { "bad_",	     "java",	"kworker/0:1",
-						    "nginx.service", "python3.11", "unknown_service",
-						    "x" };
+	static const char *const want_service[] = {
+		"bad_", "java", "kworker/0:1", "nginx.service", "python3.11", "unknown_service", "x"
+	};
 	struct labels_group *gs = NULL;
 	struct report r;
 	struct cfg cfg;
@@ -70,7 +80,7 @@ static void test_group_derived(void **state)
 	add_label(&cfg, "team", "core");
 	add_label(&cfg, "env", "prod");
 	report_init(&r);
-	assert_int_equal(labels_group(&cfg, &r, &gs, &n), 0);
+	assert_int_equal(assign_and_group(&cfg, &r, &gs, &n), 0);
 	assert_int_equal(n, 7);
 	for (i = 0; i < n; i++) {
 		const struct labels_group *g = &gs[i];
@@ -79,14 +89,14 @@ static void test_group_derived(void **state)
 		assert_int_equal(g->nlabels, 5);
 		assert_sorted(g);
 		/* '_' sorts before lowercase letters */
-		assert_string_equal(g->labels[0].key, "__name__");
+		assert_string_equal(g->labels[0].name, "__name__");
 		assert_string_equal(g->labels[0].value, "process_cpu");
-		assert_string_equal(g->labels[1].key, "env");
+		assert_string_equal(g->labels[1].name, "env");
 		assert_string_equal(g->labels[1].value, "prod");
-		assert_string_equal(g->labels[2].key, "host");
+		assert_string_equal(g->labels[2].name, "host");
 		assert_string_equal(g->labels[2].value, "node-1");
-		assert_string_equal(g->labels[3].key, "service_name");
-		assert_string_equal(g->labels[4].key, "team");
+		assert_string_equal(g->labels[3].name, "service_name");
+		assert_string_equal(g->labels[4].name, "team");
 		assert_string_equal(g->labels[4].value, "core");
 		assert_true(utf8_valid(g->labels[3].value, strlen(g->labels[3].value)));
 	}
@@ -104,6 +114,7 @@ static void test_group_derived(void **state)
 	assert_int_equal(gs[5].procs[0]->pid, 16);
 	assert_null(labels_get(&gs[0], "nope"));
 	labels_groups_free(gs, n);
+	arena_release(&r.arena);
 }
 
 static void test_group_host_default_and_static_service(void **state)
@@ -118,7 +129,7 @@ static void test_group_host_default_and_static_service(void **state)
 	add_label(&cfg, "service_name", "api");
 	report_init(&r);
 	assert_int_equal(labels_check(&cfg), 0);
-	assert_int_equal(labels_group(&cfg, &r, &gs, &n), 0);
+	assert_int_equal(assign_and_group(&cfg, &r, &gs, &n), 0);
 	/* a static service_name replaces the derived one: one series */
 	assert_int_equal(n, 1);
 	assert_int_equal(gs[0].nprocs, NPROCS);
@@ -131,10 +142,42 @@ static void test_group_host_default_and_static_service(void **state)
 	/* no processes: no groups */
 	r.nprocs = 0;
 	gs = (void *)1;
-	assert_int_equal(labels_group(&cfg, &r, &gs, &n), 0);
+	assert_int_equal(assign_and_group(&cfg, &r, &gs, &n), 0);
 	assert_null(gs);
 	assert_int_equal(n, 0);
 	labels_groups_free(NULL, 0);
+	arena_release(&r.arena);
+}
+
+/* Profiles are grouped by the whole label set, not by service alone: two
+ * processes of one service in different pods are two series. */
+static void test_group_by_whole_set(void **state)
+{
+	static const struct label pod_a[] = { { "__name__", "process_cpu" },
+					      { "pod", "web-1" },
+					      { "service_name", "web" } };
+	static const struct label pod_b[] = { { "__name__", "process_cpu" },
+					      { "pod", "web-2" },
+					      { "service_name", "web" } };
+	struct report_proc two[] = {
+		{ 1, "web", NULL, NULL, NULL, 1, NULL, 0, pod_a, 3 },
+		{ 2, "web", NULL, NULL, NULL, 1, NULL, 0, pod_b, 3 },
+		{ 3, "web", NULL, NULL, NULL, 1, NULL, 0, pod_a, 3 },
+	};
+	struct labels_group *gs = NULL;
+	struct report r = { .procs = two, .nprocs = 3 };
+	size_t n = 0;
+
+	assert_int_equal(labels_group(&r, &gs, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(labels_get(&gs[0], "pod"), "web-1");
+	assert_int_equal(gs[0].nprocs, 2);
+	assert_int_equal(gs[0].procs[0]->pid, 1);
+	assert_int_equal(gs[0].procs[1]->pid, 3);
+	assert_string_equal(labels_get(&gs[1], "pod"), "web-2");
+	assert_int_equal(gs[1].nprocs, 1);
+	assert_int_equal(gs[1].procs[0]->pid, 2);
+	labels_groups_free(gs, n);
 }
 
 static void test_check_ok(void **state)
@@ -213,41 +256,14 @@ static void test_check_rejects(void **state)
 	free(long_value);
 }
 
-static void test_utf8(void **state)
-{
-	char out[16];
-
-	assert_true(utf8_valid("", 0));
-	assert_true(utf8_valid("plain", 5));
-	assert_true(utf8_valid("\xc3\xa9", 2));		/* U+00E9 */
-	assert_true(utf8_valid("\xe2\x82\xac", 3));	/* U+20AC */
-	assert_true(utf8_valid("\xf0\x9f\x98\x80", 4));	/* U+1F600 */
-	assert_true(utf8_valid("\xf4\x8f\xbf\xbf", 4));	/* U+10FFFF */
-	assert_false(utf8_valid("\xc0\xaf", 2));		/* overlong */
-	assert_false(utf8_valid("\xe0\x80\xaf", 3));	/* overlong */
-	assert_false(utf8_valid("\xed\xa0\x80", 3));	/* surrogate */
-	assert_false(utf8_valid("\xf4\x90\x80\x80", 4)); /* past U+10FFFF */
-	assert_false(utf8_valid("\xe2\x82", 2));		/* truncated */
-	assert_false(utf8_valid("\x80", 1));		/* lone continuation */
-	assert_false(utf8_valid("\xff", 1));
-
-	assert_int_equal(utf8_copy(out, "a\xff" "b\xc3\xa9", 15), 5);
-	assert_string_equal(out, "a_b\xc3\xa9");
-	/* stops at a character boundary within the limit */
-	assert_int_equal(utf8_copy(out, "h\xc3\xa9llo", 2), 1);
-	assert_string_equal(out, "h");
-	assert_int_equal(utf8_copy(out, "\xe2\x82", 15), 2);
-	assert_string_equal(out, "__");
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_group_derived),
 		cmocka_unit_test(test_group_host_default_and_static_service),
+		cmocka_unit_test(test_group_by_whole_set),
 		cmocka_unit_test(test_check_ok),
 		cmocka_unit_test(test_check_rejects),
-		cmocka_unit_test(test_utf8),
 	};
 
 	/* the rejections log one error line each; keep the test output readable */

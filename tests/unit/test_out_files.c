@@ -87,7 +87,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 struct fx {
 	char root[64];
 	char dir[128];
-	struct cfg_kv labels[4];
+	struct label labels[4];
 	struct labels_group g;
 	struct pprof_blob blobs[2];
 };
@@ -101,9 +101,9 @@ static int setup(void **state)
 	assert_non_null(mkdtemp(fx->root));
 	/* missing parents are created */
 	snprintf(fx->dir, sizeof(fx->dir), "%s/a/b", fx->root);
-	fx->labels[0] = (struct cfg_kv){ "__name__", "process_cpu" };
-	fx->labels[1] = (struct cfg_kv){ "host", "h" };
-	fx->labels[2] = (struct cfg_kv){ "service_name", "my svc/1:x" };
+	fx->labels[0] = (struct label){ "__name__", "process_cpu" };
+	fx->labels[1] = (struct label){ "host", "h" };
+	fx->labels[2] = (struct label){ "service_name", "my svc/1:x" };
 	fx->g.labels = fx->labels;
 	fx->g.nlabels = 3;
 	gzip_blob(&fx->blobs[0], "profile zero");

@@ -54,14 +54,14 @@ static char *frame_key(const struct report *r, const uint32_t *frames, uint32_t 
 	for (i = 0; i < n; i++) {
 		const struct report_frame *f = &r->frames[frames[i]];
 
-		len += strlen(f->name) + strlen(f->file ? f->file : "") + 2;
+		len += strlen(report_frame_name(f)) + strlen(f->file ? f->file : "") + 2;
 	}
 	k = calloc(1, len);
 	assert_non_null(k);
 	for (i = 0; i < n; i++) {
 		const struct report_frame *f = &r->frames[frames[i]];
 
-		strcat(k, f->name);
+		strcat(k, report_frame_name(f));
 		strcat(k, "@");
 		strcat(k, f->file ? f->file : "");
 		strcat(k, ";");
@@ -86,7 +86,7 @@ static void wants_build(struct wants *w, const struct report *r)
 			if (!s->count)
 				continue;
 			w->v[o].key = frame_key(r, s->frames, s->nframes);
-			w->v[o++].value = (int64_t)s->count * PERIOD;
+			w->v[o++].value = (int64_t)s->value;
 		}
 	}
 	qsort(w->v, o, sizeof(*w->v), cmp_want);
@@ -253,7 +253,8 @@ static int64_t check_profile(const pb_profile *p, const struct report *r, struct
 		assert_non_null(key.key);
 		for (j = 0; j < s->n_location_id; j++) {
 			const Perftools__Profiles__Location *l = loc_by_id(p, s->location_id[j]);
-			const Perftools__Profiles__Function *f = func_by_id(p, l->line[0]->function_id);
+			const Perftools__Profiles__Function *f =
+				func_by_id(p, l->line[0]->function_id);
 			const Perftools__Profiles__Mapping *m = map_by_id(p, l->mapping_id);
 
 			strcat(key.key, str(p, f->name));
@@ -301,18 +302,39 @@ static int64_t check_profile(const pb_profile *p, const struct report *r, struct
 
 /* --- a small hand-made report: kernel, named, unnamed, vdso, anon frames --- */
 
+/* The names of the frames below that have one, one line each. */
+static const struct report_line lines[] = {
+	{ .function = "do_syscall_64" }, { .function = "entry_SYSCALL_64" },
+	{ .function = "nvme_irq" },	 { .function = "main" },
+	{ .function = "work" },		 { .function = "__vdso_clock_gettime" },
+};
+
+/* A frame named by lines[ln], and one without a name. */
+#define NAMED(ln, fl, bid, ad, kd)                                                               \
+	{                                                                                        \
+		.lines = &lines[ln], .nlines = 1, .file = (fl), .build_id = (bid), .addr = (ad), \
+		.kind = (kd)                                                                     \
+	}
+#define UNNAMED(fn, fl, bid, ad, kd)                                                         \
+	{                                                                                    \
+		.unnamed = (fn), .file = (fl), .build_id = (bid), .addr = (ad), .kind = (kd) \
+	}
+/* A stack measured at 100 Hz: each sample is worth one period. */
+#define STACK(fr, n, c)                              \
+	{                                            \
+		(fr), (n), (c), (uint64_t)(c)*PERIOD \
+	}
+
 static const struct report_frame frames[] = {
-	/* 0 */ { "do_syscall_64", "[kernel.kallsyms]", NULL, 0xffffffff81000100ull,
-		  REPORT_FRAME_KERNEL, true },
-	/* 1 */ { "entry_SYSCALL_64", "[kernel.kallsyms]", NULL, 0xffffffff81000200ull,
-		  REPORT_FRAME_KERNEL, true },
-	/* 2 */ { "nvme_irq", "nvme", NULL, 0xffffffffc0001000ull, REPORT_FRAME_KERNEL, true },
-	/* 3 */ { "main", "/usr/bin/app", "abcdef0123", 0x1130, REPORT_FRAME_USER, true },
-	/* 4 */ { "work", "/usr/bin/app", "abcdef0123", 0x1200, REPORT_FRAME_USER, true },
-	/* 5 */ { "libx.so+0x10", "/usr/lib/libx.so", NULL, 0x10, REPORT_FRAME_USER, false },
-	/* 6 */ { "__vdso_clock_gettime", "[vdso]", "feed", 0x900, REPORT_FRAME_VDSO, true },
-	/* 7 */ { "work", "/usr/lib/libx.so", NULL, 0x20, REPORT_FRAME_USER, true },
-	/* 8 */ { "[unknown]", NULL, NULL, 0x7f0000001000ull, REPORT_FRAME_ANON, false },
+	/* 0 */ NAMED(0, "[kernel.kallsyms]", NULL, 0xffffffff81000100ull, REPORT_FRAME_KERNEL),
+	/* 1 */ NAMED(1, "[kernel.kallsyms]", NULL, 0xffffffff81000200ull, REPORT_FRAME_KERNEL),
+	/* 2 */ NAMED(2, "nvme", NULL, 0xffffffffc0001000ull, REPORT_FRAME_KERNEL),
+	/* 3 */ NAMED(3, "/usr/bin/app", "abcdef0123", 0x1130, REPORT_FRAME_USER),
+	/* 4 */ NAMED(4, "/usr/bin/app", "abcdef0123", 0x1200, REPORT_FRAME_USER),
+	/* 5 */ UNNAMED("libx.so+0x10", "/usr/lib/libx.so", NULL, 0x10, REPORT_FRAME_USER),
+	/* 6 */ NAMED(5, "[vdso]", "feed", 0x900, REPORT_FRAME_VDSO),
+	/* 7 */ NAMED(4, "/usr/lib/libx.so", NULL, 0x20, REPORT_FRAME_USER),
+	/* 8 */ UNNAMED("[unknown]", NULL, NULL, 0x7f0000001000ull, REPORT_FRAME_ANON),
 };
 
 static const uint32_t st_work[] = { 4, 3 };
@@ -324,23 +346,21 @@ static const uint32_t st_anon[] = { 8 };
 static const uint32_t st_kmod[] = { 2, 0 };
 
 static const struct report_stack stacks_a[] = {
-	{ st_work, 2, 5 },
-	{ st_sys, 4, 3 },
-	{ st_libx, 2, 2 },
-	{ st_vdso, 3, 1 },
+	STACK(st_work, 2, 5),
+	STACK(st_sys, 4, 3),
+	STACK(st_libx, 2, 2),
+	STACK(st_vdso, 3, 1),
 };
 
 static const struct report_stack stacks_b[] = {
-	{ st_work, 2, 7 }, /* same stack as in proc a: one sample */
-	{ st_libwork, 3, 4 },
-	{ st_anon, 1, 1 },
-	{ st_kmod, 2, 2 },
-	{ st_work, 1, 0 }, /* no samples: no pprof sample */
+	STACK(st_work, 2, 7), /* same stack as in proc a: one sample */
+	STACK(st_libwork, 3, 4), STACK(st_anon, 1, 1),
+	STACK(st_kmod, 2, 2),	 STACK(st_work, 1, 0), /* no samples: no pprof sample */
 };
 
-static const struct report_proc procs[] = {
-	{ 100, "app", "/usr/bin/app", "app.service", NULL, 11, stacks_a, 4 },
-	{ 200, "app", "/usr/bin/app", "app.service", NULL, 14, stacks_b, 5 },
+static struct report_proc procs[] = {
+	{ 100, "app", "/usr/bin/app", "app.service", NULL, 11, stacks_a, 4, NULL, 0 },
+	{ 200, "app", "/usr/bin/app", "app.service", NULL, 14, stacks_b, 5, NULL, 0 },
 };
 
 static void small_report(struct report *r)
@@ -348,8 +368,7 @@ static void small_report(struct report *r)
 	memset(r, 0, sizeof(*r));
 	r->start_ns = START_NS;
 	r->duration_ns = DURATION_NS;
-	r->frequency = FREQ;
-	r->host = "h";
+	r->type = report_type_cpu(FREQ);
 	r->frames = frames;
 	r->nframes = sizeof(frames) / sizeof(frames[0]);
 	r->procs = procs;
@@ -408,7 +427,8 @@ static void test_small(void **state)
 	assert_string_equal(mapping_name(p, "libx.so+0x10"), "/usr/lib/libx.so");
 	assert_string_equal(mapping_name(p, "[unknown]"), "[anon]");
 	for (i = 0; i < p->n_mapping; i++) {
-		const char *fn = str(p, p->mapping[i]->filename), *bid = str(p, p->mapping[i]->build_id);
+		const char *fn = str(p, p->mapping[i]->filename),
+			   *bid = str(p, p->mapping[i]->build_id);
 
 		if (!strcmp(fn, "/usr/bin/app"))
 			assert_string_equal(bid, "abcdef0123");
@@ -431,7 +451,8 @@ static void test_small(void **state)
 		assert_string_equal(str(p, func_by_id(p, leaf->line[0]->function_id)->name),
 				    "do_syscall_64");
 		assert_int_equal(leaf->address, 0xffffffff81000100ull);
-		assert_string_equal(str(p, func_by_id(p, root->line[0]->function_id)->name), "main");
+		assert_string_equal(str(p, func_by_id(p, root->line[0]->function_id)->name),
+				    "main");
 		assert_int_equal(root->address, 0x1130);
 		assert_int_equal(s->value[0], 3 * PERIOD);
 	}
@@ -452,25 +473,26 @@ static void test_one_proc_and_period(void **state)
 	pb_profile *p;
 
 	small_report(&r);
-	r.frequency = 97; /* period rounds down */
+	r.type = report_type_cpu(97); /* period rounds down */
 	assert_int_equal(pprof_build(&r, pp, 1, 0, &blobs, &nblobs), 0);
 	assert_int_equal(nblobs, 1);
 	p = decode(&blobs[0]);
 	assert_int_equal(p->period, 1000000000 / 97);
 	assert_int_equal(p->n_sample, 4);
-	assert_int_equal(p->sample[0]->value[0], 7 * (1000000000 / 97));
+	/* The value is what the stack measured; the period only heads the profile. */
+	assert_int_equal(p->sample[0]->value[0], 7 * PERIOD);
 	perftools__profiles__profile__free_unpacked(p, NULL);
 	pprof_blobs_free(blobs, nblobs);
 }
 
 static void test_empty_and_invalid(void **state)
 {
-	static const struct report_stack none[] = { { st_work, 2, 0 } };
-	const struct report_proc idle = { 1, "idle", NULL, NULL, NULL, 0, none, 1 };
+	static const struct report_stack none[] = { STACK(st_work, 2, 0) };
+	struct report_proc idle = { 1, "idle", NULL, NULL, NULL, 0, none, 1, NULL, 0 };
 	const struct report_proc *pp[] = { &idle };
 	static const uint32_t bad_frames[] = { 4, 99 };
-	static const struct report_stack bad[] = { { bad_frames, 2, 1 } };
-	const struct report_proc badp = { 1, "bad", NULL, NULL, NULL, 1, bad, 1 };
+	static const struct report_stack bad[] = { STACK(bad_frames, 2, 1) };
+	struct report_proc badp = { 1, "bad", NULL, NULL, NULL, 1, bad, 1, NULL, 0 };
 	const struct report_proc *pb[] = { &badp };
 	struct pprof_blob *blobs = (void *)1;
 	size_t nblobs = 5;
@@ -484,7 +506,7 @@ static void test_empty_and_invalid(void **state)
 	assert_int_equal(nblobs, 0);
 	assert_int_equal(pprof_build(&r, pb, 1, 0, &blobs, &nblobs), -EINVAL);
 	assert_null(blobs);
-	r.frequency = 0;
+	r.type.period = 0;
 	pp[0] = &procs[0];
 	assert_int_equal(pprof_build(&r, pp, 1, 0, &blobs, &nblobs), -EINVAL);
 	pprof_blobs_free(NULL, 0);
@@ -492,14 +514,18 @@ static void test_empty_and_invalid(void **state)
 
 static void test_invalid_utf8(void **state)
 {
+	static const struct report_line bad_name = { .function = "bad\xff"
+								 "name" };
 	static const struct report_frame bad[] = {
-		{ "bad\xff"
-		  "name",
-		  "/opt/caf\xc3\xa9/\xe2\x82", NULL, 0x40, REPORT_FRAME_USER, true },
+		{ .lines = &bad_name,
+		  .nlines = 1,
+		  .file = "/opt/caf\xc3\xa9/\xe2\x82",
+		  .addr = 0x40,
+		  .kind = REPORT_FRAME_USER },
 	};
 	static const uint32_t st[] = { 0 };
-	static const struct report_stack stacks[] = { { st, 1, 2 } };
-	const struct report_proc proc = { 1, "x", NULL, NULL, NULL, 2, stacks, 1 };
+	static const struct report_stack stacks[] = { STACK(st, 1, 2) };
+	struct report_proc proc = { 1, "x", NULL, NULL, NULL, 2, stacks, 1, NULL, 0 };
 	const struct report_proc *pp[] = { &proc };
 	struct pprof_blob *blobs = NULL;
 	size_t nblobs = 0;
@@ -520,11 +546,79 @@ static void test_invalid_utf8(void **state)
 	pprof_blobs_free(blobs, nblobs);
 }
 
+/* A frame with an inline chain gets one Line per level, innermost first, with
+ * source files and lines; the mangled name goes to system_name; the sample
+ * and period types are the report's, whatever they are. */
+static void test_inline_lines_and_type(void **state)
+{
+	static const struct report_line chain[] = {
+		{ .function = "mix", .file = "src/h.c", .line = 3 },
+		{ .function = "ns::hash<int>",
+		  .system_name = "_ZN2ns4hashIiEEvv",
+		  .file = "src/h.c",
+		  .line = 10 },
+		{ .function = "main", .file = "src/main.c", .line = 7 },
+	};
+	static const struct report_frame fr[] = {
+		{ .lines = chain,
+		  .nlines = 3,
+		  .file = "/usr/bin/app",
+		  .addr = 0x1234,
+		  .kind = REPORT_FRAME_USER },
+	};
+	static const uint32_t st[] = { 0 };
+	static const struct report_stack stacks[] = { { st, 1, 4, 4123 } };
+	struct report_proc proc = { 1, "x", NULL, NULL, NULL, 4, stacks, 1, NULL, 0 };
+	const struct report_proc *pp[] = { &proc };
+	struct pprof_blob *blobs = NULL;
+	const Perftools__Profiles__Location *l;
+	const Perftools__Profiles__Function *f;
+	size_t nblobs = 0, i;
+	struct report r;
+	pb_profile *p;
+
+	small_report(&r);
+	r.frames = fr;
+	r.nframes = 1;
+	r.type = (struct report_type){ .name = "off_cpu",
+				       .sample_type = "off_cpu",
+				       .sample_unit = "nanoseconds",
+				       .period_type = "off_cpu",
+				       .period_unit = "nanoseconds",
+				       .period = 1 };
+	assert_int_equal(pprof_build(&r, pp, 1, 0, &blobs, &nblobs), 0);
+	assert_int_equal(nblobs, 1);
+	p = decode(&blobs[0]);
+	assert_int_equal(p->n_sample_type, 1);
+	assert_string_equal(str(p, p->sample_type[0]->type), "off_cpu");
+	assert_string_equal(str(p, p->sample_type[0]->unit), "nanoseconds");
+	assert_string_equal(str(p, p->period_type->type), "off_cpu");
+	assert_int_equal(p->period, 1);
+	assert_int_equal(p->n_sample, 1);
+	assert_int_equal(p->sample[0]->value[0], 4123);
+	assert_int_equal(p->n_location, 1);
+	l = p->location[0];
+	assert_int_equal(l->address, 0x1234);
+	assert_int_equal(l->n_line, 3);
+	for (i = 0; i < 3; i++) {
+		f = func_by_id(p, l->line[i]->function_id);
+		assert_string_equal(str(p, f->name), chain[i].function);
+		assert_string_equal(str(p, f->filename), chain[i].file);
+		assert_int_equal(l->line[i]->line, chain[i].line);
+		assert_string_equal(str(p, f->system_name), chain[i].system_name ?
+								    chain[i].system_name :
+								    chain[i].function);
+	}
+	perftools__profiles__profile__free_unpacked(p, NULL);
+	pprof_blobs_free(blobs, nblobs);
+}
+
 /* --- generated reports, for the size and sample bounds --- */
 
 struct big {
 	struct report r;
 	struct report_frame *frames;
+	struct report_line *lines;
 	char **names;
 	uint32_t *stack_frames;
 	struct report_stack *stacks;
@@ -538,35 +632,42 @@ static void big_build(struct big *b, size_t nframes, size_t nstacks, uint32_t de
 
 	memset(b, 0, sizeof(*b));
 	b->frames = calloc(nframes, sizeof(*b->frames));
+	b->lines = calloc(nframes, sizeof(*b->lines));
 	b->names = calloc(nframes, sizeof(*b->names));
 	b->stack_frames = calloc(nstacks * depth, sizeof(*b->stack_frames));
 	b->stacks = calloc(nstacks, sizeof(*b->stacks));
-	assert_true(b->frames && b->names && b->stack_frames && b->stacks);
+	assert_true(b->frames && b->lines && b->names && b->stack_frames && b->stacks);
 	for (i = 0; i < nframes; i++) {
 		b->names[i] = malloc(64);
 		assert_non_null(b->names[i]);
 		snprintf(b->names[i], 64, "generated_function_%zu", i);
-		b->frames[i] = (struct report_frame){ b->names[i],
-						      i % 3 ? "/usr/lib/libbig.so" : "/usr/bin/big",
-						      i % 3 ? "b1" : "b2",
-						      0x1000 + 16 * i,
-						      REPORT_FRAME_USER,
-						      true };
+		b->lines[i].function = b->names[i];
+		b->frames[i] = (struct report_frame){
+			.lines = &b->lines[i],
+			.nlines = 1,
+			.file = i % 3 ? "/usr/lib/libbig.so" : "/usr/bin/big",
+			.build_id = i % 3 ? "b1" : "b2",
+			.addr = 0x1000 + 16 * i,
+			.kind = REPORT_FRAME_USER,
+		};
 	}
 	for (i = 0; i < nstacks; i++) {
 		/* distinct stacks: the leaf pair (i % nframes, i / nframes) differs */
 		for (d = 0; d < depth; d++)
 			b->stack_frames[i * depth + d] =
 				(uint32_t)(d == 0 ? i % nframes : (i / nframes + d * 7) % nframes);
-		b->stacks[i] = (struct report_stack){ &b->stack_frames[i * depth], depth, 1 + i % 5 };
+		b->stacks[i] =
+			(struct report_stack)STACK(&b->stack_frames[i * depth], depth, 1 + i % 5);
 	}
-	b->procs[0] = (struct report_proc){ 1, "big", "/usr/bin/big", NULL, NULL, 0, b->stacks,
-					    nstacks / 2 };
-	b->procs[1] = (struct report_proc){ 2, "big", "/usr/bin/big", NULL, NULL, 0,
-					    b->stacks + nstacks / 2, nstacks - nstacks / 2 };
+	b->procs[0] = (struct report_proc){ 1, "big",	  "/usr/bin/big", NULL, NULL,
+					    0, b->stacks, nstacks / 2,	  NULL, 0 };
+	b->procs[1] =
+		(struct report_proc){ 2,    "big", "/usr/bin/big",	    NULL,
+				      NULL, 0,	   b->stacks + nstacks / 2, nstacks - nstacks / 2,
+				      NULL, 0 };
 	b->r.start_ns = START_NS;
 	b->r.duration_ns = DURATION_NS;
-	b->r.frequency = FREQ;
+	b->r.type = report_type_cpu(FREQ);
 	b->r.frames = b->frames;
 	b->r.nframes = nframes;
 	b->r.procs = b->procs;
@@ -581,14 +682,14 @@ static void big_free(struct big *b, size_t nframes)
 		free(b->names[i]);
 	free(b->names);
 	free(b->frames);
+	free(b->lines);
 	free(b->stack_frames);
 	free(b->stacks);
 }
 
 /* Builds, decodes and checks every blob; returns how many there were.
  * *min_raw: the smallest raw size of all but the last blob. */
-static size_t build_and_check(struct big *b, size_t max_raw, size_t *max_samples,
-			      size_t *min_raw)
+static size_t build_and_check(struct big *b, size_t max_raw, size_t *max_samples, size_t *min_raw)
 {
 	const struct report_proc *pp[] = { &b->procs[0], &b->procs[1] };
 	struct pprof_blob *blobs = NULL;
@@ -678,6 +779,7 @@ int main(void)
 		cmocka_unit_test(test_one_proc_and_period),
 		cmocka_unit_test(test_empty_and_invalid),
 		cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_inline_lines_and_type),
 		cmocka_unit_test(test_split_by_size),
 		cmocka_unit_test(test_split_by_samples),
 		cmocka_unit_test(test_stack_over_bound),

@@ -35,8 +35,9 @@ static void test_normalize(void **state)
 {
 	struct fake *fk = *state;
 	struct proc *p = proc_table__get(fk->t, PID, "x", 1);
-	const uint64_t addrs[] = { 0x555555554100, 0x555555554201, 0x7ffff7fc1010 + 1,
-				   0x7ffff0000010 + 1, 0x100 };
+	/* As ingest hands them over: return addresses already stepped back. */
+	const uint64_t addrs[] = { 0x555555554100, 0x555555554200, 0x7ffff7fc1010, 0x7ffff0000010,
+				   0x100 };
 	struct proc_frame f[5];
 
 	proc__normalize(fk->t, p, addrs, 5, f, 1);
@@ -44,7 +45,6 @@ static void test_normalize(void **state)
 	assert_int_equal(f[0].kind, REPORT_FRAME_USER);
 	assert_non_null(f[0].file);
 	assert_int_equal(f[0].addr, 0x1100);
-	/* Return addresses are looked up one byte back, inside the call. */
 	assert_int_equal(f[1].kind, REPORT_FRAME_USER);
 	assert_int_equal(f[1].addr, 0x1200);
 	assert_ptr_equal(f[1].file, f[0].file);
@@ -129,15 +129,16 @@ static void test_parse_cgroup(void **state)
 	const char *v1only = "3:cpu:/a\n2:memory:/b\n";
 	const char *nested = "0::/kubepods.slice/a.service/b.service/c\n";
 	const char *noservice = "0::/user.slice/user-0.slice/session-1.scope\n";
-	const char *huge = "0::/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-			   "/x.service\n";
+	const char *huge =
+		"0::/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		"/x.service\n";
 
-	assert_int_equal(proc_parse_cgroup(v1only, strlen(v1only), path, sizeof(path), unit,
-					   sizeof(unit)),
-			 -ENOENT);
-	assert_int_equal(proc_parse_cgroup(nested, strlen(nested), path, sizeof(path), unit,
-					   sizeof(unit)),
-			 0);
+	assert_int_equal(
+		proc_parse_cgroup(v1only, strlen(v1only), path, sizeof(path), unit, sizeof(unit)),
+		-ENOENT);
+	assert_int_equal(
+		proc_parse_cgroup(nested, strlen(nested), path, sizeof(path), unit, sizeof(unit)),
+		0);
 	assert_string_equal(unit, "b.service");
 	assert_int_equal(proc_parse_cgroup(noservice, strlen(noservice), path, sizeof(path), unit,
 					   sizeof(unit)),
@@ -145,21 +146,40 @@ static void test_parse_cgroup(void **state)
 	assert_string_equal(unit, "");
 	assert_string_equal(path, "/user.slice/user-0.slice/session-1.scope");
 	/* Too long for the buffer: cut, terminated, never overrun. */
-	assert_int_equal(proc_parse_cgroup(huge, strlen(huge), path, sizeof(path), unit,
-					   sizeof(unit)),
-			 0);
+	assert_int_equal(
+		proc_parse_cgroup(huge, strlen(huge), path, sizeof(path), unit, sizeof(unit)), 0);
 	assert_int_equal(strlen(path), sizeof(path) - 1);
 	assert_string_equal(unit, "x.service");
 	assert_int_equal(proc_parse_cgroup("0::", 3, path, sizeof(path), unit, sizeof(unit)), 0);
 	assert_string_equal(path, "");
 }
 
+/* starttime is field 22, counted after the comm, which may hold anything. */
+static void test_parse_stat_start(void **state)
+{
+	static const char ok[] =
+		"4242 (we ird) (x) S 1 4242 4242 0 -1 4194560 1 0 0 0 3 4 0 0 20 0 "
+		"1 0 987654321 1000 100 18446744073709551615";
+	static const char short_line[] = "4242 (x) S 1 4242";
+	uint64_t start = 7;
+
+	assert_int_equal(proc_parse_stat_start(ok, sizeof(ok) - 1, &start), 0);
+	assert_int_equal(start, 987654321);
+	start = 7;
+	assert_int_equal(proc_parse_stat_start(short_line, sizeof(short_line) - 1, &start),
+			 -EINVAL);
+	assert_int_equal(proc_parse_stat_start("no paren", 8, &start), -EINVAL);
+	assert_int_equal(start, 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_stat_start),
 		cmocka_unit_test_setup_teardown(test_identity, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_normalize, fake_setup, fake_teardown),
-		cmocka_unit_test_setup_teardown(test_maps_reread_on_miss, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_maps_reread_on_miss, fake_setup,
+						fake_teardown),
 		cmocka_unit_test_setup_teardown(test_reread_keeps_borrowed_files, fake_setup,
 						fake_teardown),
 		cmocka_unit_test_setup_teardown(test_forget_and_sweep, fake_setup, fake_teardown),

@@ -146,11 +146,11 @@ static void test_encode_roundtrip(void **state)
 	struct pprof_blob blobs1[] = { { .data = b1, .len = sizeof(b1) },
 				       { .data = b2, .len = sizeof(b2) } };
 	struct pprof_blob blobs2[] = { { .data = b3, .len = sizeof(b3) } };
-	struct cfg_kv l1[] = { { "__name__", "process_cpu" },
+	struct label l1[] = { { "__name__", "process_cpu" },
 			       { "__meta_secret", "x" },
 			       { "host", "h1" },
 			       { "service_name", "split" } };
-	struct cfg_kv l2[] = { { "__name__", "process_cpu" }, { "service_name", "other" } };
+	struct label l2[] = { { "__name__", "process_cpu" }, { "service_name", "other" } };
 	struct push_series s[] = {
 		{ .labels = l1, .nlabels = 4, .blobs = blobs1, .nblobs = 2 },
 		{ .labels = l2, .nlabels = 2, .blobs = NULL, .nblobs = 0 }, /* skipped */
@@ -188,7 +188,7 @@ static void test_encode_roundtrip(void **state)
 	assert_int_equal(push_encode_request(s, 0, &body, &len), -ENODATA);
 }
 
-static void check_name(const struct cfg_kv *labels, size_t n, const char *want)
+static void check_name(const struct label *labels, size_t n, const char *want)
 {
 	char *name = NULL;
 
@@ -199,15 +199,15 @@ static void check_name(const struct cfg_kv *labels, size_t n, const char *want)
 
 static void test_ingest_name(void **state)
 {
-	struct cfg_kv plain[] = { { "__name__", "process_cpu" },
+	struct label plain[] = { { "__name__", "process_cpu" },
 				  { "host", "h1" },
 				  { "service_name", "split" },
 				  { "env", "a,b}c=d{e f" },
 				  { "bad-name/x", "v" },
 				  { "empty", "" },
 				  { "__private", "p" } };
-	struct cfg_kv unit[] = { { "service_name", "getty@tty1.service" }, { "host", "h" } };
-	struct cfg_kv none[] = { { "host", "h" } };
+	struct label unit[] = { { "service_name", "getty@tty1.service" }, { "host", "h" } };
+	struct label none[] = { { "host", "h" } };
 
 	check_name(plain, 7, "split{host=h1,env=a_b_c_d{e f,bad_name_x=v}");
 	/* An app name the syntax cannot carry travels as an exact tag. */
@@ -301,8 +301,8 @@ static void test_headers(void **state)
 	struct cfg cfg = { .timeout_ms = 2500, .tenant = "team-a" };
 	char *secret = NULL, *path;
 
-	cfg.headers[0] = (struct cfg_kv){ "X-A", "b c" };
-	cfg.headers[1] = (struct cfg_kv){ "content-type", "text/plain" }; /* ignored */
+	cfg.headers[0] = (struct label){ "X-A", "b c" };
+	cfg.headers[1] = (struct label){ "content-type", "text/plain" }; /* ignored */
 	cfg.nheaders = 2;
 	assert_int_equal(push_build_headers(&cfg, "tok", &hp, &hi), 0);
 	assert_true(has_line(hp, "Content-Type: application/proto"));
@@ -325,7 +325,7 @@ static void test_headers(void **state)
 	assert_int_equal(push_build_headers(&cfg, NULL, &hp, &hi), -EINVAL);
 	assert_null(hp);
 	cfg.tenant = NULL;
-	cfg.headers[0] = (struct cfg_kv){ "Bad Name", "v" };
+	cfg.headers[0] = (struct label){ "Bad Name", "v" };
 	assert_int_equal(push_build_headers(&cfg, NULL, &hp, &hi), -EINVAL);
 	assert_null(hi);
 
@@ -372,8 +372,8 @@ static void test_new_checks_secrets_and_options(void **state)
 	assert_null(push_client__new(&cfg));
 	assert_int_equal(errno, EINVAL);
 	cfg.tenant = "team-a";
-	cfg.headers[0] = (struct cfg_kv){ "X-Ok", "fine" };
-	cfg.headers[1] = (struct cfg_kv){ "X-Bad", "a\r\nInjected: 1" };
+	cfg.headers[0] = (struct label){ "X-Ok", "fine" };
+	cfg.headers[1] = (struct label){ "X-Bad", "a\r\nInjected: 1" };
 	cfg.nheaders = 2;
 	assert_null(push_client__new(&cfg));
 	assert_int_equal(errno, EINVAL);
@@ -415,7 +415,7 @@ static void submit_one(struct push_client *p, const char *service)
 {
 	uint8_t data[] = { 1, 2, 3 };
 	struct pprof_blob blob = { .data = data, .len = sizeof(data), .samples = 1 };
-	struct cfg_kv labels[] = { { "__name__", "process_cpu" }, { "service_name", service } };
+	struct label labels[] = { { "__name__", "process_cpu" }, { "service_name", service } };
 	struct push_series s = { .labels = labels, .nlabels = 2, .blobs = &blob, .nblobs = 1 };
 
 	assert_int_equal(push_client__submit(p, &s, 1), 0);

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* ingest.h - ring-buffer records in, normalized samples into the window
+ *
+ * Decodes and validates each record the BPF program wrote (bpf/profiler.h),
+ * applies the return-address rule to kernel and user frames alike, has the
+ * process table normalize user addresses while the process lives, and adds
+ * the sample to the window aggregator. Exec and exit events retire process
+ * table entries. A malformed record is counted, never trusted.
+ * Thread: the main loop only (from the sampler's callback).
+ */
+#ifndef EMBER_INGEST_H
+#define EMBER_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agg.h"
+#include "proc.h"
+
+struct ingest;
+
+struct ingest_stats {
+	uint64_t bad_records; /* records too short, of unknown type, or inconsistent */
+};
+
+/* sample_value: what one sample measures, in the window's sample unit (the
+ * period in ns for CPU samples). procs and agg are borrowed. NULL with errno. */
+struct ingest *ingest__new(struct proc_table *procs, struct agg *agg, uint64_t sample_value);
+void ingest__free(struct ingest *in);
+
+/* Takes one ring-buffer record of size bytes. A bad record is counted and
+ * skipped: the stream goes on. */
+void ingest__record(struct ingest *in, const void *data, size_t size);
+
+void ingest__stats(const struct ingest *in, struct ingest_stats *out);
+
+#endif /* EMBER_INGEST_H */

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* pipeline.c - the end of a window: report -> labels -> outputs
+ *
+ * pprof files and the push queue both read the window as profiles, one per
+ * label set, built once here and shared. What building them cost is logged
+ * at info level (bench/push.py reads it).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "clock.h"
+#include "labels.h"
+#include "log.h"
+#include "out_files.h"
+#include "out_folded.h"
+#include "pipeline.h"
+#include "pprof.h"
+
+struct pipeline {
+	const struct cfg *cfg;
+	struct agg *agg;
+	struct sym *sym;
+	struct push_client *push;
+	bool stdout_broken;
+	struct pipeline_stats stats;
+};
+
+struct pipeline *pipeline__new(const struct cfg *cfg, struct agg *agg, struct sym *sym,
+			       struct push_client *push)
+{
+	struct pipeline *pl = calloc(1, sizeof(*pl));
+
+	if (!pl)
+		return NULL;
+	pl->cfg = cfg;
+	pl->agg = agg;
+	pl->sym = sym;
+	pl->push = push;
+	return pl;
+}
+
+void pipeline__free(struct pipeline *pl)
+{
+	free(pl);
+}
+
+static void pipeline_profiles(struct pipeline *pl, const struct report *r)
+{
+	uint64_t cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID), raw = 0, gz = 0;
+	struct labels_group *groups = NULL;
+	struct push_series *series = NULL;
+	struct pprof_blob **blobs = NULL;
+	size_t ngroups = 0, i, j, nseries = 0, *nblobs = NULL, nprofiles = 0;
+	int err;
+
+	err = labels_group(r, &groups, &ngroups);
+	if (err) {
+		log_err("agent: grouping the window by labels failed err=%d", err);
+		return;
+	}
+	series = calloc(ngroups ? ngroups : 1, sizeof(*series));
+	blobs = calloc(ngroups ? ngroups : 1, sizeof(*blobs));
+	nblobs = calloc(ngroups ? ngroups : 1, sizeof(*nblobs));
+	if (!series || !blobs || !nblobs) {
+		log_err("agent: out of memory building profiles");
+		goto cleanup;
+	}
+	for (i = 0; i < ngroups; i++) {
+		err = pprof_build(r, groups[i].procs, groups[i].nprocs, 0, &blobs[i], &nblobs[i]);
+		if (err) {
+			log_err("agent: building a profile failed err=%d", err);
+			blobs[i] = NULL;
+			nblobs[i] = 0;
+			continue;
+		}
+		if (!nblobs[i])
+			continue;
+		for (j = 0; j < nblobs[i]; j++) {
+			raw += blobs[i][j].raw_len;
+			gz += blobs[i][j].len;
+		}
+		nprofiles += nblobs[i];
+		if (pl->cfg->output_dir)
+			out_files_write(pl->cfg->output_dir, r->start_ns, &groups[i], blobs[i],
+					nblobs[i]);
+		series[nseries] = (struct push_series){
+			.labels = groups[i].labels,
+			.nlabels = groups[i].nlabels,
+			.blobs = blobs[i],
+			.nblobs = nblobs[i],
+			.start_ns = r->start_ns,
+			.duration_ns = r->duration_ns,
+		};
+		nseries++;
+	}
+	if (pl->push && nseries) {
+		err = push_client__submit(pl->push, series, nseries);
+		if (err)
+			log_err("agent: queueing the window for push failed err=%d", err);
+	}
+	log_info("agent: profiles samples=%llu series=%zu profiles=%zu raw_bytes=%llu "
+		 "gzip_bytes=%llu build_cpu_us=%llu",
+		 (unsigned long long)r->samples, nseries, nprofiles, (unsigned long long)raw,
+		 (unsigned long long)gz,
+		 (unsigned long long)(clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0) / 1000);
+cleanup:
+	for (i = 0; blobs && nblobs && i < ngroups; i++)
+		pprof_blobs_free(blobs[i], nblobs[i]);
+	free(blobs);
+	free(nblobs);
+	free(series);
+	labels_groups_free(groups, ngroups);
+}
+
+bool pipeline__window(struct pipeline *pl, uint64_t start_wall_ns, uint64_t duration_ns)
+{
+	struct report *r;
+	int err;
+
+	r = agg__finish(pl->agg, pl->sym, start_wall_ns, duration_ns);
+	if (!r)
+		return !pl->stdout_broken;
+	pl->stats.windows++;
+	log_info("agent: window samples=%llu procs=%zu frames=%zu named_frames=%llu/%llu",
+		 (unsigned long long)r->samples, r->nprocs, r->nframes,
+		 (unsigned long long)r->named_frames, (unsigned long long)r->total_frames);
+
+	if (pl->cfg->dry_run && !pl->stdout_broken && out_folded_write(stdout, r))
+		pl->stdout_broken = true;
+	if (r->samples && (pl->cfg->output_dir || pl->push)) {
+		err = labels_assign(pl->cfg, r);
+		if (err)
+			log_err("agent: labelling the window's processes failed err=%d", err);
+		else
+			pipeline_profiles(pl, r);
+	}
+	report__free(r);
+	return !pl->stdout_broken;
+}
+
+void pipeline__stats(const struct pipeline *pl, struct pipeline_stats *out)
+{
+	*out = pl->stats;
+}

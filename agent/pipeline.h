@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* pipeline.h - the end of a window: report -> labels -> outputs
+ *
+ * At each window's end the aggregator's window becomes a report (named once,
+ * frame by frame), each process gets its label set, and every chosen output
+ * reads it: folded text on stdout, pprof files, the push queue. The push
+ * client sends from its own thread, so the window never waits on the network.
+ * Thread: the main loop only.
+ */
+#ifndef EMBER_PIPELINE_H
+#define EMBER_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agg.h"
+#include "cfg.h"
+#include "push.h"
+#include "sym.h"
+
+struct pipeline;
+
+struct pipeline_stats {
+	uint64_t windows; /* windows turned into reports */
+};
+
+/* cfg, agg, sym and push (NULL when not pushing) are borrowed. NULL with errno. */
+struct pipeline *pipeline__new(const struct cfg *cfg, struct agg *agg, struct sym *sym,
+			       struct push_client *push);
+void pipeline__free(struct pipeline *pl);
+
+/* Ends the window that started at start_wall_ns (CLOCK_REALTIME) and lasted
+ * duration_ns, and hands it to every output. Returns false once stdout is
+ * gone (nobody reads the dry run any more): the caller stops. */
+bool pipeline__window(struct pipeline *pl, uint64_t start_wall_ns, uint64_t duration_ns);
+
+void pipeline__stats(const struct pipeline *pl, struct pipeline_stats *out);
+
+#endif /* EMBER_PIPELINE_H */
