@@ -24,7 +24,7 @@
 #include "clock.h"
 #include "log.h"
 #include "secret.h"
-#include "push.h"
+#include "push_internal.h"
 
 #define PUSH_RESP_MAX 4096 /* reply bytes kept; the rest is discarded */
 #define PUSH_REASON_MAX 201 /* server reasons in log lines */

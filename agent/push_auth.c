@@ -19,7 +19,7 @@
 #include "file.h"
 #include "log.h"
 #include "secret.h"
-#include "push.h"
+#include "push_internal.h"
 
 #define PUSH_SECRET_MAX (64 * 1024) /* password / token file size limit */
 

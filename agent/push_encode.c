@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "push.h"
+#include "push_internal.h"
 #include "push.pb-c.h"
 
 /* protobuf-c's structs take char *, but only read the strings while packing. */
@@ -132,19 +132,25 @@ static bool push_is_app_char(char c)
 	return push_is_name_char(c) || c == '-' || c == '/';
 }
 
-/* Appends s to buf at *pos, mapping each byte through kind: 0 app name,
- * 1 label name, 2 label value. buf has room (callers size it for the worst
- * case: every byte copied). */
-static void push_put(char *buf, size_t *pos, const char *s, int kind)
+/* What part of an /ingest name a string becomes: each has its own charset. */
+enum push_name_part {
+	PUSH_PART_APP, /* the application name before '{' */
+	PUSH_PART_LABEL_NAME,
+	PUSH_PART_LABEL_VALUE,
+};
+
+/* Appends s to buf at *pos, each byte outside part's charset made '_'. buf
+ * has room (callers size it for the worst case: every byte copied). */
+static void push_put(char *buf, size_t *pos, const char *s, enum push_name_part part)
 {
 	for (; *s; s++) {
 		char c = *s;
 
-		if (kind == 0 && !push_is_app_char(c))
+		if (part == PUSH_PART_APP && !push_is_app_char(c))
 			c = '_';
-		else if (kind == 1 && !push_is_name_char(c))
+		else if (part == PUSH_PART_LABEL_NAME && !push_is_name_char(c))
 			c = '_';
-		else if (kind == 2 && (c == ',' || c == '}' || c == '='))
+		else if (part == PUSH_PART_LABEL_VALUE && (c == ',' || c == '}' || c == '='))
 			c = '_';
 		buf[(*pos)++] = c;
 	}
@@ -181,11 +187,11 @@ int push_ingest_name(const struct label *labels, size_t n, char **name)
 
 	/* The app name becomes service_name on the server; a name the app syntax
 	 * cannot carry goes along exactly as a service_name tag instead. */
-	push_put(buf, &pos, service ? service : "unknown_service", 0);
+	push_put(buf, &pos, service ? service : "unknown_service", PUSH_PART_APP);
 	buf[pos++] = '{';
 	if (service && !push_app_clean(service)) {
 		pos += (size_t)sprintf(buf + pos, "service_name=");
-		push_put(buf, &pos, service, 2);
+		push_put(buf, &pos, service, PUSH_PART_LABEL_VALUE);
 		first = false;
 	}
 	for (i = 0; i < n; i++) {
@@ -199,9 +205,9 @@ int push_ingest_name(const struct label *labels, size_t n, char **name)
 		if (!first)
 			buf[pos++] = ',';
 		first = false;
-		push_put(buf, &pos, kv->name, 1);
+		push_put(buf, &pos, kv->name, PUSH_PART_LABEL_NAME);
 		buf[pos++] = '=';
-		push_put(buf, &pos, kv->value, 2);
+		push_put(buf, &pos, kv->value, PUSH_PART_LABEL_VALUE);
 	}
 	buf[pos++] = '}';
 	buf[pos] = '\0';

@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "push.h"
+#include "push_internal.h"
 
 void push_req_free(struct push_req *r)
 {

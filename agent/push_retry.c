@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "push.h"
+#include "push_internal.h"
 
 enum push_verdict push_classify(long http_status, int curl_code)
 {

@@ -24,7 +24,7 @@
 #include <cmocka.h>
 
 #include "log.h"
-#include "push.h"
+#include "push_internal.h"
 #include "push.pb-c.h"
 
 static uint64_t mono_ms(void)
