@@ -5,6 +5,7 @@
  * chunk of its own size. A full chunk is never written again: what it handed
  * out is still in use.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,8 @@ char *arena_reserve(struct arena *a, size_t size)
 {
 	struct arena_chunk *c = a->head;
 
+	if (size > SIZE_MAX - sizeof(*c))
+		return NULL;
 	if (!c || c->size - c->used < size) {
 		size_t csize = size > ARENA_CHUNK ? size : ARENA_CHUNK;
 
@@ -42,10 +45,13 @@ void arena_commit(struct arena *a, size_t used)
 
 void *arena_alloc(struct arena *a, size_t size)
 {
-	size_t need = size ? (size + 7) & ~(size_t)7 : 8;
 	struct arena_chunk *c = a->head;
+	size_t need;
 	char *p;
 
+	if (size > SIZE_MAX - 8 - sizeof(*c))
+		return NULL;
+	need = size ? (size + 7) & ~(size_t)7 : 8;
 	/* Keep the next piece 8-byte aligned: round the chunk's fill up first. */
 	if (c && c->used % 8)
 		c->used =

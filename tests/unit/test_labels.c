@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* test_labels.c - derived labels, grouping by label set, start-up checks, UTF-8 */
+/* test_labels.c - derived labels, grouping by label set, start-up checks, the UTF-8 of derived values */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
