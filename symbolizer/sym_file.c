@@ -145,6 +145,21 @@ static struct sym_file *sym_files_lookup(struct sym_files *r, const struct sym_f
 	return found;
 }
 
+/* Identifies the file st describes (*id) and looks it up: *f is a new
+ * reference to the registry's file, or NULL when there is none yet. Once
+ * before open() and once on the fd, hence one function. 0, or -EINVAL when
+ * st is not a regular file. */
+static int sym_files_find(struct sym_files *r, const struct stat *st, struct sym_file_id *id,
+			  struct sym_file **f)
+{
+	*f = NULL;
+	if (!S_ISREG(st->st_mode))
+		return -EINVAL;
+	sym_file_id_of(st, id);
+	*f = sym_files_lookup(r, id);
+	return 0;
+}
+
 static void sym_files_insert(struct sym_files *r, struct sym_file *f)
 {
 	pthread_mutex_lock(&r->lock);
@@ -227,30 +242,19 @@ struct sym_file *sym_files__open(struct sym_files *r, const char *proc_root, uin
 		goto cleanup;
 	}
 	err = sym_files_locate(proc_root, pid, m, path, sizeof(path), &st);
-	if (err)
-		goto cleanup;
 	/* Checked before open(): opening a device can have side effects. */
-	if (!S_ISREG(st.st_mode)) {
-		err = -EINVAL;
-		goto cleanup;
-	}
-	sym_file_id_of(&st, &id);
-	f = sym_files_lookup(r, &id);
-	if (f)
+	if (!err)
+		err = sym_files_find(r, &st, &id, &f);
+	if (err || f)
 		goto cleanup;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &st)) {
 		err = errno == ENOENT ? sym_files_gone(proc_root, pid) : -errno;
 		goto cleanup;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		err = -EINVAL;
-		goto cleanup;
-	}
 	/* The file may have changed between stat() and open(): the fd decides. */
-	sym_file_id_of(&st, &id);
-	f = sym_files_lookup(r, &id);
-	if (f)
+	err = sym_files_find(r, &st, &id, &f);
+	if (err || f)
 		goto cleanup;
 	f = sym_file_new(fd, &id, m->path);
 	if (!f) {
