@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bsearch.h"
 #include "sym_elf.h"
 
 #ifndef NT_GNU_BUILD_ID
@@ -608,16 +609,10 @@ static bool sym_elf_off_to_vaddr(const struct sym_elf_table *t, uint64_t off, ui
 /* The symbol covering vaddr, or NULL. */
 static const struct sym_elf_sym *sym_elf_find(const struct sym_elf_table *t, uint64_t vaddr)
 {
-	size_t lo = 0, hi = t->n, i;
+	size_t lo, i;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (t->syms[mid].addr <= vaddr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = bsearch_upper(t->syms, t->n, sizeof(*t->syms), offsetof(struct sym_elf_sym, addr),
+			   vaddr);
 	for (i = lo; i > 0 && lo - i < SYM_ELF_BACKTRACK; i--) {
 		const struct sym_elf_sym *s = &t->syms[i - 1];
 

@@ -13,9 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sym_ksym.h"
-#include "strtab.h"
+#include "bsearch.h"
 #include "lines.h"
+#include "strtab.h"
+#include "sym_ksym.h"
 
 #define SYM_KSYM_NO_MODULE UINT32_MAX
 /* CONFIG_FUNCTION_PADDING: the padding before each function has a symbol. */
@@ -310,22 +311,16 @@ void sym_ksym__free(struct sym_ksym *k)
 void sym_ksym__lookup(const struct sym_ksym *k, uint64_t addr, struct sym_result *r)
 {
 	const struct sym_ksym_ent *e;
-	size_t lo = 0, hi = k->n;
 	uint64_t span;
+	size_t lo;
 
 	memset(r, 0, sizeof(*r));
 	if (!k->n) {
 		r->reason = SYM_NO_KERNEL;
 		return;
 	}
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (k->ents[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = bsearch_upper(k->ents, k->n, sizeof(*k->ents), offsetof(struct sym_ksym_ent, addr),
+			   addr);
 	if (lo == 0) {
 		r->reason = SYM_UNKNOWN_ADDR;
 		return;

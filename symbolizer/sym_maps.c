@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bsearch.h"
 #include "lines.h"
 #include "sym_maps.h"
 #include "strtab.h"
@@ -319,17 +320,10 @@ const struct sym_map *sym_maps__at(const struct sym_maps *m, size_t i)
 
 const struct sym_map *sym_maps__find(const struct sym_maps *m, uint64_t addr)
 {
-	size_t lo = 0, hi = m->n;
+	/* After the last mapping starting at or below addr. */
+	size_t lo = bsearch_upper(m->maps, m->n, sizeof(*m->maps), offsetof(struct sym_map, start),
+				  addr);
 
-	/* The last mapping starting at or below addr. */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (m->maps[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (lo == 0 || addr >= m->maps[lo - 1].end)
 		return NULL;
 	return &m->maps[lo - 1];
