@@ -38,9 +38,6 @@
 #define SYM_ELF_BACKTRACK 4
 /* Most names fit the first read; longer ones (C++) take a few more. */
 #define SYM_ELF_NAME_READ 256
-#define SYM_ELF_NAMES_CHUNK (16u << 10)
-
-_Static_assert(SYM_ELF_MAX_NAME + 1 <= SYM_ELF_NAMES_CHUNK, "a name fits a chunk");
 
 struct sym_elf_seg {
 	uint64_t off;
@@ -69,17 +66,6 @@ struct sym_elf_table {
 	int64_t mtime_sec;
 	int64_t mtime_nsec;
 	bool dynsym;
-};
-
-struct sym_elf_names_chunk {
-	struct sym_elf_names_chunk *next;
-	size_t len;
-	char data[SYM_ELF_NAMES_CHUNK];
-};
-
-/* head is the chunk being filled; full ones follow it. */
-struct sym_elf_names {
-	struct sym_elf_names_chunk *head;
 };
 
 /* Loading state: candidates carry what decides between aliases. */
@@ -470,59 +456,6 @@ void sym_elf_table__free(struct sym_elf_table *t)
 	free(t);
 }
 
-struct sym_elf_names *sym_elf_names__new(void)
-{
-	struct sym_elf_names *b = calloc(1, sizeof(*b));
-
-	if (!b)
-		return errno = ENOMEM, NULL;
-	return b;
-}
-
-void sym_elf_names__free(struct sym_elf_names *b)
-{
-	struct sym_elf_names_chunk *c, *next;
-
-	if (!b)
-		return;
-	for (c = b->head; c; c = next) {
-		next = c->next;
-		free(c);
-	}
-	free(b);
-}
-
-void sym_elf_names__reset(struct sym_elf_names *b)
-{
-	struct sym_elf_names_chunk *c, *next;
-
-	if (!b->head)
-		return;
-	for (c = b->head->next; c; c = next) {
-		next = c->next;
-		free(c);
-	}
-	b->head->next = NULL;
-	b->head->len = 0;
-}
-
-/* Room for len bytes at the end of the chunk being filled; a full chunk is
- * left as it is, since names in it are still handed out. NULL on ENOMEM. */
-static char *sym_elf_names_room(struct sym_elf_names *b, size_t len)
-{
-	struct sym_elf_names_chunk *c = b->head;
-
-	if (!c || SYM_ELF_NAMES_CHUNK - c->len < len) {
-		c = malloc(sizeof(*c));
-		if (!c)
-			return NULL;
-		c->next = b->head;
-		c->len = 0;
-		b->head = c;
-	}
-	return c->data + c->len;
-}
-
 /* len bytes of the string section at off (inside it), from the file or the
  * copy. Bytes read, 0 when the file ends there now, or -errno. */
 static ssize_t sym_elf_str_read(const struct sym_elf_table *t, char *buf, size_t len, uint64_t off)
@@ -541,10 +474,12 @@ static ssize_t sym_elf_str_read(const struct sym_elf_table *t, char *buf, size_t
 
 /* Reads the name at offset at of the string section into names: a short
  * read first, longer ones while no NUL shows, up to SYM_ELF_MAX_NAME or the
- * section's end, where the name is cut. *out is NULL for an empty name.
+ * section's end, where the name is cut. Room for the longest name is
+ * reserved and only what the name used is committed, so the arena's memory
+ * goes to names, not to the bound. *out is NULL for an empty name.
  * 0, -EIO (the file ends early), -ENOMEM or pread()'s error. */
-static int sym_elf_read_name(const struct sym_elf_table *t, uint32_t at,
-			     struct sym_elf_names *names, const char **out)
+static int sym_elf_read_name(const struct sym_elf_table *t, uint32_t at, struct arena *names,
+			     const char **out)
 {
 	size_t max = t->str_size - at, len = 0, want = SYM_ELF_NAME_READ;
 	char *buf, *nul = NULL;
@@ -553,7 +488,7 @@ static int sym_elf_read_name(const struct sym_elf_table *t, uint32_t at,
 	*out = NULL;
 	if (max > SYM_ELF_MAX_NAME)
 		max = SYM_ELF_MAX_NAME;
-	buf = sym_elf_names_room(names, max + 1);
+	buf = arena_reserve(names, max + 1);
 	if (!buf)
 		return -ENOMEM;
 	while (!nul && len < max) {
@@ -570,7 +505,7 @@ static int sym_elf_read_name(const struct sym_elf_table *t, uint32_t at,
 	}
 	buf[len] = '\0';
 	if (len) {
-		names->head->len += len + 1;
+		arena_commit(names, len + 1);
 		*out = buf;
 	}
 	return 0;
@@ -622,7 +557,7 @@ static const struct sym_elf_sym *sym_elf_find(const struct sym_elf_table *t, uin
 	return NULL;
 }
 
-int sym_elf_table__lookup(const struct sym_elf_table *t, uint64_t off, struct sym_elf_names *names,
+int sym_elf_table__lookup(const struct sym_elf_table *t, uint64_t off, struct arena *names,
 			  struct sym_result *r)
 {
 	const struct sym_elf_sym *s;

@@ -9,8 +9,7 @@
  * string section when a lookup needs it; a table made from memory keeps a
  * copy of its (small) string section. Untrusted input: corrupt files are
  * errors, never crashes; sizes are bounded. A table has no mutable state
- * after loading; any thread may read it, each with its own struct
- * sym_elf_names.
+ * after loading; any thread may read it, each with its own names arena.
  */
 #ifndef EMBER_SYM_ELF_H
 #define EMBER_SYM_ELF_H
@@ -19,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
 #include "sym.h"
 
 /* A GNU build-id is 20 bytes in practice; longer notes are ignored. */
@@ -28,7 +28,6 @@
 #define SYM_ELF_MAX_NAME 4096
 
 struct sym_elf_table;
-struct sym_elf_names;
 
 /* Loads the table of the ELF file open at fd (read with pread; the fd's
  * position is not used, so it may be shared). The table keeps a dup() of fd,
@@ -50,24 +49,17 @@ void sym_elf_table__free(struct sym_elf_table *t);
  * turned into addresses with the binary's own segments. 0 or -ENOMEM. */
 int sym_elf_table__take_segments(struct sym_elf_table *dst, const struct sym_elf_table *src);
 
-/* Where lookups put the names they read: chunks that never move, so every
- * name handed out stays valid until sym_elf_names__reset() or
- * sym_elf_names__free(), however many follow. One per reader.
- * NULL with errno ENOMEM. Free with sym_elf_names__free(), which accepts NULL. */
-struct sym_elf_names *sym_elf_names__new(void);
-void sym_elf_names__free(struct sym_elf_names *b);
-/* Invalidates every name in b and keeps one chunk for reuse. */
-void sym_elf_names__reset(struct sym_elf_names *b);
-
-/* Names the function covering file offset off, reading its name into names
- * (r->name valid until names is reset; t may be freed before that). Names
+/* Names the function covering file offset off, reading its name into names,
+ * a base/arena (one per reader): its memory never moves, so r->name stays
+ * valid until arena_reset() or arena_release() of names, however many
+ * lookups follow; t may be freed before that. Names
  * longer than SYM_ELF_MAX_NAME, or running past the end of the string
  * section, are cut. Returns 0 with r filled: SYM_OK, or SYM_UNKNOWN_ADDR
  * when no segment or symbol covers off or the symbol's name is empty.
  * Returns -errno when the name could not be read, with r->reason
  * SYM_NO_FILE: -EIO when the file now ends before the name (truncated under
  * us), -ENOMEM, or pread()'s error. */
-int sym_elf_table__lookup(const struct sym_elf_table *t, uint64_t off, struct sym_elf_names *names,
+int sym_elf_table__lookup(const struct sym_elf_table *t, uint64_t off, struct arena *names,
 			  struct sym_result *r);
 /* True when the file a table was loaded from changed size or mtime since
  * (truncated or rewritten in place): its names may be wrong or missing, so

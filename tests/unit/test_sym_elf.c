@@ -33,16 +33,22 @@ static struct sym_elf_table *load(const char *path, size_t max_bytes, int *err)
 	return t;
 }
 
-static struct sym_elf_names *names_new(void)
+static struct arena *names_new(void)
 {
-	struct sym_elf_names *names = sym_elf_names__new();
+	struct arena *names = calloc(1, sizeof(*names));
 
 	assert_non_null(names);
 	return names;
 }
 
+static void names_free(struct arena *names)
+{
+	arena_release(names);
+	free(names);
+}
+
 /* name at its first byte, in its middle and at its last byte. */
-static void check_func(const struct sym_elf_table *t, struct sym_elf_names *names, const char *path,
+static void check_func(const struct sym_elf_table *t, struct arena *names, const char *path,
 		       const char *name)
 {
 	struct sym_test_func fn;
@@ -65,7 +71,7 @@ static void check_func(const struct sym_elf_table *t, struct sym_elf_names *name
 
 static void check_program(const char *file, bool dynsym)
 {
-	struct sym_elf_names *names = names_new();
+	struct arena *names = names_new();
 	char path[512];
 	struct sym_elf_table *t;
 	struct sym_result r;
@@ -91,7 +97,7 @@ static void check_program(const char *file, bool dynsym)
 	assert_true(sym_elf_table__bytes(t) < 4096);
 	assert_false(sym_elf_table__stale(t));
 	sym_elf_table__free(t);
-	sym_elf_names__free(names);
+	names_free(names);
 }
 
 static void test_pie(void **state)
@@ -112,7 +118,7 @@ static void test_stripped(void **state)
 static void test_shared_lib(void **state)
 {
 	const char *path = FIXTURES_DIR "/libsym.so";
-	struct sym_elf_names *names = names_new();
+	struct arena *names = names_new();
 	struct sym_test_func fn;
 	struct sym_elf_table *t;
 	struct sym_result r;
@@ -130,7 +136,7 @@ static void test_shared_lib(void **state)
 	assert_string_equal(r.name, "sym_lib_nosize");
 	assert_int_equal(r.offset, 8);
 	sym_elf_table__free(t);
-	sym_elf_names__free(names);
+	names_free(names);
 }
 
 static void test_build_id(void **state)
@@ -209,7 +215,7 @@ static void test_bad_files(void **state)
 	/* a bad fd */
 	assert_int_equal(sym_elf_table__from_fd(-1, BIG, &t), -ENOEXEC);
 	/* not executable code: a relocatable object has no segments */
-	assert_int_equal(sym_elf_table__from_mem("\x7f" "ELF", 4, BIG, &t), -ENOEXEC);
+	assert_int_equal(sym_elf_table__from_mem("\177ELF", 4, BIG, &t), -ENOEXEC);
 	assert_int_equal(sym_elf_table__from_mem("", 0, BIG, &t), -ENOEXEC);
 	rmdir(dir);
 }
@@ -218,8 +224,10 @@ static void test_bad_files(void **state)
  * or a table whose lookups work. */
 static void test_truncated(void **state)
 {
-	static const size_t cuts[] = { 1, 4, 16, 52, 63, 64, 65, 100, 0x200, 0x400, 0x1000, 0x3000 };
-	struct sym_elf_names *names = names_new();
+	static const size_t cuts[] = {
+		1, 4, 16, 52, 63, 64, 65, 100, 0x200, 0x400, 0x1000, 0x3000
+	};
+	struct arena *names = names_new();
 	char hex[SYM_ELF_BUILD_ID_HEX];
 	struct sym_elf_table *t;
 	struct sym_result r;
@@ -244,14 +252,14 @@ static void test_truncated(void **state)
 		err = sym_elf_build_id_mem(img, cut, hex);
 		assert_true(err == 0 || err == -ENOEXEC || err == -ENODATA);
 	}
-	sym_elf_names__free(names);
+	names_free(names);
 	free(img);
 }
 
 /* Random corruption of the headers and tables, reproducibly seeded. */
 static void test_corrupt(void **state)
 {
-	struct sym_elf_names *names = names_new();
+	struct arena *names = names_new();
 	char hex[SYM_ELF_BUILD_ID_HEX];
 	struct sym_elf_table *t;
 	struct sym_result r;
@@ -279,14 +287,14 @@ static void test_corrupt(void **state)
 				assert_true(r.reason != SYM_OK ||
 					    strlen(r.name) <= SYM_ELF_MAX_NAME);
 			}
-			sym_elf_names__reset(names);
+			arena_reset(names);
 			sym_elf_table__free(t);
 		}
 		sym_elf_build_id_mem(bad, len, hex);
 	}
 	/* Most single-byte hits land where nothing is read. */
 	assert_true(ok > 100);
-	sym_elf_names__free(names);
+	names_free(names);
 	free(bad);
 	free(img);
 }
@@ -296,7 +304,7 @@ static void test_corrupt(void **state)
 static void test_bound(void **state)
 {
 	const char *lib = FIXTURES_DIR "/libsym.so";
-	struct sym_elf_names *names = names_new();
+	struct arena *names = names_new();
 	struct sym_elf_table *t;
 	size_t full;
 	int err;
@@ -312,7 +320,7 @@ static void test_bound(void **state)
 	assert_true(sym_elf_table__bytes(t) <= full - 1);
 	check_func(t, names, lib, "sym_lib_alpha");
 	sym_elf_table__free(t);
-	sym_elf_names__free(names);
+	names_free(names);
 	t = load(lib, 64, &err);
 	assert_int_equal(err, -E2BIG);
 	assert_null(t);
@@ -437,7 +445,7 @@ static void syn_names(struct syn_names *s)
  * all stay valid together, and after the table is freed. */
 static void check_syn(struct sym_elf_table *t, const struct syn_names *s)
 {
-	struct sym_elf_names *names = names_new();
+	struct arena *names = names_new();
 	struct sym_result r[10 * SYN_NAMES];
 	size_t i;
 
@@ -460,8 +468,8 @@ static void check_syn(struct sym_elf_table *t, const struct syn_names *s)
 			assert_string_equal(r[i].name, want);
 		}
 	}
-	sym_elf_names__reset(names);
-	sym_elf_names__free(names);
+	arena_reset(names);
+	names_free(names);
 }
 
 static void test_long_names(void **state)
@@ -500,7 +508,7 @@ static void test_long_names(void **state)
 static void test_truncated_after_load(void **state)
 {
 	char dir[] = "/tmp/ember-elf-XXXXXX", path[256], other[300];
-	struct sym_elf_names *names = names_new();
+	struct arena *names = names_new();
 	struct sym_test_func fn;
 	struct sym_elf_table *t;
 	struct sym_result r;
@@ -552,7 +560,7 @@ static void test_truncated_after_load(void **state)
 	assert_false(sym_elf_table__stale(t));
 	sym_elf_table__free(t);
 
-	sym_elf_names__free(names);
+	names_free(names);
 	unlink(path);
 	rmdir(dir);
 }
@@ -632,7 +640,7 @@ static void test_big_library(void **state)
 		"/usr/lib64/libstdc++.so.6",
 		"/usr/lib/libstdc++.so.6",
 	};
-	struct sym_elf_names *names = names_new();
+	struct arena *names = names_new();
 	struct big_lib *big = malloc(sizeof(*big));
 	struct sym_test_func fn;
 	struct sym_elf_table *t;
@@ -665,7 +673,7 @@ static void test_big_library(void **state)
 		tested++;
 	}
 	free(big);
-	sym_elf_names__free(names);
+	names_free(names);
 	if (!tested) {
 		fprintf(stderr, "test_sym_elf: no libLLVM or libstdc++.so.6 found: skipped\n");
 		skip();
@@ -675,11 +683,16 @@ static void test_big_library(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pie),	      cmocka_unit_test(test_nopie),
-		cmocka_unit_test(test_stripped),      cmocka_unit_test(test_shared_lib),
-		cmocka_unit_test(test_build_id),      cmocka_unit_test(test_bad_files),
-		cmocka_unit_test(test_truncated),     cmocka_unit_test(test_corrupt),
-		cmocka_unit_test(test_bound),	      cmocka_unit_test(test_long_names),
+		cmocka_unit_test(test_pie),
+		cmocka_unit_test(test_nopie),
+		cmocka_unit_test(test_stripped),
+		cmocka_unit_test(test_shared_lib),
+		cmocka_unit_test(test_build_id),
+		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_corrupt),
+		cmocka_unit_test(test_bound),
+		cmocka_unit_test(test_long_names),
 		cmocka_unit_test(test_truncated_after_load),
 		cmocka_unit_test(test_big_library),
 	};
