@@ -19,6 +19,7 @@
 
 #include "bsearch.h"
 #include "sym_elf.h"
+#include "vec.h"
 
 #ifndef NT_GNU_BUILD_ID
 #define NT_GNU_BUILD_ID 3
@@ -148,20 +149,15 @@ static int sym_elf_segments(Elf *e, struct sym_elf_table *t)
 static int sym_elf_add(struct sym_elf_build *b, const GElf_Sym *sym)
 {
 	int bind = GELF_ST_BIND(sym->st_info);
-	size_t cap;
-	void *p;
+	int err;
 
 	/* What the table will hold: the entries, and a memory table's strings. */
 	if ((b->n + 1) * sizeof(struct sym_elf_sym) + (b->strs ? b->str_size : 0) > b->max_bytes)
 		return -E2BIG;
-	if (b->n == b->cap) {
-		cap = b->cap ? b->cap * 2 : 256;
-		p = realloc(b->cands, cap * sizeof(*b->cands));
-		if (!p)
-			return -ENOMEM;
-		b->cands = p;
-		b->cap = cap;
-	}
+	/* Bounded by max_bytes above, not by a count. */
+	err = VEC_RESERVE(b->cands, b->cap, b->n + 1, SIZE_MAX);
+	if (err)
+		return err;
 	b->cands[b->n] = (struct sym_elf_cand){
 		.addr = sym->st_value,
 		.size = sym->st_size > UINT32_MAX ? UINT32_MAX : (uint32_t)sym->st_size,
