@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* sym_elf.h - function symbol tables and build-ids from ELF files (internal)
+/* sym_elf.h - function symbol tables from ELF files (internal)
  *
  * Reads an ELF file (an fd, or an image in memory such as the vDSO) with
  * libelf into a compact, immutable table: the PT_LOAD segments that map file
@@ -10,6 +10,8 @@
  * copy of its (small) string section. Untrusted input: corrupt files are
  * errors, never crashes; sizes are bounded. A table has no mutable state
  * after loading; any thread may read it, each with its own names arena.
+ * Loading is sym_elf.c's and lookups sym_elf_lookup.c's; the table's layout
+ * (sym_elf_table.h) is private to the two.
  */
 #ifndef EMBER_SYM_ELF_H
 #define EMBER_SYM_ELF_H
@@ -21,9 +23,6 @@
 #include "arena.h"
 #include "sym.h"
 
-/* A GNU build-id is 20 bytes in practice; longer notes are ignored. */
-#define SYM_ELF_BUILD_ID_MAX 64
-#define SYM_ELF_BUILD_ID_HEX (2 * SYM_ELF_BUILD_ID_MAX + 1)
 /* Longer names (hostile input, pathological C++) are cut here. */
 #define SYM_ELF_MAX_NAME 4096
 
@@ -71,10 +70,5 @@ size_t sym_elf_table__bytes(const struct sym_elf_table *t);
 size_t sym_elf_table__count(const struct sym_elf_table *t);
 /* True when the names came from .dynsym (the file has no .symtab). */
 bool sym_elf_table__dynsym(const struct sym_elf_table *t);
-
-/* Reads the GNU build-id of the ELF file at fd (or in memory) as lowercase
- * hex into hex[SYM_ELF_BUILD_ID_HEX]. 0, -ENOEXEC not ELF, -ENODATA none. */
-int sym_elf_build_id_fd(int fd, char *hex);
-int sym_elf_build_id_mem(const void *img, size_t len, char *hex);
 
 #endif /* EMBER_SYM_ELF_H */

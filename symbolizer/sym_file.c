@@ -5,7 +5,7 @@
  * identities, the node inside each sym_file). A sym_file lives while
  * referenced and leaves the registry with its last reference; the registry
  * lives while its owner or any file does. Reading symbols is not done here
- * (sym_elf.c), only the build-id.
+ * (sym_elf.c), only the build-id (sym_buildid.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +21,7 @@
 
 #include "hchain.h"
 #include "hindex.h"
-#include "sym_elf.h"
+#include "sym_buildid.h"
 #include "sym_file.h"
 
 struct sym_file_id {
@@ -169,12 +169,12 @@ static void sym_files_insert(struct sym_files *r, struct sym_file *f)
 
 static struct sym_file *sym_file_new(int fd, const struct sym_file_id *id, const char *path)
 {
-	char hex[SYM_ELF_BUILD_ID_HEX];
+	char hex[SYM_BUILDID_HEX];
 	size_t plen = strlen(path), blen = 0;
 	struct sym_file *f;
 	int err;
 
-	err = sym_elf_build_id_fd(fd, hex);
+	err = sym_buildid_fd(fd, hex);
 	if (!err)
 		blen = strlen(hex) + 1;
 	f = calloc(1, sizeof(*f) + plen + 1 + blen);

@@ -4,19 +4,20 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "sym_buildid.h"
 #include "sym_elf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char hex[SYM_ELF_BUILD_ID_HEX];
+	char hex[SYM_BUILDID_HEX];
 	struct arena names = { 0 };
 	struct sym_elf_table *t;
 	struct sym_result r;
 	size_t off;
 
-	if (!sym_elf_build_id_mem(data, size, hex) && strnlen(hex, sizeof(hex)) >= sizeof(hex))
+	if (!sym_buildid_mem(data, size, hex) && strnlen(hex, sizeof(hex)) >= sizeof(hex))
 		__builtin_trap();
 	if (sym_elf_table__from_mem(data, size, 1u << 20, &t))
 		return 0;

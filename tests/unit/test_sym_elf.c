@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "sym_buildid.h"
 #include "sym_elf.h"
 #include "sym_test_elf.h"
 
@@ -142,7 +143,7 @@ static void test_shared_lib(void **state)
 static void test_build_id(void **state)
 {
 	static const char *const files[] = { "sym_pie", "sym_nopie", "sym_stripped", "libsym.so" };
-	char path[512], want[SYM_ELF_BUILD_ID_HEX], got[SYM_ELF_BUILD_ID_HEX];
+	char path[512], want[SYM_BUILDID_HEX], got[SYM_BUILDID_HEX];
 	size_t i;
 	int fd;
 
@@ -151,7 +152,7 @@ static void test_build_id(void **state)
 		assert_true(sym_test_build_id(path, want, sizeof(want)));
 		fd = open(path, O_RDONLY);
 		assert_true(fd >= 0);
-		assert_int_equal(sym_elf_build_id_fd(fd, got), 0);
+		assert_int_equal(sym_buildid_fd(fd, got), 0);
 		close(fd);
 		assert_string_equal(got, want);
 		assert_int_equal(strlen(got), 40);
@@ -189,7 +190,7 @@ static void copy_file(const char *from, const char *to)
 
 static void test_bad_files(void **state)
 {
-	char dir[] = "/tmp/ember-elf-XXXXXX", path[256], hex[SYM_ELF_BUILD_ID_HEX];
+	char dir[] = "/tmp/ember-elf-XXXXXX", path[256], hex[SYM_BUILDID_HEX];
 	struct sym_elf_table *t = (struct sym_elf_table *)1;
 	int fd;
 
@@ -200,7 +201,7 @@ static void test_bad_files(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(sym_elf_table__from_fd(fd, BIG, &t), -ENOEXEC);
 	assert_null(t);
-	assert_int_equal(sym_elf_build_id_fd(fd, hex), -ENOEXEC);
+	assert_int_equal(sym_buildid_fd(fd, hex), -ENOEXEC);
 	/* text */
 	assert_int_equal(write(fd, "#!/bin/sh\necho hi\n", 18), 18);
 	assert_int_equal(sym_elf_table__from_fd(fd, BIG, &t), -ENOEXEC);
@@ -210,7 +211,7 @@ static void test_bad_files(void **state)
 	fd = open(dir, O_RDONLY | O_DIRECTORY);
 	assert_true(fd >= 0);
 	assert_int_equal(sym_elf_table__from_fd(fd, BIG, &t), -ENOEXEC);
-	assert_int_equal(sym_elf_build_id_fd(fd, hex), -ENOEXEC);
+	assert_int_equal(sym_buildid_fd(fd, hex), -ENOEXEC);
 	close(fd);
 	/* a bad fd */
 	assert_int_equal(sym_elf_table__from_fd(-1, BIG, &t), -ENOEXEC);
@@ -228,7 +229,7 @@ static void test_truncated(void **state)
 		1, 4, 16, 52, 63, 64, 65, 100, 0x200, 0x400, 0x1000, 0x3000
 	};
 	struct arena *names = names_new();
-	char hex[SYM_ELF_BUILD_ID_HEX];
+	char hex[SYM_BUILDID_HEX];
 	struct sym_elf_table *t;
 	struct sym_result r;
 	size_t len, i;
@@ -249,7 +250,7 @@ static void test_truncated(void **state)
 			assert_int_equal(sym_elf_table__lookup(t, 0x1100, names, &r), 0);
 			sym_elf_table__free(t);
 		}
-		err = sym_elf_build_id_mem(img, cut, hex);
+		err = sym_buildid_mem(img, cut, hex);
 		assert_true(err == 0 || err == -ENOEXEC || err == -ENODATA);
 	}
 	names_free(names);
@@ -260,7 +261,7 @@ static void test_truncated(void **state)
 static void test_corrupt(void **state)
 {
 	struct arena *names = names_new();
-	char hex[SYM_ELF_BUILD_ID_HEX];
+	char hex[SYM_BUILDID_HEX];
 	struct sym_elf_table *t;
 	struct sym_result r;
 	size_t len, i, j, ok = 0;
@@ -290,7 +291,7 @@ static void test_corrupt(void **state)
 			arena_reset(names);
 			sym_elf_table__free(t);
 		}
-		sym_elf_build_id_mem(bad, len, hex);
+		sym_buildid_mem(bad, len, hex);
 	}
 	/* Most single-byte hits land where nothing is read. */
 	assert_true(ok > 100);
