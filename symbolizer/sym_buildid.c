@@ -9,7 +9,6 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <stdbool.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "sym_buildid.h"
@@ -102,7 +101,6 @@ int sym_buildid_mem(const void *img, size_t len, char *hex)
 	err = sym_elf_open_mem(img, len, &copy, &e);
 	if (!err)
 		err = sym_buildid_elf(e, hex);
-	elf_end(e);
-	free(copy);
+	sym_elf_close_mem(e, copy);
 	return err;
 }

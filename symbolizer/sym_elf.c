@@ -373,8 +373,7 @@ int sym_elf_table__from_mem(const void *img, size_t len, size_t max_bytes,
 	err = sym_elf_open_mem(img, len, &copy, &e);
 	if (!err)
 		err = sym_elf_load(e, NULL, max_bytes, out);
-	elf_end(e);
-	free(copy);
+	sym_elf_close_mem(e, copy);
 	return err;
 }
 

@@ -31,3 +31,9 @@ int sym_elf_open_mem(const void *img, size_t len, char **copy, Elf **e)
 	*e = elf_memory(*copy, len);
 	return *e ? 0 : -ENOEXEC;
 }
+
+void sym_elf_close_mem(Elf *e, char *copy)
+{
+	elf_end(e);
+	free(copy);
+}

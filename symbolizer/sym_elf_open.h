@@ -20,8 +20,11 @@
 /* A handle reading fd with pread, or NULL (not ELF, no libelf). End it with
  * elf_end(); the fd's position is not used, so it may be shared. */
 Elf *sym_elf_open_fd(int fd);
-/* A handle on a copy of img in *copy, which the caller frees after
- * elf_end(*e) (both also on error). 0, -ENOEXEC or -ENOMEM. */
+/* A handle on a copy of img in *copy. End both with sym_elf_close_mem(),
+ * also on error. 0, -ENOEXEC or -ENOMEM. */
 int sym_elf_open_mem(const void *img, size_t len, char **copy, Elf **e);
+/* Ends the handle, then frees the copy: libelf reads it until elf_end().
+ * Either may be NULL. */
+void sym_elf_close_mem(Elf *e, char *copy);
 
 #endif /* EMBER_SYM_ELF_OPEN_H */
