@@ -40,7 +40,7 @@ struct sym {
 	struct sym_cache *cache;
 	struct sym_ksym *ksym;
 	struct sym_elf_table *vdso;
-	struct sym_elf_names *names; /* the current batch's names */
+	struct arena names; /* the current batch's names */
 	enum sym_reason vdso_reason; /* why vdso is NULL, once tried */
 	bool vdso_tried;
 	uint64_t cache_loads;
@@ -99,9 +99,8 @@ struct sym *sym__new(const struct sym_opts *opts)
 		s->debug_dir = strdup(opts->debug_dir ? opts->debug_dir : "/usr/lib/debug");
 	s->files = sym_files__new();
 	s->cache = sym_cache__new(cache_bytes);
-	s->names = sym_elf_names__new();
 	if (!s->proc_root || (opts->kallsyms_path && !s->kallsyms_path) || !s->files || !s->cache ||
-	    !s->names || ((!opts->debug_dir || opts->debug_dir[0]) && !s->debug_dir)) {
+	    ((!opts->debug_dir || opts->debug_dir[0]) && !s->debug_dir)) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
@@ -123,7 +122,7 @@ void sym__free(struct sym *s)
 	sym_elf_table__free(s->vdso);
 	sym_ksym__free(s->ksym);
 	sym_cache__free(s->cache);
-	sym_elf_names__free(s->names);
+	arena_release(&s->names);
 	/* Files still referenced by the agent outlive the symbolizer. */
 	sym_files__free(s->files);
 	free(s->kallsyms_path);
@@ -275,21 +274,21 @@ static void sym_fill(struct sym_result *results, size_t n, enum sym_reason why)
 }
 
 void sym__user(struct sym *s, struct sym_file *f, const uint64_t *offsets, size_t n,
-		      struct sym_result *results)
+	       struct sym_result *results)
 {
 	const struct sym_elf_table *t;
 	enum sym_reason why;
 	size_t i, failed = 0;
 	int err, last_err = 0;
 
-	sym_elf_names__reset(s->names);
+	arena_reset(&s->names);
 	t = sym_user_table(s, f, &why);
 	if (!t) {
 		sym_fill(results, n, why);
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		err = sym_elf_table__lookup(t, offsets[i], s->names, &results[i]);
+		err = sym_elf_table__lookup(t, offsets[i], &s->names, &results[i]);
 		if (err) {
 			failed++;
 			last_err = err;
@@ -351,12 +350,11 @@ static void sym_vdso_load(struct sym *s)
 	log_warn("sym: cannot read the vDSO's symbols err=%d", err);
 }
 
-void sym__vdso(struct sym *s, const uint64_t *offsets, size_t n,
-		      struct sym_result *results)
+void sym__vdso(struct sym *s, const uint64_t *offsets, size_t n, struct sym_result *results)
 {
 	size_t i;
 
-	sym_elf_names__reset(s->names);
+	arena_reset(&s->names);
 	if (!s->vdso_tried)
 		sym_vdso_load(s);
 	if (!s->vdso) {
@@ -365,13 +363,12 @@ void sym__vdso(struct sym *s, const uint64_t *offsets, size_t n,
 	}
 	/* From memory: only -ENOMEM, which leaves SYM_NO_FILE in the result. */
 	for (i = 0; i < n; i++) {
-		if (sym_elf_table__lookup(s->vdso, offsets[i], s->names, &results[i]))
+		if (sym_elf_table__lookup(s->vdso, offsets[i], &s->names, &results[i]))
 			s->name_errors++;
 	}
 }
 
-void sym__kernel(struct sym *s, const uint64_t *addrs, size_t n,
-			struct sym_result *results)
+void sym__kernel(struct sym *s, const uint64_t *addrs, size_t n, struct sym_result *results)
 {
 	size_t i;
 

@@ -1,30 +1,30 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* sym_cache.c - byte-bounded LRU cache of ELF symbol tables
  *
- * A chained hash table over the keys plus a doubly linked LRU list, head =
- * most recently used. Owns the cached tables. Invariant: bytes (tables plus
- * entry overhead) <= max_bytes after every sym_cache__add().
+ * A base/hchain over the keys (the node inside each entry) plus a doubly
+ * linked LRU list, head = most recently used. Owns the cached tables.
+ * Invariant: bytes (tables plus entry overhead) <= max_bytes after every
+ * sym_cache__add().
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "hchain.h"
+#include "hindex.h"
 #include "sym_cache.h"
 
 struct sym_cache_entry {
+	struct hchain_node hnode; /* in the cache's index */
 	struct sym_cache_key key;
-	uint64_t hash;
 	size_t bytes;
 	struct sym_elf_table *table;
-	struct sym_cache_entry *hnext;
 	struct sym_cache_entry *prev, *next; /* LRU */
 };
 
 struct sym_cache {
-	struct sym_cache_entry **buckets;
-	size_t nbuckets; /* power of two */
-	size_t entries;
+	struct hchain index; /* every entry, by key */
 	size_t bytes;
 	size_t max_bytes;
 	uint64_t evictions;
@@ -33,12 +33,7 @@ struct sym_cache {
 
 static uint64_t sym_cache_hash(const struct sym_cache_key *k)
 {
-	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
-	uint32_t i;
-
-	for (i = 0; i < k->len; i++)
-		h = (h ^ k->bytes[i]) * 0x100000001b3ull;
-	return h;
+	return hindex_hash_bytes(k->bytes, k->len);
 }
 
 static bool sym_cache_key_eq(const struct sym_cache_key *a, const struct sym_cache_key *b)
@@ -53,9 +48,7 @@ struct sym_cache *sym_cache__new(size_t max_bytes)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return errno = ENOMEM, NULL;
-	c->nbuckets = 64;
-	c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
-	if (!c->buckets) {
+	if (hchain_init(&c->index, 64)) {
 		free(c);
 		return errno = ENOMEM, NULL;
 	}
@@ -74,7 +67,7 @@ void sym_cache__free(struct sym_cache *c)
 		sym_elf_table__free(e->table);
 		free(e);
 	}
-	free(c->buckets);
+	hchain_release(&c->index);
 	free(c);
 }
 
@@ -106,9 +99,11 @@ static struct sym_cache_entry *sym_cache_find(const struct sym_cache *c,
 					      const struct sym_cache_key *k, uint64_t hash)
 {
 	struct sym_cache_entry *e;
+	struct hchain_node *n;
 
-	for (e = c->buckets[hash & (c->nbuckets - 1)]; e; e = e->hnext) {
-		if (e->hash == hash && sym_cache_key_eq(&e->key, k))
+	for (n = hchain_first(&c->index, hash); n; n = hchain_next(n)) {
+		e = hchain_entry(n, struct sym_cache_entry, hnode);
+		if (sym_cache_key_eq(&e->key, k))
 			return e;
 	}
 	return NULL;
@@ -129,14 +124,9 @@ const struct sym_elf_table *sym_cache__get(struct sym_cache *c, const struct sym
 
 static void sym_cache_drop(struct sym_cache *c, struct sym_cache_entry *e)
 {
-	struct sym_cache_entry **pp = &c->buckets[e->hash & (c->nbuckets - 1)];
-
-	while (*pp != e)
-		pp = &(*pp)->hnext;
-	*pp = e->hnext;
+	hchain_remove(&c->index, &e->hnode);
 	sym_cache_unlink_lru(c, e);
 	c->bytes -= e->bytes;
-	c->entries--;
 	sym_elf_table__free(e->table);
 	free(e);
 }
@@ -155,32 +145,11 @@ void sym_cache__remove(struct sym_cache *c, const struct sym_cache_key *k)
 		sym_cache_drop(c, e);
 }
 
-/* Keeps chains short; a failed resize only makes chains longer. */
-static void sym_cache_grow(struct sym_cache *c)
-{
-	size_t n = c->nbuckets * 2, i;
-	struct sym_cache_entry **b, *e, *next;
-
-	b = calloc(n, sizeof(*b));
-	if (!b)
-		return;
-	for (i = 0; i < c->nbuckets; i++) {
-		for (e = c->buckets[i]; e; e = next) {
-			next = e->hnext;
-			e->hnext = b[e->hash & (n - 1)];
-			b[e->hash & (n - 1)] = e;
-		}
-	}
-	free(c->buckets);
-	c->buckets = b;
-	c->nbuckets = n;
-}
-
 size_t sym_cache__max_table(const struct sym_cache *c)
 {
-	return c->max_bytes > sizeof(struct sym_cache_entry)
-		       ? c->max_bytes - sizeof(struct sym_cache_entry)
-		       : 0;
+	return c->max_bytes > sizeof(struct sym_cache_entry) ?
+		       c->max_bytes - sizeof(struct sym_cache_entry) :
+		       0;
 }
 
 int sym_cache__add(struct sym_cache *c, const struct sym_cache_key *k, struct sym_elf_table *t)
@@ -206,17 +175,12 @@ int sym_cache__add(struct sym_cache *c, const struct sym_cache_key *k, struct sy
 	}
 	while (c->tail && c->bytes + bytes > c->max_bytes)
 		sym_cache_evict(c, c->tail);
-	if (c->entries >= c->nbuckets)
-		sym_cache_grow(c);
 	e->key = *k;
-	e->hash = hash;
 	e->bytes = bytes;
 	e->table = t;
-	e->hnext = c->buckets[hash & (c->nbuckets - 1)];
-	c->buckets[hash & (c->nbuckets - 1)] = e;
+	hchain_add(&c->index, &e->hnode, hash);
 	sym_cache_push_front(c, e);
 	c->bytes += bytes;
-	c->entries++;
 cleanup:
 	if (err)
 		sym_elf_table__free(t);
@@ -226,6 +190,6 @@ cleanup:
 void sym_cache__stats(const struct sym_cache *c, struct sym_cache_stats *out)
 {
 	out->bytes = c->bytes;
-	out->entries = c->entries;
+	out->entries = c->index.count;
 	out->evictions = c->evictions;
 }

@@ -13,10 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sym_buildid.h"
 #include "sym_elf.h"
 
 /* "B" + build-id hex, or "I" + dev, inode, size, mtime. */
-#define SYM_CACHE_KEY_MAX (1 + SYM_ELF_BUILD_ID_HEX)
+#define SYM_CACHE_KEY_MAX (1 + SYM_BUILDID_HEX)
 
 struct sym_cache_key {
 	uint32_t len;
@@ -44,7 +45,7 @@ void sym_cache__remove(struct sym_cache *c, const struct sym_cache_key *k);
 size_t sym_cache__max_table(const struct sym_cache *c);
 
 struct sym_cache_stats {
-	uint64_t bytes;	  /* tables and entries held now */
+	uint64_t bytes; /* tables and entries held now */
 	uint64_t entries;
 	uint64_t evictions;
 };

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* sym_elf.c - function symbol tables and build-ids from ELF files
+/* sym_elf.c - loading function symbol tables from ELF files
  *
- * Owns the libelf handle only while loading. A table keeps 16 bytes per
- * function (address, size, name offset) and the PT_LOAD segments; names stay
- * in the file and are read with pread when a lookup needs one, from the
- * table's own fd. Files are read with pread (ELF_C_READ), not mmap, so a
- * file truncated under us is an error, not a SIGBUS. Every size taken from
- * the file is checked against the bounds before it is trusted.
+ * Owns the libelf handle only while loading: picks .symtab, else .dynsym,
+ * keeps the function symbols, one per address (global, then weak, then
+ * local; sized before unsized of one binding), sizes the unsized ones, and
+ * keeps the PT_LOAD segments. The result is the compact table of sym_elf_table.h; lookups are
+ * sym_elf_lookup.c's. Every size taken from the file is checked against the
+ * bounds before it is trusted.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,10 +18,9 @@
 #include <unistd.h>
 
 #include "sym_elf.h"
-
-#ifndef NT_GNU_BUILD_ID
-#define NT_GNU_BUILD_ID 3
-#endif
+#include "sym_elf_open.h"
+#include "sym_elf_table.h"
+#include "vec.h"
 
 /* The symbol section read to build a table is bounded to twice the table's
  * bound, plus some slack for small files, whose symbols are mostly not
@@ -30,56 +29,6 @@
  * is not read at all (from memory it is copied, and counts in the table). */
 #define SYM_ELF_READ_MAX(max_bytes) (2 * (max_bytes) + (1u << 20))
 #define SYM_ELF_MAX_SEGS 64
-#define SYM_ELF_MAX_PHDRS 4096
-#define SYM_ELF_MAX_NOTE (1u << 20)
-/* A symbol nested in a bigger one (a local label typed as a function) can
- * hide it from the binary search; this many predecessors are tried too. */
-#define SYM_ELF_BACKTRACK 4
-/* Most names fit the first read; longer ones (C++) take a few more. */
-#define SYM_ELF_NAME_READ 256
-#define SYM_ELF_NAMES_CHUNK (16u << 10)
-
-_Static_assert(SYM_ELF_MAX_NAME + 1 <= SYM_ELF_NAMES_CHUNK, "a name fits a chunk");
-
-struct sym_elf_seg {
-	uint64_t off;
-	uint64_t filesz;
-	uint64_t vaddr;
-	uint64_t memsz;
-};
-
-struct sym_elf_sym {
-	uint64_t addr;
-	uint32_t size; /* computed for size-0 symbols: up to the next one */
-	uint32_t name; /* offset in the string section */
-};
-
-struct sym_elf_table {
-	struct sym_elf_sym *syms;
-	size_t n;
-	struct sym_elf_seg *segs;
-	size_t nsegs;
-	int fd; /* our dup() of the file; -1 for a table from memory */
-	uint64_t str_off; /* of the string section in the file */
-	uint64_t str_size; /* every syms[].name is below it */
-	char *strs; /* from memory: a copy of the string section */
-	/* The file when loaded, to notice it changing under us. */
-	int64_t file_size;
-	int64_t mtime_sec;
-	int64_t mtime_nsec;
-	bool dynsym;
-};
-
-struct sym_elf_names_chunk {
-	struct sym_elf_names_chunk *next;
-	size_t len;
-	char data[SYM_ELF_NAMES_CHUNK];
-};
-
-/* head is the chunk being filled; full ones follow it. */
-struct sym_elf_names {
-	struct sym_elf_names_chunk *head;
-};
 
 /* Loading state: candidates carry what decides between aliases. */
 struct sym_elf_cand {
@@ -98,29 +47,6 @@ struct sym_elf_build {
 	char *strs; /* from memory: the string section's copy */
 	uint64_t str_off, str_size;
 };
-
-static Elf *sym_elf_open_fd(int fd)
-{
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return NULL;
-	return elf_begin(fd, ELF_C_READ, NULL);
-}
-
-/* elf_memory() wants a mutable image; the caller's is copied into *copy,
- * which the caller frees after elf_end(). 0, -ENOEXEC or -ENOMEM. */
-static int sym_elf_open_mem(const void *img, size_t len, char **copy, Elf **e)
-{
-	*copy = NULL;
-	*e = NULL;
-	if (elf_version(EV_CURRENT) == EV_NONE || !len)
-		return -ENOEXEC;
-	*copy = malloc(len);
-	if (!*copy)
-		return -ENOMEM;
-	memcpy(*copy, img, len);
-	*e = elf_memory(*copy, len);
-	return *e ? 0 : -ENOEXEC;
-}
 
 static int sym_elf_segments(Elf *e, struct sym_elf_table *t)
 {
@@ -161,20 +87,15 @@ static int sym_elf_segments(Elf *e, struct sym_elf_table *t)
 static int sym_elf_add(struct sym_elf_build *b, const GElf_Sym *sym)
 {
 	int bind = GELF_ST_BIND(sym->st_info);
-	size_t cap;
-	void *p;
+	int err;
 
 	/* What the table will hold: the entries, and a memory table's strings. */
 	if ((b->n + 1) * sizeof(struct sym_elf_sym) + (b->strs ? b->str_size : 0) > b->max_bytes)
 		return -E2BIG;
-	if (b->n == b->cap) {
-		cap = b->cap ? b->cap * 2 : 256;
-		p = realloc(b->cands, cap * sizeof(*b->cands));
-		if (!p)
-			return -ENOMEM;
-		b->cands = p;
-		b->cap = cap;
-	}
+	/* Bounded by max_bytes above, not by a count. */
+	err = VEC_RESERVE(b->cands, b->cap, b->n + 1, SIZE_MAX);
+	if (err)
+		return err;
 	b->cands[b->n] = (struct sym_elf_cand){
 		.addr = sym->st_value,
 		.size = sym->st_size > UINT32_MAX ? UINT32_MAX : (uint32_t)sym->st_size,
@@ -452,8 +373,7 @@ int sym_elf_table__from_mem(const void *img, size_t len, size_t max_bytes,
 	err = sym_elf_open_mem(img, len, &copy, &e);
 	if (!err)
 		err = sym_elf_load(e, NULL, max_bytes, out);
-	elf_end(e);
-	free(copy);
+	sym_elf_close_mem(e, copy);
 	return err;
 }
 
@@ -469,112 +389,6 @@ void sym_elf_table__free(struct sym_elf_table *t)
 	free(t);
 }
 
-struct sym_elf_names *sym_elf_names__new(void)
-{
-	struct sym_elf_names *b = calloc(1, sizeof(*b));
-
-	if (!b)
-		return errno = ENOMEM, NULL;
-	return b;
-}
-
-void sym_elf_names__free(struct sym_elf_names *b)
-{
-	struct sym_elf_names_chunk *c, *next;
-
-	if (!b)
-		return;
-	for (c = b->head; c; c = next) {
-		next = c->next;
-		free(c);
-	}
-	free(b);
-}
-
-void sym_elf_names__reset(struct sym_elf_names *b)
-{
-	struct sym_elf_names_chunk *c, *next;
-
-	if (!b->head)
-		return;
-	for (c = b->head->next; c; c = next) {
-		next = c->next;
-		free(c);
-	}
-	b->head->next = NULL;
-	b->head->len = 0;
-}
-
-/* Room for len bytes at the end of the chunk being filled; a full chunk is
- * left as it is, since names in it are still handed out. NULL on ENOMEM. */
-static char *sym_elf_names_room(struct sym_elf_names *b, size_t len)
-{
-	struct sym_elf_names_chunk *c = b->head;
-
-	if (!c || SYM_ELF_NAMES_CHUNK - c->len < len) {
-		c = malloc(sizeof(*c));
-		if (!c)
-			return NULL;
-		c->next = b->head;
-		c->len = 0;
-		b->head = c;
-	}
-	return c->data + c->len;
-}
-
-/* len bytes of the string section at off (inside it), from the file or the
- * copy. Bytes read, 0 when the file ends there now, or -errno. */
-static ssize_t sym_elf_str_read(const struct sym_elf_table *t, char *buf, size_t len, uint64_t off)
-{
-	ssize_t n;
-
-	if (t->strs) {
-		memcpy(buf, t->strs + off, len);
-		return len;
-	}
-	do
-		n = pread(t->fd, buf, len, t->str_off + off);
-	while (n < 0 && errno == EINTR);
-	return n < 0 ? -errno : n;
-}
-
-/* Reads the name at offset at of the string section into names: a short
- * read first, longer ones while no NUL shows, up to SYM_ELF_MAX_NAME or the
- * section's end, where the name is cut. *out is NULL for an empty name.
- * 0, -EIO (the file ends early), -ENOMEM or pread()'s error. */
-static int sym_elf_read_name(const struct sym_elf_table *t, uint32_t at,
-			     struct sym_elf_names *names, const char **out)
-{
-	size_t max = t->str_size - at, len = 0, want = SYM_ELF_NAME_READ;
-	char *buf, *nul = NULL;
-	ssize_t n;
-
-	*out = NULL;
-	if (max > SYM_ELF_MAX_NAME)
-		max = SYM_ELF_MAX_NAME;
-	buf = sym_elf_names_room(names, max + 1);
-	if (!buf)
-		return -ENOMEM;
-	while (!nul && len < max) {
-		if (want > max - len)
-			want = max - len;
-		n = sym_elf_str_read(t, buf + len, want, at + len);
-		if (n < 0)
-			return n;
-		if (!n)
-			return -EIO;
-		nul = memchr(buf + len, '\0', n);
-		len = nul ? (size_t)(nul - buf) : len + n;
-		want *= 2;
-	}
-	buf[len] = '\0';
-	if (len) {
-		names->head->len += len + 1;
-		*out = buf;
-	}
-	return 0;
-}
-
 int sym_elf_table__take_segments(struct sym_elf_table *dst, const struct sym_elf_table *src)
 {
 	struct sym_elf_seg *segs;
@@ -586,70 +400,6 @@ int sym_elf_table__take_segments(struct sym_elf_table *dst, const struct sym_elf
 	free(dst->segs);
 	dst->segs = segs;
 	dst->nsegs = src->nsegs;
-	return 0;
-}
-
-/* File offset to virtual address through the PT_LOAD segment holding it. */
-static bool sym_elf_off_to_vaddr(const struct sym_elf_table *t, uint64_t off, uint64_t *vaddr)
-{
-	size_t i;
-
-	for (i = 0; i < t->nsegs; i++) {
-		const struct sym_elf_seg *s = &t->segs[i];
-
-		if (off >= s->off && off - s->off < s->filesz) {
-			*vaddr = off - s->off + s->vaddr;
-			return true;
-		}
-	}
-	return false;
-}
-
-/* The symbol covering vaddr, or NULL. */
-static const struct sym_elf_sym *sym_elf_find(const struct sym_elf_table *t, uint64_t vaddr)
-{
-	size_t lo = 0, hi = t->n, i;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (t->syms[mid].addr <= vaddr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (i = lo; i > 0 && lo - i < SYM_ELF_BACKTRACK; i--) {
-		const struct sym_elf_sym *s = &t->syms[i - 1];
-
-		if (vaddr - s->addr < s->size)
-			return s;
-	}
-	return NULL;
-}
-
-int sym_elf_table__lookup(const struct sym_elf_table *t, uint64_t off, struct sym_elf_names *names,
-			  struct sym_result *r)
-{
-	const struct sym_elf_sym *s;
-	uint64_t vaddr;
-	int err;
-
-	memset(r, 0, sizeof(*r));
-	r->reason = SYM_UNKNOWN_ADDR;
-	if (!sym_elf_off_to_vaddr(t, off, &vaddr))
-		return 0;
-	s = sym_elf_find(t, vaddr);
-	if (!s)
-		return 0;
-	err = sym_elf_read_name(t, s->name, names, &r->name);
-	if (err) {
-		r->reason = SYM_NO_FILE;
-		return err;
-	}
-	if (r->name) {
-		r->offset = vaddr - s->addr;
-		r->reason = SYM_OK;
-	}
 	return 0;
 }
 
@@ -679,90 +429,4 @@ size_t sym_elf_table__count(const struct sym_elf_table *t)
 bool sym_elf_table__dynsym(const struct sym_elf_table *t)
 {
 	return t->dynsym;
-}
-
-static bool sym_elf_note_scan(Elf_Data *data, char *hex)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t off = 0, next, name_off, desc_off, i;
-	GElf_Nhdr nh;
-
-	while ((next = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
-		const unsigned char *desc = (const unsigned char *)data->d_buf + desc_off;
-
-		off = next;
-		if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
-		    memcmp((const char *)data->d_buf + name_off, "GNU", 4) || !nh.n_descsz ||
-		    nh.n_descsz > SYM_ELF_BUILD_ID_MAX)
-			continue;
-		for (i = 0; i < nh.n_descsz; i++) {
-			hex[2 * i] = digits[desc[i] >> 4];
-			hex[2 * i + 1] = digits[desc[i] & 0xf];
-		}
-		hex[2 * i] = '\0';
-		return true;
-	}
-	return false;
-}
-
-/* PT_NOTE first (what the loader maps), then SHT_NOTE sections. */
-static int sym_elf_build_id(Elf *e, char *hex)
-{
-	Elf_Scn *scn = NULL;
-	size_t i, phnum;
-	GElf_Phdr ph;
-	GElf_Shdr sh;
-
-	if (elf_kind(e) != ELF_K_ELF)
-		return -ENOEXEC;
-	if (!elf_getphdrnum(e, &phnum)) {
-		for (i = 0; i < phnum && i < SYM_ELF_MAX_PHDRS; i++) {
-			Elf_Data *d;
-
-			if (!gelf_getphdr(e, i, &ph) || ph.p_type != PT_NOTE || !ph.p_filesz ||
-			    ph.p_filesz > SYM_ELF_MAX_NOTE)
-				continue;
-			d = elf_getdata_rawchunk(e, ph.p_offset, ph.p_filesz,
-						 ph.p_align == 8 ? ELF_T_NHDR8 : ELF_T_NHDR);
-			if (d && sym_elf_note_scan(d, hex))
-				return 0;
-		}
-	}
-	while ((scn = elf_nextscn(e, scn))) {
-		Elf_Data *d;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE ||
-		    sh.sh_size > SYM_ELF_MAX_NOTE)
-			continue;
-		d = elf_getdata(scn, NULL);
-		if (d && sym_elf_note_scan(d, hex))
-			return 0;
-	}
-	return -ENODATA;
-}
-
-int sym_elf_build_id_fd(int fd, char *hex)
-{
-	Elf *e = sym_elf_open_fd(fd);
-	int err;
-
-	if (!e)
-		return -ENOEXEC;
-	err = sym_elf_build_id(e, hex);
-	elf_end(e);
-	return err;
-}
-
-int sym_elf_build_id_mem(const void *img, size_t len, char *hex)
-{
-	char *copy;
-	Elf *e;
-	int err;
-
-	err = sym_elf_open_mem(img, len, &copy, &e);
-	if (!err)
-		err = sym_elf_build_id(e, hex);
-	elf_end(e);
-	free(copy);
-	return err;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* sym_elf.h - function symbol tables and build-ids from ELF files (internal)
+/* sym_elf.h - function symbol tables from ELF files (internal)
  *
  * Reads an ELF file (an fd, or an image in memory such as the vDSO) with
  * libelf into a compact, immutable table: the PT_LOAD segments that map file
@@ -9,8 +9,9 @@
  * string section when a lookup needs it; a table made from memory keeps a
  * copy of its (small) string section. Untrusted input: corrupt files are
  * errors, never crashes; sizes are bounded. A table has no mutable state
- * after loading; any thread may read it, each with its own struct
- * sym_elf_names.
+ * after loading; any thread may read it, each with its own names arena.
+ * Loading is sym_elf.c's and lookups sym_elf_lookup.c's; the table's layout
+ * (sym_elf_table.h) is private to the two.
  */
 #ifndef EMBER_SYM_ELF_H
 #define EMBER_SYM_ELF_H
@@ -19,16 +20,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
 #include "sym.h"
 
-/* A GNU build-id is 20 bytes in practice; longer notes are ignored. */
-#define SYM_ELF_BUILD_ID_MAX 64
-#define SYM_ELF_BUILD_ID_HEX (2 * SYM_ELF_BUILD_ID_MAX + 1)
 /* Longer names (hostile input, pathological C++) are cut here. */
 #define SYM_ELF_MAX_NAME 4096
 
 struct sym_elf_table;
-struct sym_elf_names;
 
 /* Loads the table of the ELF file open at fd (read with pread; the fd's
  * position is not used, so it may be shared). The table keeps a dup() of fd,
@@ -50,24 +48,17 @@ void sym_elf_table__free(struct sym_elf_table *t);
  * turned into addresses with the binary's own segments. 0 or -ENOMEM. */
 int sym_elf_table__take_segments(struct sym_elf_table *dst, const struct sym_elf_table *src);
 
-/* Where lookups put the names they read: chunks that never move, so every
- * name handed out stays valid until sym_elf_names__reset() or
- * sym_elf_names__free(), however many follow. One per reader.
- * NULL with errno ENOMEM. Free with sym_elf_names__free(), which accepts NULL. */
-struct sym_elf_names *sym_elf_names__new(void);
-void sym_elf_names__free(struct sym_elf_names *b);
-/* Invalidates every name in b and keeps one chunk for reuse. */
-void sym_elf_names__reset(struct sym_elf_names *b);
-
-/* Names the function covering file offset off, reading its name into names
- * (r->name valid until names is reset; t may be freed before that). Names
+/* Names the function covering file offset off, reading its name into names,
+ * a base/arena (one per reader): its memory never moves, so r->name stays
+ * valid until arena_reset() or arena_release() of names, however many
+ * lookups follow; t may be freed before that. Names
  * longer than SYM_ELF_MAX_NAME, or running past the end of the string
  * section, are cut. Returns 0 with r filled: SYM_OK, or SYM_UNKNOWN_ADDR
  * when no segment or symbol covers off or the symbol's name is empty.
  * Returns -errno when the name could not be read, with r->reason
  * SYM_NO_FILE: -EIO when the file now ends before the name (truncated under
  * us), -ENOMEM, or pread()'s error. */
-int sym_elf_table__lookup(const struct sym_elf_table *t, uint64_t off, struct sym_elf_names *names,
+int sym_elf_table__lookup(const struct sym_elf_table *t, uint64_t off, struct arena *names,
 			  struct sym_result *r);
 /* True when the file a table was loaded from changed size or mtime since
  * (truncated or rewritten in place): its names may be wrong or missing, so
@@ -79,10 +70,5 @@ size_t sym_elf_table__bytes(const struct sym_elf_table *t);
 size_t sym_elf_table__count(const struct sym_elf_table *t);
 /* True when the names came from .dynsym (the file has no .symtab). */
 bool sym_elf_table__dynsym(const struct sym_elf_table *t);
-
-/* Reads the GNU build-id of the ELF file at fd (or in memory) as lowercase
- * hex into hex[SYM_ELF_BUILD_ID_HEX]. 0, -ENOEXEC not ELF, -ENODATA none. */
-int sym_elf_build_id_fd(int fd, char *hex);
-int sym_elf_build_id_mem(const void *img, size_t len, char *hex);
 
 #endif /* EMBER_SYM_ELF_H */

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* sym_file.c - mapped files: opening, identity, and the shared registry
  *
- * Owns the fds of mapped files and the registry (a chained hash over file
- * identities). A sym_file lives while referenced and leaves the registry
- * with its last reference; the registry lives while its owner or any file
- * does. Reading symbols is not done here (sym_elf.c), only the build-id.
+ * Owns the fds of mapped files and the registry (a base/hchain over file
+ * identities, the node inside each sym_file). A sym_file lives while
+ * referenced and leaves the registry with its last reference; the registry
+ * lives while its owner or any file does. Reading symbols is not done here
+ * (sym_elf.c), only the build-id (sym_buildid.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +19,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sym_elf.h"
+#include "hchain.h"
+#include "hindex.h"
+#include "sym_buildid.h"
 #include "sym_file.h"
 
 struct sym_file_id {
@@ -34,8 +37,7 @@ struct sym_file {
 	enum sym_reason bad;
 	int fd;
 	struct sym_files *reg;
-	struct sym_file *hnext;
-	uint64_t hash;
+	struct hchain_node hnode; /* in reg->files, until the last reference goes */
 	struct sym_file_id id;
 	const char *build_id; /* in the same allocation, after path; or NULL */
 	char path[];
@@ -43,9 +45,7 @@ struct sym_file {
 
 struct sym_files {
 	pthread_mutex_t lock;
-	struct sym_file **buckets;
-	size_t nbuckets; /* power of two */
-	size_t count;
+	struct hchain files; /* every sym_file alive, by identity */
 	bool dead; /* the owner let go; the last file frees the registry */
 };
 
@@ -59,15 +59,10 @@ static void sym_file_id_of(const struct stat *st, struct sym_file_id *id)
 	id->mtime_nsec = st->st_mtim.tv_nsec;
 }
 
+/* The fields are all 64-bit, so the struct has no padding to hash. */
 static uint64_t sym_file_id_hash(const struct sym_file_id *id)
 {
-	const unsigned char *p = (const unsigned char *)id;
-	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
-	size_t i;
-
-	for (i = 0; i < sizeof(*id); i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	return h;
+	return hindex_hash_bytes(id, sizeof(*id));
 }
 
 struct sym_files *sym_files__new(void)
@@ -77,10 +72,12 @@ struct sym_files *sym_files__new(void)
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return errno = ENOMEM, NULL;
-	r->nbuckets = 256;
-	r->buckets = calloc(r->nbuckets, sizeof(*r->buckets));
-	if (!r->buckets || pthread_mutex_init(&r->lock, NULL)) {
-		free(r->buckets);
+	if (hchain_init(&r->files, 256)) {
+		free(r);
+		return errno = ENOMEM, NULL;
+	}
+	if (pthread_mutex_init(&r->lock, NULL)) {
+		hchain_release(&r->files);
 		free(r);
 		return errno = ENOMEM, NULL;
 	}
@@ -90,7 +87,7 @@ struct sym_files *sym_files__new(void)
 static void sym_files_destroy(struct sym_files *r)
 {
 	pthread_mutex_destroy(&r->lock);
-	free(r->buckets);
+	hchain_release(&r->files);
 	free(r);
 }
 
@@ -102,7 +99,7 @@ void sym_files__free(struct sym_files *r)
 		return;
 	pthread_mutex_lock(&r->lock);
 	r->dead = true;
-	last = r->count == 0;
+	last = r->files.count == 0;
 	pthread_mutex_unlock(&r->lock);
 	if (last)
 		sym_files_destroy(r);
@@ -113,7 +110,7 @@ uint64_t sym_files__count(struct sym_files *r)
 	uint64_t n;
 
 	pthread_mutex_lock(&r->lock);
-	n = r->count;
+	n = r->files.count;
 	pthread_mutex_unlock(&r->lock);
 	return n;
 }
@@ -133,12 +130,13 @@ static bool sym_file_tryget(struct sym_file *f)
 
 static struct sym_file *sym_files_lookup(struct sym_files *r, const struct sym_file_id *id)
 {
-	uint64_t hash = sym_file_id_hash(id);
 	struct sym_file *f, *found = NULL;
+	struct hchain_node *n;
 
 	pthread_mutex_lock(&r->lock);
-	for (f = r->buckets[hash & (r->nbuckets - 1)]; f; f = f->hnext) {
-		if (f->hash == hash && !memcmp(&f->id, id, sizeof(*id)) && sym_file_tryget(f)) {
+	for (n = hchain_first(&r->files, sym_file_id_hash(id)); n; n = hchain_next(n)) {
+		f = hchain_entry(n, struct sym_file, hnode);
+		if (!memcmp(&f->id, id, sizeof(*id)) && sym_file_tryget(f)) {
 			found = f;
 			break;
 		}
@@ -147,46 +145,36 @@ static struct sym_file *sym_files_lookup(struct sym_files *r, const struct sym_f
 	return found;
 }
 
-/* Keeps chains short; a failed resize only makes chains longer. */
-static void sym_files_grow_locked(struct sym_files *r)
+/* Identifies the file st describes (*id) and looks it up: *f is a new
+ * reference to the registry's file, or NULL when there is none yet. Once
+ * before open() and once on the fd, hence one function. 0, or -EINVAL when
+ * st is not a regular file. */
+static int sym_files_find(struct sym_files *r, const struct stat *st, struct sym_file_id *id,
+			  struct sym_file **f)
 {
-	size_t n = r->nbuckets * 2, i;
-	struct sym_file **b, *f, *next;
-
-	b = calloc(n, sizeof(*b));
-	if (!b)
-		return;
-	for (i = 0; i < r->nbuckets; i++) {
-		for (f = r->buckets[i]; f; f = next) {
-			next = f->hnext;
-			f->hnext = b[f->hash & (n - 1)];
-			b[f->hash & (n - 1)] = f;
-		}
-	}
-	free(r->buckets);
-	r->buckets = b;
-	r->nbuckets = n;
+	*f = NULL;
+	if (!S_ISREG(st->st_mode))
+		return -EINVAL;
+	sym_file_id_of(st, id);
+	*f = sym_files_lookup(r, id);
+	return 0;
 }
 
 static void sym_files_insert(struct sym_files *r, struct sym_file *f)
 {
 	pthread_mutex_lock(&r->lock);
-	if (r->count >= r->nbuckets)
-		sym_files_grow_locked(r);
-	f->hnext = r->buckets[f->hash & (r->nbuckets - 1)];
-	r->buckets[f->hash & (r->nbuckets - 1)] = f;
-	r->count++;
+	hchain_add(&r->files, &f->hnode, sym_file_id_hash(&f->id));
 	pthread_mutex_unlock(&r->lock);
 }
 
 static struct sym_file *sym_file_new(int fd, const struct sym_file_id *id, const char *path)
 {
-	char hex[SYM_ELF_BUILD_ID_HEX];
+	char hex[SYM_BUILDID_HEX];
 	size_t plen = strlen(path), blen = 0;
 	struct sym_file *f;
 	int err;
 
-	err = sym_elf_build_id_fd(fd, hex);
+	err = sym_buildid_fd(fd, hex);
 	if (!err)
 		blen = strlen(hex) + 1;
 	f = calloc(1, sizeof(*f) + plen + 1 + blen);
@@ -195,7 +183,6 @@ static struct sym_file *sym_file_new(int fd, const struct sym_file_id *id, const
 	atomic_init(&f->refs, 1);
 	f->fd = fd;
 	f->id = *id;
-	f->hash = sym_file_id_hash(id);
 	/* Not ELF: known now, so no table load is ever attempted. */
 	f->bad = err == -ENOEXEC ? SYM_NOT_ELF : SYM_OK;
 	memcpy(f->path, path, plen + 1);
@@ -255,30 +242,19 @@ struct sym_file *sym_files__open(struct sym_files *r, const char *proc_root, uin
 		goto cleanup;
 	}
 	err = sym_files_locate(proc_root, pid, m, path, sizeof(path), &st);
-	if (err)
-		goto cleanup;
 	/* Checked before open(): opening a device can have side effects. */
-	if (!S_ISREG(st.st_mode)) {
-		err = -EINVAL;
-		goto cleanup;
-	}
-	sym_file_id_of(&st, &id);
-	f = sym_files_lookup(r, &id);
-	if (f)
+	if (!err)
+		err = sym_files_find(r, &st, &id, &f);
+	if (err || f)
 		goto cleanup;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &st)) {
 		err = errno == ENOENT ? sym_files_gone(proc_root, pid) : -errno;
 		goto cleanup;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		err = -EINVAL;
-		goto cleanup;
-	}
 	/* The file may have changed between stat() and open(): the fd decides. */
-	sym_file_id_of(&st, &id);
-	f = sym_files_lookup(r, &id);
-	if (f)
+	err = sym_files_find(r, &st, &id, &f);
+	if (err || f)
 		goto cleanup;
 	f = sym_file_new(fd, &id, m->path);
 	if (!f) {
@@ -307,21 +283,14 @@ struct sym_file *sym_file__get(struct sym_file *f)
 void sym_file__put(struct sym_file *f)
 {
 	struct sym_files *r;
-	struct sym_file **pp;
 	bool last;
 
 	if (!f || atomic_fetch_sub(&f->refs, 1) != 1)
 		return;
 	r = f->reg;
 	pthread_mutex_lock(&r->lock);
-	for (pp = &r->buckets[f->hash & (r->nbuckets - 1)]; *pp; pp = &(*pp)->hnext) {
-		if (*pp == f) {
-			*pp = f->hnext;
-			break;
-		}
-	}
-	r->count--;
-	last = r->dead && r->count == 0;
+	hchain_remove(&r->files, &f->hnode);
+	last = r->dead && r->files.count == 0;
 	pthread_mutex_unlock(&r->lock);
 	close(f->fd);
 	free(f);

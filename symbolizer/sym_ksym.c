@@ -5,7 +5,9 @@
  * module names (a module name is stored once per run of its lines). Only
  * text symbols are kept; aliases at one address keep the first name seen.
  * Reading streams through a bounded line buffer, so a hostile file costs at
- * most SYM_KSYM_MAX_SYMS entries and SYM_KSYM_MAX_BLOB name bytes.
+ * most max_syms entries and SYM_KSYM_MAX_BLOB name bytes: the first push or
+ * name past a bound is refused (-E2BIG), logged once, and ends the reading;
+ * the table keeps what it has.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,9 +15,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sym_ksym.h"
-#include "strtab.h"
+#include "bsearch.h"
 #include "lines.h"
+#include "log.h"
+#include "strtab.h"
+#include "sym_ksym.h"
+#include "vec.h"
 
 #define SYM_KSYM_NO_MODULE UINT32_MAX
 /* CONFIG_FUNCTION_PADDING: the padding before each function has a symbol. */
@@ -23,6 +28,8 @@
 #define SYM_KSYM_PFX_LEN (sizeof(SYM_KSYM_PFX) - 1)
 /* addr(16) + type + name + "\t[" + module + "]" and separators. */
 #define SYM_KSYM_MAX_LINE (16 + 3 + SYM_KSYM_MAX_NAME + 3 + SYM_KSYM_MAX_MODULE + 1)
+/* Past this much text the file is not read further (a line averages ~40). */
+#define SYM_KSYM_MAX_TEXT ((size_t)SYM_KSYM_MAX_SYMS * 64)
 
 struct sym_ksym_ent {
 	uint64_t addr;
@@ -33,6 +40,7 @@ struct sym_ksym_ent {
 struct sym_ksym {
 	struct sym_ksym_ent *ents;
 	size_t n, cap;
+	size_t max_syms; /* bound on n */
 	struct strtab names; /* symbol and module names */
 	size_t bad_lines;
 	size_t zero_addrs;
@@ -78,33 +86,31 @@ static int sym_ksym_module(struct sym_ksym *k, const char *mod, size_t len, uint
 	return 0;
 }
 
+/* Appends one entry; the array never grows past max_syms, and a push
+ * there is refused. 0, -E2BIG (full), -ENOMEM. */
 static int sym_ksym_push(struct sym_ksym *k, const struct sym_ksym_ent *e)
 {
-	struct sym_ksym_ent *ents;
-	size_t cap;
+	int err;
 
-	if (k->n == k->cap) {
-		cap = k->cap ? k->cap * 2 : 4096;
-		if (cap > SYM_KSYM_MAX_SYMS)
-			cap = SYM_KSYM_MAX_SYMS;
-		ents = realloc(k->ents, cap * sizeof(*ents));
-		if (!ents)
-			return -ENOMEM;
-		k->ents = ents;
-		k->cap = cap;
-	}
+	if (k->n >= k->max_syms)
+		return -E2BIG;
+	err = VEC_RESERVE(k->ents, k->cap, k->n + 1, k->max_syms);
+	if (err)
+		return err;
 	k->ents[k->n++] = *e;
 	return 0;
 }
 
 /* Adds e named name, first settling a pending "__pfx_" symbol: it takes the
  * name of the function it pads when that function follows (the kernel lists
- * them in pairs), so half of a padded kernel's names are not stored twice. */
+ * them in pairs), so half of a padded kernel's names are not stored twice.
+ * The one place symbols are pushed, each once. name NULL only settles. */
 static int sym_ksym_add(struct sym_ksym *k, struct sym_ksym_ent *e, const char *name, size_t len)
 {
 	struct sym_ksym_ent *pfx = k->pending ? &k->pending_ent : NULL;
 	int err;
 
+	k->pending = false;
 	if (pfx &&
 	    !(name && len == k->pending_len - SYM_KSYM_PFX_LEN &&
 	      !memcmp(name, k->pending_name + SYM_KSYM_PFX_LEN, len) && e->module == pfx->module)) {
@@ -115,7 +121,6 @@ static int sym_ksym_add(struct sym_ksym *k, struct sym_ksym_ent *e, const char *
 			return err;
 		pfx = NULL;
 	}
-	k->pending = false;
 	if (!name)
 		return 0;
 	err = strtab__add(&k->names, name, len, &e->name);
@@ -126,6 +131,29 @@ static int sym_ksym_add(struct sym_ksym *k, struct sym_ksym_ent *e, const char *
 		err = sym_ksym_push(k, pfx);
 	}
 	return err;
+}
+
+/* A bound reached (-E2BIG from the array or the name blob) ends the reading
+ * quietly for the line reader (1), with one warning; the table keeps what it
+ * has and the stop counts as one bad line. Other errors fail the parse. */
+static int sym_ksym_bounded(struct sym_ksym *k, int err)
+{
+	if (err != -E2BIG)
+		return err;
+	if (!k->full) {
+		k->full = true;
+		if (k->n >= k->max_syms)
+			log_warn(
+				"sym: kallsyms has more text symbols than max_syms=%zu; the rest of "
+				"kallsyms is ignored",
+				k->max_syms);
+		else
+			log_warn(
+				"sym: kallsyms names exceed max_name_bytes=%u; the rest of kallsyms "
+				"is ignored symbols=%zu",
+				SYM_KSYM_MAX_BLOB, k->n);
+	}
+	return 1;
 }
 
 /* One line: "ffffffff81000000 T name" or "... t name\t[module]". */
@@ -164,35 +192,20 @@ static int sym_ksym_line(void *ctx, const char *line, size_t len)
 		k->zero_addrs++;
 		return 0;
 	}
-	/* Room for this symbol and a pending one. */
-	if (k->n + 2 > SYM_KSYM_MAX_SYMS) {
-		k->full = true;
-		return 1;
-	}
 	err = mod ? sym_ksym_module(k, mod, mod_len, &e.module) : 0;
 	if (!err && name_len > SYM_KSYM_PFX_LEN && !memcmp(name, SYM_KSYM_PFX, SYM_KSYM_PFX_LEN)) {
+		/* Settles the one before; this one waits for its function. */
 		err = sym_ksym_add(k, NULL, NULL, 0);
-		if (err == -E2BIG) {
-			k->full = true;
-			return 1;
+		if (!err) {
+			k->pending = true;
+			k->pending_ent = e;
+			k->pending_len = name_len;
+			memcpy(k->pending_name, name, name_len);
 		}
-		if (err)
-			return err;
-		k->pending = true;
-		k->pending_ent = e;
-		k->pending_len = name_len;
-		memcpy(k->pending_name, name, name_len);
-		return 0;
-	}
-	if (!err)
+	} else if (!err) {
 		err = sym_ksym_add(k, &e, name, name_len);
-	if (err == -E2BIG) {
-		k->full = true;
-		return 1;
 	}
-	if (err)
-		return err;
-	return sym_ksym_push(k, &e);
+	return sym_ksym_bounded(k, err);
 bad:
 	k->bad_lines++;
 	return 0;
@@ -230,7 +243,7 @@ static void sym_ksym_finish(struct sym_ksym *k)
 	strtab__shrink(&k->names);
 }
 
-static struct sym_ksym *sym_ksym_run(const char *text, size_t len, int fd)
+static struct sym_ksym *sym_ksym_run(const char *text, size_t len, int fd, size_t max_syms)
 {
 	struct lines lines;
 	struct sym_ksym *k;
@@ -243,6 +256,7 @@ static struct sym_ksym *sym_ksym_run(const char *text, size_t len, int fd)
 		goto cleanup;
 	}
 	k->last_module = SYM_KSYM_NO_MODULE;
+	k->max_syms = max_syms && max_syms < SYM_KSYM_MAX_SYMS ? max_syms : SYM_KSYM_MAX_SYMS;
 	k->names.max = SYM_KSYM_MAX_BLOB;
 	err = lines__init(&lines, SYM_KSYM_MAX_LINE, sym_ksym_line, k);
 	if (err)
@@ -250,20 +264,23 @@ static struct sym_ksym *sym_ksym_run(const char *text, size_t len, int fd)
 	lines_ok = true;
 	if (fd >= 0) {
 		/* Past the bounds on entries and names, the rest is not read. */
-		err = lines__read_fd(&lines, fd, (size_t)SYM_KSYM_MAX_SYMS * 64, &truncated);
+		err = lines__read_fd(&lines, fd, SYM_KSYM_MAX_TEXT, &truncated);
 	} else {
 		err = lines__feed(&lines, text, len);
 		if (!err)
 			err = lines__finish(&lines);
 	}
-	if (!err)
-		err = sym_ksym_add(k, NULL, NULL, 0);
-	if (err == -E2BIG) {
-		k->full = true;
-		err = 0;
-	}
-	if (err)
+	/* A "__pfx_" symbol on the last line pads nothing: it keeps its name.
+	 * Once full, nothing more is pushed. */
+	if (!err && !k->full)
+		err = sym_ksym_bounded(k, sym_ksym_add(k, NULL, NULL, 0));
+	if (err < 0)
 		goto cleanup;
+	err = 0;
+	if (truncated && !k->full)
+		log_warn(
+			"sym: kallsyms is longer than max_bytes=%zu; the rest of kallsyms is ignored",
+			SYM_KSYM_MAX_TEXT);
 	k->full |= truncated;
 	/* Lines dropped past a bound are reported with the bad ones. */
 	k->bad_lines += lines.overlong_lines + k->full;
@@ -280,7 +297,12 @@ cleanup:
 
 struct sym_ksym *sym_ksym__parse(const char *text, size_t len)
 {
-	return sym_ksym_run(text, len, -1);
+	return sym_ksym_run(text, len, -1, SYM_KSYM_MAX_SYMS);
+}
+
+struct sym_ksym *sym_ksym__parse_max(const char *text, size_t len, size_t max_syms)
+{
+	return sym_ksym_run(text, len, -1, max_syms);
 }
 
 struct sym_ksym *sym_ksym__load(const char *path)
@@ -291,7 +313,7 @@ struct sym_ksym *sym_ksym__load(const char *path)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
-	k = sym_ksym_run(NULL, 0, fd);
+	k = sym_ksym_run(NULL, 0, fd, SYM_KSYM_MAX_SYMS);
 	err = errno;
 	close(fd);
 	errno = err;
@@ -310,22 +332,16 @@ void sym_ksym__free(struct sym_ksym *k)
 void sym_ksym__lookup(const struct sym_ksym *k, uint64_t addr, struct sym_result *r)
 {
 	const struct sym_ksym_ent *e;
-	size_t lo = 0, hi = k->n;
 	uint64_t span;
+	size_t lo;
 
 	memset(r, 0, sizeof(*r));
 	if (!k->n) {
 		r->reason = SYM_NO_KERNEL;
 		return;
 	}
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (k->ents[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = bsearch_upper(k->ents, k->n, sizeof(*k->ents), offsetof(struct sym_ksym_ent, addr),
+			   addr);
 	if (lo == 0) {
 		r->reason = SYM_UNKNOWN_ADDR;
 		return;
@@ -357,6 +373,11 @@ size_t sym_ksym__bad_lines(const struct sym_ksym *k)
 size_t sym_ksym__bytes(const struct sym_ksym *k)
 {
 	return sizeof(*k) + k->cap * sizeof(*k->ents) + k->names.cap;
+}
+
+bool sym_ksym__truncated(const struct sym_ksym *k)
+{
+	return k->full;
 }
 
 bool sym_ksym__restricted(const struct sym_ksym *k)

@@ -27,9 +27,17 @@
 struct sym_ksym;
 
 /* Parses kallsyms text. NULL with errno ENOMEM only: bad input yields an
- * object with fewer symbols and bad lines counted. Free with sym_ksym__free(). */
+ * object with fewer symbols and bad lines counted. Free with sym_ksym__free().
+ * Past SYM_KSYM_MAX_SYMS symbols or SYM_KSYM_MAX_BLOB name bytes the rest of
+ * the text is ignored: the table keeps the symbols before the bound, each
+ * once, sym_ksym__truncated() tells, the stop counts as one bad line, and
+ * one warning is logged. */
 struct sym_ksym *sym_ksym__parse(const char *text, size_t len);
-/* Reads and parses a kallsyms file, streaming (the text is ~10 MB).
+/* The same with a lower bound on symbols (1 to SYM_KSYM_MAX_SYMS; anything
+ * else means SYM_KSYM_MAX_SYMS), so that tests reach it with a few lines. */
+struct sym_ksym *sym_ksym__parse_max(const char *text, size_t len, size_t max_syms);
+/* Reads and parses a kallsyms file, streaming (the text is ~10 MB), with
+ * the bounds of sym_ksym__parse() and one on the bytes read.
  * NULL with errno (ENOENT, EACCES, ENOMEM). */
 struct sym_ksym *sym_ksym__load(const char *path);
 void sym_ksym__free(struct sym_ksym *k);
@@ -46,6 +54,8 @@ size_t sym_ksym__count(const struct sym_ksym *k);
 size_t sym_ksym__bad_lines(const struct sym_ksym *k);
 /* Bytes held by the table. */
 size_t sym_ksym__bytes(const struct sym_ksym *k);
+/* True when a bound was reached and the rest of the input was ignored. */
+bool sym_ksym__truncated(const struct sym_ksym *k);
 /* True when addresses were hidden (all zero): no kernel names. */
 bool sym_ksym__restricted(const struct sym_ksym *k);
 

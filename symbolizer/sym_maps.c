@@ -14,9 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bsearch.h"
 #include "lines.h"
 #include "sym_maps.h"
 #include "strtab.h"
+#include "vec.h"
 
 /* Bounds a hostile file with 64 Ki distinct 4 KiB paths to a few MiB. */
 #define SYM_MAPS_MAX_PATH_BYTES (8u << 20)
@@ -36,7 +38,7 @@ struct sym_maps {
 /* Parse-time state: paths are offsets until the blob stops moving. */
 struct sym_maps_parser {
 	struct sym_maps *m;
-	size_t cap;
+	size_t cap, off_cap; /* of m->maps and of path_off */
 	uint32_t *path_off; /* per entry; UINT32_MAX = anonymous */
 	struct strtab paths;
 	size_t lines;
@@ -105,24 +107,17 @@ static int sym_maps_add_path(struct sym_maps_parser *ps, const char *path, size_
 	return err;
 }
 
+/* Room for one more entry in both per-entry arrays. 0 or -ENOMEM (the
+ * caller has checked SYM_MAPS_MAX_ENTRIES). */
 static int sym_maps_grow(struct sym_maps_parser *ps)
 {
-	size_t cap = ps->cap ? ps->cap * 2 : 64;
-	struct sym_map *maps;
-	uint32_t *offs;
+	size_t need = ps->m->n + 1;
+	int err;
 
-	if (cap > SYM_MAPS_MAX_ENTRIES)
-		cap = SYM_MAPS_MAX_ENTRIES;
-	maps = realloc(ps->m->maps, cap * sizeof(*maps));
-	if (!maps)
-		return -ENOMEM;
-	ps->m->maps = maps;
-	offs = realloc(ps->path_off, cap * sizeof(*offs));
-	if (!offs)
-		return -ENOMEM;
-	ps->path_off = offs;
-	ps->cap = cap;
-	return 0;
+	err = VEC_RESERVE(ps->m->maps, ps->cap, need, SYM_MAPS_MAX_ENTRIES);
+	if (!err)
+		err = VEC_RESERVE(ps->path_off, ps->off_cap, need, SYM_MAPS_MAX_ENTRIES);
+	return err;
 }
 
 /* One line: "start-end perms offset major:minor inode   [path]". */
@@ -181,7 +176,8 @@ static int sym_maps_line(void *ctx, const char *line, size_t len)
 		if (err)
 			return err;
 	}
-	if (m->n == ps->cap && (err = sym_maps_grow(ps)))
+	err = sym_maps_grow(ps);
+	if (err)
 		return err;
 	ps->path_off[m->n] = off;
 	m->maps[m->n++] = e;
@@ -319,17 +315,10 @@ const struct sym_map *sym_maps__at(const struct sym_maps *m, size_t i)
 
 const struct sym_map *sym_maps__find(const struct sym_maps *m, uint64_t addr)
 {
-	size_t lo = 0, hi = m->n;
+	/* After the last mapping starting at or below addr. */
+	size_t lo = bsearch_upper(m->maps, m->n, sizeof(*m->maps), offsetof(struct sym_map, start),
+				  addr);
 
-	/* The last mapping starting at or below addr. */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (m->maps[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (lo == 0 || addr >= m->maps[lo - 1].end)
 		return NULL;
 	return &m->maps[lo - 1];

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "sym_buildid.h"
 #include "sym_elf.h"
 #include "sym_test_elf.h"
 
@@ -33,16 +34,22 @@ static struct sym_elf_table *load(const char *path, size_t max_bytes, int *err)
 	return t;
 }
 
-static struct sym_elf_names *names_new(void)
+static struct arena *names_new(void)
 {
-	struct sym_elf_names *names = sym_elf_names__new();
+	struct arena *names = calloc(1, sizeof(*names));
 
 	assert_non_null(names);
 	return names;
 }
 
+static void names_free(struct arena *names)
+{
+	arena_release(names);
+	free(names);
+}
+
 /* name at its first byte, in its middle and at its last byte. */
-static void check_func(const struct sym_elf_table *t, struct sym_elf_names *names, const char *path,
+static void check_func(const struct sym_elf_table *t, struct arena *names, const char *path,
 		       const char *name)
 {
 	struct sym_test_func fn;
@@ -65,7 +72,7 @@ static void check_func(const struct sym_elf_table *t, struct sym_elf_names *name
 
 static void check_program(const char *file, bool dynsym)
 {
-	struct sym_elf_names *names = names_new();
+	struct arena *names = names_new();
 	char path[512];
 	struct sym_elf_table *t;
 	struct sym_result r;
@@ -91,7 +98,7 @@ static void check_program(const char *file, bool dynsym)
 	assert_true(sym_elf_table__bytes(t) < 4096);
 	assert_false(sym_elf_table__stale(t));
 	sym_elf_table__free(t);
-	sym_elf_names__free(names);
+	names_free(names);
 }
 
 static void test_pie(void **state)
@@ -112,7 +119,7 @@ static void test_stripped(void **state)
 static void test_shared_lib(void **state)
 {
 	const char *path = FIXTURES_DIR "/libsym.so";
-	struct sym_elf_names *names = names_new();
+	struct arena *names = names_new();
 	struct sym_test_func fn;
 	struct sym_elf_table *t;
 	struct sym_result r;
@@ -130,13 +137,13 @@ static void test_shared_lib(void **state)
 	assert_string_equal(r.name, "sym_lib_nosize");
 	assert_int_equal(r.offset, 8);
 	sym_elf_table__free(t);
-	sym_elf_names__free(names);
+	names_free(names);
 }
 
 static void test_build_id(void **state)
 {
 	static const char *const files[] = { "sym_pie", "sym_nopie", "sym_stripped", "libsym.so" };
-	char path[512], want[SYM_ELF_BUILD_ID_HEX], got[SYM_ELF_BUILD_ID_HEX];
+	char path[512], want[SYM_BUILDID_HEX], got[SYM_BUILDID_HEX];
 	size_t i;
 	int fd;
 
@@ -145,7 +152,7 @@ static void test_build_id(void **state)
 		assert_true(sym_test_build_id(path, want, sizeof(want)));
 		fd = open(path, O_RDONLY);
 		assert_true(fd >= 0);
-		assert_int_equal(sym_elf_build_id_fd(fd, got), 0);
+		assert_int_equal(sym_buildid_fd(fd, got), 0);
 		close(fd);
 		assert_string_equal(got, want);
 		assert_int_equal(strlen(got), 40);
@@ -183,7 +190,7 @@ static void copy_file(const char *from, const char *to)
 
 static void test_bad_files(void **state)
 {
-	char dir[] = "/tmp/ember-elf-XXXXXX", path[256], hex[SYM_ELF_BUILD_ID_HEX];
+	char dir[] = "/tmp/ember-elf-XXXXXX", path[256], hex[SYM_BUILDID_HEX];
 	struct sym_elf_table *t = (struct sym_elf_table *)1;
 	int fd;
 
@@ -194,7 +201,7 @@ static void test_bad_files(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(sym_elf_table__from_fd(fd, BIG, &t), -ENOEXEC);
 	assert_null(t);
-	assert_int_equal(sym_elf_build_id_fd(fd, hex), -ENOEXEC);
+	assert_int_equal(sym_buildid_fd(fd, hex), -ENOEXEC);
 	/* text */
 	assert_int_equal(write(fd, "#!/bin/sh\necho hi\n", 18), 18);
 	assert_int_equal(sym_elf_table__from_fd(fd, BIG, &t), -ENOEXEC);
@@ -204,12 +211,12 @@ static void test_bad_files(void **state)
 	fd = open(dir, O_RDONLY | O_DIRECTORY);
 	assert_true(fd >= 0);
 	assert_int_equal(sym_elf_table__from_fd(fd, BIG, &t), -ENOEXEC);
-	assert_int_equal(sym_elf_build_id_fd(fd, hex), -ENOEXEC);
+	assert_int_equal(sym_buildid_fd(fd, hex), -ENOEXEC);
 	close(fd);
 	/* a bad fd */
 	assert_int_equal(sym_elf_table__from_fd(-1, BIG, &t), -ENOEXEC);
 	/* not executable code: a relocatable object has no segments */
-	assert_int_equal(sym_elf_table__from_mem("\x7f" "ELF", 4, BIG, &t), -ENOEXEC);
+	assert_int_equal(sym_elf_table__from_mem("\177ELF", 4, BIG, &t), -ENOEXEC);
 	assert_int_equal(sym_elf_table__from_mem("", 0, BIG, &t), -ENOEXEC);
 	rmdir(dir);
 }
@@ -218,9 +225,11 @@ static void test_bad_files(void **state)
  * or a table whose lookups work. */
 static void test_truncated(void **state)
 {
-	static const size_t cuts[] = { 1, 4, 16, 52, 63, 64, 65, 100, 0x200, 0x400, 0x1000, 0x3000 };
-	struct sym_elf_names *names = names_new();
-	char hex[SYM_ELF_BUILD_ID_HEX];
+	static const size_t cuts[] = {
+		1, 4, 16, 52, 63, 64, 65, 100, 0x200, 0x400, 0x1000, 0x3000
+	};
+	struct arena *names = names_new();
+	char hex[SYM_BUILDID_HEX];
 	struct sym_elf_table *t;
 	struct sym_result r;
 	size_t len, i;
@@ -241,18 +250,18 @@ static void test_truncated(void **state)
 			assert_int_equal(sym_elf_table__lookup(t, 0x1100, names, &r), 0);
 			sym_elf_table__free(t);
 		}
-		err = sym_elf_build_id_mem(img, cut, hex);
+		err = sym_buildid_mem(img, cut, hex);
 		assert_true(err == 0 || err == -ENOEXEC || err == -ENODATA);
 	}
-	sym_elf_names__free(names);
+	names_free(names);
 	free(img);
 }
 
 /* Random corruption of the headers and tables, reproducibly seeded. */
 static void test_corrupt(void **state)
 {
-	struct sym_elf_names *names = names_new();
-	char hex[SYM_ELF_BUILD_ID_HEX];
+	struct arena *names = names_new();
+	char hex[SYM_BUILDID_HEX];
 	struct sym_elf_table *t;
 	struct sym_result r;
 	size_t len, i, j, ok = 0;
@@ -279,14 +288,14 @@ static void test_corrupt(void **state)
 				assert_true(r.reason != SYM_OK ||
 					    strlen(r.name) <= SYM_ELF_MAX_NAME);
 			}
-			sym_elf_names__reset(names);
+			arena_reset(names);
 			sym_elf_table__free(t);
 		}
-		sym_elf_build_id_mem(bad, len, hex);
+		sym_buildid_mem(bad, len, hex);
 	}
 	/* Most single-byte hits land where nothing is read. */
 	assert_true(ok > 100);
-	sym_elf_names__free(names);
+	names_free(names);
 	free(bad);
 	free(img);
 }
@@ -296,7 +305,7 @@ static void test_corrupt(void **state)
 static void test_bound(void **state)
 {
 	const char *lib = FIXTURES_DIR "/libsym.so";
-	struct sym_elf_names *names = names_new();
+	struct arena *names = names_new();
 	struct sym_elf_table *t;
 	size_t full;
 	int err;
@@ -312,7 +321,7 @@ static void test_bound(void **state)
 	assert_true(sym_elf_table__bytes(t) <= full - 1);
 	check_func(t, names, lib, "sym_lib_alpha");
 	sym_elf_table__free(t);
-	sym_elf_names__free(names);
+	names_free(names);
 	t = load(lib, 64, &err);
 	assert_int_equal(err, -E2BIG);
 	assert_null(t);
@@ -437,7 +446,7 @@ static void syn_names(struct syn_names *s)
  * all stay valid together, and after the table is freed. */
 static void check_syn(struct sym_elf_table *t, const struct syn_names *s)
 {
-	struct sym_elf_names *names = names_new();
+	struct arena *names = names_new();
 	struct sym_result r[10 * SYN_NAMES];
 	size_t i;
 
@@ -460,8 +469,8 @@ static void check_syn(struct sym_elf_table *t, const struct syn_names *s)
 			assert_string_equal(r[i].name, want);
 		}
 	}
-	sym_elf_names__reset(names);
-	sym_elf_names__free(names);
+	arena_reset(names);
+	names_free(names);
 }
 
 static void test_long_names(void **state)
@@ -500,7 +509,7 @@ static void test_long_names(void **state)
 static void test_truncated_after_load(void **state)
 {
 	char dir[] = "/tmp/ember-elf-XXXXXX", path[256], other[300];
-	struct sym_elf_names *names = names_new();
+	struct arena *names = names_new();
 	struct sym_test_func fn;
 	struct sym_elf_table *t;
 	struct sym_result r;
@@ -552,7 +561,7 @@ static void test_truncated_after_load(void **state)
 	assert_false(sym_elf_table__stale(t));
 	sym_elf_table__free(t);
 
-	sym_elf_names__free(names);
+	names_free(names);
 	unlink(path);
 	rmdir(dir);
 }
@@ -632,7 +641,7 @@ static void test_big_library(void **state)
 		"/usr/lib64/libstdc++.so.6",
 		"/usr/lib/libstdc++.so.6",
 	};
-	struct sym_elf_names *names = names_new();
+	struct arena *names = names_new();
 	struct big_lib *big = malloc(sizeof(*big));
 	struct sym_test_func fn;
 	struct sym_elf_table *t;
@@ -665,7 +674,7 @@ static void test_big_library(void **state)
 		tested++;
 	}
 	free(big);
-	sym_elf_names__free(names);
+	names_free(names);
 	if (!tested) {
 		fprintf(stderr, "test_sym_elf: no libLLVM or libstdc++.so.6 found: skipped\n");
 		skip();
@@ -675,11 +684,16 @@ static void test_big_library(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pie),	      cmocka_unit_test(test_nopie),
-		cmocka_unit_test(test_stripped),      cmocka_unit_test(test_shared_lib),
-		cmocka_unit_test(test_build_id),      cmocka_unit_test(test_bad_files),
-		cmocka_unit_test(test_truncated),     cmocka_unit_test(test_corrupt),
-		cmocka_unit_test(test_bound),	      cmocka_unit_test(test_long_names),
+		cmocka_unit_test(test_pie),
+		cmocka_unit_test(test_nopie),
+		cmocka_unit_test(test_stripped),
+		cmocka_unit_test(test_shared_lib),
+		cmocka_unit_test(test_build_id),
+		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_corrupt),
+		cmocka_unit_test(test_bound),
+		cmocka_unit_test(test_long_names),
 		cmocka_unit_test(test_truncated_after_load),
 		cmocka_unit_test(test_big_library),
 	};

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* test_sym_ksym.c - kallsyms parser on canned inputs (modules, hidden
- * addresses, hostile lines) and, as root, on the live /proc/kallsyms */
+ * addresses, hostile lines, the bound on symbols) and, as root, on the live
+ * /proc/kallsyms */
 #include <errno.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -196,6 +198,71 @@ static void test_many(void **state)
 	free(text);
 }
 
+/* Past the bound on symbols the rest of the text is ignored: the table
+ * keeps exactly the first max symbols, each once (a symbol pushed twice
+ * would take two places), lookups of those are right, and nothing is
+ * written past the array (ASan, in unit-sanitized). 49 plain symbols, then
+ * "__pfx_" pairs, puts the bound inside a pair (max 100: the shape that used
+ * to write one entry past the array) and after a whole one (max 99). */
+static void test_bound(void **state)
+{
+	const uint64_t base = 0xffffffff81000000;
+	const size_t plain = 49, pairs = 100;
+	char *text = malloc((plain + 2 * pairs) * 64), *p = text, name[32];
+	struct sym_ksym *k;
+	struct sym_result r;
+	size_t max, i;
+
+	assert_non_null(text);
+	for (i = 0; i < plain; i++)
+		p += sprintf(p, "%016" PRIx64 " t plain_%zu\n", base + i * 0x40, i);
+	for (i = 0; i < pairs; i++) {
+		p += sprintf(p, "%016" PRIx64 " t __pfx_pair_%zu\n", base + (plain + i) * 0x40, i);
+		p += sprintf(p, "%016" PRIx64 " t pair_%zu\n", base + (plain + i) * 0x40 + 0x10, i);
+	}
+	for (max = 100; max >= 99; max--) {
+		/* Pairs kept whole; at 100 the function of the next one fits too,
+		 * its padding does not. */
+		size_t whole = (max - plain) / 2;
+		uint64_t next = base + (plain + whole) * 0x40;
+
+		k = sym_ksym__parse_max(text, p - text, max);
+		assert_non_null(k);
+		assert_true(sym_ksym__truncated(k));
+		assert_int_equal(sym_ksym__count(k), max);
+		assert_int_equal(sym_ksym__bad_lines(k), 1);
+		for (i = 0; i < plain; i++) {
+			sprintf(name, "plain_%zu", i);
+			expect(k, base + i * 0x40 + 3, name, NULL, 3);
+		}
+		for (i = 0; i < whole; i++) {
+			sprintf(name, "pair_%zu", i);
+			expect(k, base + (plain + i) * 0x40 + 1, name, NULL, 1);
+			expect(k, base + (plain + i) * 0x40 + 0x12, name, NULL, 2);
+		}
+		sprintf(name, "pair_%zu", whole);
+		if (max % 2 == 0) {
+			expect(k, next + 0x12, name, NULL, 2);
+		} else {
+			sym_ksym__lookup(k, next + 0x12, &r);
+			assert_true(r.reason != SYM_OK || strcmp(r.name, name));
+		}
+		/* Past the bound nothing is named after what was dropped. */
+		sprintf(name, "pair_%zu", whole + 1);
+		sym_ksym__lookup(k, next + 0x40 + 0x12, &r);
+		assert_true(r.reason != SYM_OK || strcmp(r.name, name));
+		sym_ksym__free(k);
+	}
+	/* Under the bound nothing is cut. */
+	k = sym_ksym__parse_max(text, p - text, plain + 2 * pairs);
+	assert_non_null(k);
+	assert_false(sym_ksym__truncated(k));
+	assert_int_equal(sym_ksym__count(k), plain + 2 * pairs);
+	assert_int_equal(sym_ksym__bad_lines(k), 0);
+	sym_ksym__free(k);
+	free(text);
+}
+
 /* The address of a function, read from the file by the test itself. */
 static uint64_t live_addr(const char *want)
 {
@@ -252,7 +319,7 @@ int main(void)
 		cmocka_unit_test(test_normal),	cmocka_unit_test(test_restricted),
 		cmocka_unit_test(test_hostile), cmocka_unit_test(test_empty_and_binary),
 		cmocka_unit_test(test_padding), cmocka_unit_test(test_many),
-		cmocka_unit_test(test_live),
+		cmocka_unit_test(test_bound),	cmocka_unit_test(test_live),
 	};
 
 	if (geteuid() != 0)
