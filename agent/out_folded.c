@@ -26,13 +26,18 @@ static int cmp_line(const void *a, const void *b)
  * needs it, so the report keeps names as they are. */
 static void put_name(FILE *f, const char *s)
 {
-	for (; *s; s++) {
-		if (*s == ';')
-			fputc(':', f);
-		else if ((unsigned char)*s < 0x20)
-			fputc('?', f);
-		else
-			fputc(*s, f);
+	static const char bad[] = ";\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"
+				  "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f";
+	size_t n;
+
+	/* Clean runs go out whole: this runs for every frame of every line. */
+	for (;;) {
+		n = strcspn(s, bad);
+		fwrite_unlocked(s, 1, n, f);
+		if (!s[n])
+			return;
+		fputc_unlocked(s[n] == ';' ? ':' : '?', f);
+		s += n + 1;
 	}
 }
 
