@@ -45,7 +45,12 @@ INC_agent := $(INC_symbolizer) -Iproto -I$(OUTPUT)/proto -Ibpf -I$(OUTPUT) -Iage
 INC_ALL := $(INC_agent)
 ALL_CFLAGS := $(BASE_CFLAGS) $(INC_ALL)
 ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
-LIBS := $(PKG_LIBS) -lpthread -lm
+# libiberty (the demanglers) is a static archive without pkg-config; its
+# objects use only PIE-safe relocations. Only the symbolizer sees its headers,
+# and as an archive only binaries that call the demangler pull it in.
+IBERTY_CFLAGS := -I/usr/include/libiberty
+IBERTY_LIBS := -liberty
+LIBS := $(PKG_LIBS) $(IBERTY_LIBS) -lpthread -lm
 
 BPF_SRC := bpf/profiler.bpf.c
 BPF_OBJ := $(OUTPUT)/profiler.bpf.o
@@ -68,9 +73,10 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 
 # Debian packages a fresh Debian 12 machine needs to build and test Ember.
 DEB_BUILD := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev libdw-dev \
-	libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libjson-c-dev
+	libiberty-dev libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev \
+	libjson-c-dev
 DEB_TEST := libcmocka-dev libclang-rt-14-dev libc6-dbg python3 python3-pytest python3-protobuf \
-	protobuf-compiler golang-go linux-perf bpftrace openssl procps util-linux
+	protobuf-compiler golang-go rustc g++ linux-perf bpftrace openssl procps util-linux
 
 .PHONY: all clean vmlinux deps deps-test unit unit-sanitized test integration e2e fuzz bench dry-run fixtures
 .DELETE_ON_ERROR:
@@ -111,7 +117,7 @@ define layer_rule
 $$(OUTPUT)/$(1)/%.o: $(1)/%.c $$(if $$(filter agent,$(1)),$$(SKEL)) $$(if $$(filter proto agent,$(1)),$$(PB_H))
 	$$(call msg,CC,$$@)
 	$$(Q)mkdir -p $$(dir $$@)
-	$$(Q)$$(CC) $$(BASE_CFLAGS) $$(INC_$(1)) -c $$< -o $$@
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $$(INC_$(1)) $$(if $$(filter symbolizer,$(1)),$$(IBERTY_CFLAGS)) -c $$< -o $$@
 endef
 $(foreach l,$(LAYERS),$(eval $(call layer_rule,$(l))))
 
@@ -154,7 +160,7 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/tests/fuzz/%,$(FUZZ_SRCS))
 $(OUTPUT)/tests/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(SKEL) $(PB_C) | $(OUTPUT)/tests/fuzz
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
-		$(INC_ALL) $(PKG_CFLAGS) \
+		$(INC_ALL) $(PKG_CFLAGS) $(IBERTY_CFLAGS) \
 		$< $(filter-out %.h,$(LIB_SRCS)) $(PB_C) $(LIBS) -o $@
 
 FUZZ_SECONDS ?= 10
