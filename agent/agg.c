@@ -318,6 +318,46 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
+static const char *dup_opt(struct report *r, const char *s, int *err)
+{
+	const char *d;
+
+	if (!s)
+		return NULL;
+	d = report__strdup(r, s);
+	if (!d)
+		*err = -ENOMEM;
+	return d;
+}
+
+/* The symbolizer's inline chain (innermost first), or its one name, into
+ * the report: the symbolizer's strings live only until its next batch. */
+static int copy_lines(struct report *r, const struct sym_result *sr, struct report_frame *rf)
+{
+	uint32_t i, n = sr->nlines ? sr->nlines : 1;
+	struct report_line *lines;
+	int err = 0;
+
+	lines = report__alloc(r, n * sizeof(*lines));
+	if (!lines)
+		return -ENOMEM;
+	for (i = 0; i < n && !err; i++) {
+		const struct sym_line *sl = sr->nlines ? &sr->lines[i] : NULL;
+
+		lines[i].function = dup_opt(r, sl ? sl->function : sr->name, &err);
+		if (!sl)
+			continue;
+		lines[i].system_name = dup_opt(r, sl->system_name, &err);
+		lines[i].file = dup_opt(r, sl->file, &err);
+		lines[i].line = sl->line;
+	}
+	if (err)
+		return err;
+	rf->lines = lines;
+	rf->nlines = n;
+	return 0;
+}
+
 static int name_group(const struct agg *a, struct report *r, struct report_frame *out,
 		      const uint32_t *ids, size_t n, struct sym *sym)
 {
@@ -363,7 +403,6 @@ static int name_group(const struct agg *a, struct report *r, struct report_frame
 		const struct agg_frame *af = &frames[ids[i]];
 		struct report_frame *rf = &out[ids[i]];
 		const struct sym_result *sr = &res[i];
-		struct report_line *line;
 
 		rf->addr = addrs[i];
 		rf->kind = f0->kind;
@@ -376,13 +415,9 @@ static int name_group(const struct agg *a, struct report *r, struct report_frame
 		if (f0->kind == REPORT_FRAME_KERNEL)
 			rf->file = report__strdup(r, sr->module ? sr->module : "[kernel.kallsyms]");
 		if (sr->reason == SYM_OK && sr->name) {
-			line = report__alloc(r, sizeof(*line));
-			if (!line || !(line->function = report__strdup(r, sr->name))) {
-				err = -ENOMEM;
+			err = copy_lines(r, sr, rf);
+			if (err)
 				goto cleanup;
-			}
-			rf->lines = line;
-			rf->nlines = 1;
 			continue;
 		}
 		if (f0->kind == REPORT_FRAME_USER)

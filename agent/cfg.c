@@ -40,6 +40,8 @@ enum {
 	OPT_QUEUE_SIZE,
 	OPT_MAX_RETRIES,
 	OPT_LOG_LEVEL,
+	OPT_NO_DEMANGLE,
+	OPT_LINES,
 };
 
 static const struct option long_opts[] = {
@@ -70,6 +72,8 @@ static const struct option long_opts[] = {
 	{ "queue-size", required_argument, NULL, OPT_QUEUE_SIZE },
 	{ "max-retries", required_argument, NULL, OPT_MAX_RETRIES },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
+	{ "lines", no_argument, NULL, OPT_LINES },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -84,6 +88,9 @@ static const char usage_text[] =
 	"  -w, --window SECONDS       aggregation window (default 15)\n"
 	"  -d, --duration SECONDS     stop after this long (default: until SIGINT/SIGTERM)\n"
 	"      --no-kernel            leave out kernel stacks\n"
+	"Names:\n"
+	"      --no-demangle          keep C++ and Rust names mangled, as in the symbol table\n"
+	"      --lines                folded stacks: end each name in :LINE (its source line)\n"
 	"Outputs (any combination; at least one):\n"
 	"      --dry-run              print folded stacks to stdout at each window end\n"
 	"      --output-dir DIR       write each window's profiles as DIR/*.pb.gz\n"
@@ -250,6 +257,12 @@ int cfg_parse(struct cfg *cfg, int argc, char **argv)
 			break;
 		case OPT_NO_KERNEL:
 			cfg->kernel = false;
+			break;
+		case OPT_NO_DEMANGLE:
+			cfg->no_demangle = true;
+			break;
+		case OPT_LINES:
+			cfg->lines = true;
 			break;
 		case OPT_OUTPUT_DIR:
 			cfg->output_dir = optarg;

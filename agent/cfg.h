@@ -36,6 +36,8 @@ struct cfg {
 	/* outputs */
 	bool dry_run; /* folded stacks to stdout */
 	const char *output_dir; /* pprof .pb.gz files, or NULL */
+	bool no_demangle; /* names as the symbol table has them */
+	bool lines; /* folded names end in ":LINE" */
 
 	/* push */
 	const char *server; /* base URL, or NULL */

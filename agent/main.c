@@ -214,6 +214,7 @@ int main(int argc, char **argv)
 	}
 	if (!ag.cfg.kernel)
 		symopts.kallsyms_path = NULL;
+	symopts.no_demangle = ag.cfg.no_demangle;
 	if (ag.cfg.server) {
 		ag.push = push_client__new(&ag.cfg);
 		if (!ag.push) {

@@ -26,8 +26,9 @@ static int cmp_line(const void *a, const void *b)
  * needs it, so the report keeps names as they are. */
 static void put_name(FILE *f, const char *s)
 {
-	static const char bad[] = ";\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"
-				  "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f";
+	static const char bad[] =
+		";\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"
+		"\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f";
 	size_t n;
 
 	/* Clean runs go out whole: this runs for every frame of every line. */
@@ -42,7 +43,8 @@ static void put_name(FILE *f, const char *s)
 }
 
 /* The text of one stack; NULL on -ENOMEM. Free with free(). */
-static char *stack_text(const struct report *r, const char *comm, const struct report_stack *s)
+static char *stack_text(const struct report *r, const char *comm, const struct report_stack *s,
+			bool lines)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -63,6 +65,8 @@ static char *stack_text(const struct report *r, const char *comm, const struct r
 		while (l-- > 0) {
 			fputc(';', f);
 			put_name(f, fr->nlines ? fr->lines[l].function : fr->unnamed);
+			if (lines && fr->nlines && fr->lines[l].line)
+				fprintf(f, ":%u", fr->lines[l].line);
 			if (fr->kind == REPORT_FRAME_KERNEL)
 				fputs("_[k]", f);
 		}
@@ -74,7 +78,7 @@ static char *stack_text(const struct report *r, const char *comm, const struct r
 	return buf;
 }
 
-static int write_proc(FILE *f, const struct report *r, const struct report_proc *p)
+static int write_proc(FILE *f, const struct report *r, const struct report_proc *p, bool with_lines)
 {
 	struct folded_line *lines;
 	size_t i, n = 0;
@@ -86,7 +90,7 @@ static int write_proc(FILE *f, const struct report *r, const struct report_proc 
 	if (!lines)
 		return -ENOMEM;
 	for (i = 0; i < p->nstacks; i++) {
-		lines[i].text = stack_text(r, p->comm, &p->stacks[i]);
+		lines[i].text = stack_text(r, p->comm, &p->stacks[i], with_lines);
 		lines[i].count = p->stacks[i].count;
 		if (!lines[i].text) {
 			err = -ENOMEM;
@@ -108,13 +112,13 @@ cleanup:
 	return err;
 }
 
-int out_folded_write(FILE *f, const struct report *r)
+int out_folded_write(FILE *f, const struct report *r, bool lines)
 {
 	size_t i;
 	int err;
 
 	for (i = 0; i < r->nprocs; i++) {
-		err = write_proc(f, r, &r->procs[i]);
+		err = write_proc(f, r, &r->procs[i], lines);
 		if (err)
 			return err;
 	}

@@ -8,11 +8,14 @@
 #ifndef EMBER_OUT_FOLDED_H
 #define EMBER_OUT_FOLDED_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "report.h"
 
-/* Writes r to f and flushes. 0 or -errno (e.g. -EPIPE). */
-int out_folded_write(FILE *f, const struct report *r);
+/* Writes r to f and flushes. lines: each name that has a source line ends
+ * in ":LINE" (stacks then split by line, so off by default). 0 or -errno
+ * (e.g. -EPIPE). */
+int out_folded_write(FILE *f, const struct report *r, bool lines);
 
 #endif /* EMBER_OUT_FOLDED_H */

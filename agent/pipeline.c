@@ -126,7 +126,7 @@ bool pipeline__window(struct pipeline *pl, uint64_t start_wall_ns, uint64_t dura
 		 (unsigned long long)r->samples, r->nprocs, r->nframes,
 		 (unsigned long long)r->named_frames, (unsigned long long)r->total_frames);
 
-	if (pl->cfg->dry_run && !pl->stdout_broken && out_folded_write(stdout, r))
+	if (pl->cfg->dry_run && !pl->stdout_broken && out_folded_write(stdout, r, pl->cfg->lines))
 		pl->stdout_broken = true;
 	if (r->samples && (pl->cfg->output_dir || pl->push)) {
 		err = labels_assign(pl->cfg, r);

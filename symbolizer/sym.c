@@ -22,6 +22,8 @@
 #include "log.h"
 #include "sym.h"
 #include "sym_cache.h"
+#include "sym_demangle.h"
+#include "sym_dwarf.h"
 #include "sym_elf.h"
 #include "sym_file.h"
 #include "sym_ksym.h"
@@ -29,6 +31,8 @@
 /* Tables hold 16 bytes per function, names stay in the files: 8 MiB is half
  * a million functions (libLLVM's .dynsym, 34000 of them, takes 0.5 MiB). */
 #define SYM_DEFAULT_CACHE_BYTES (8u << 20)
+/* libdw's structures for the units looked up, and the pages it reads. */
+#define SYM_DEFAULT_DWARF_BYTES (8u << 20)
 /* The vDSO is one or two pages; anything bigger is not what we expect. */
 #define SYM_VDSO_MAX (1u << 20)
 
@@ -40,7 +44,9 @@ struct sym {
 	struct sym_cache *cache;
 	struct sym_ksym *ksym;
 	struct sym_elf_table *vdso;
-	struct arena names; /* the current batch's names */
+	struct sym_dwarf_cache *dwarf; /* NULL: --no-dwarf */
+	bool demangle;
+	struct arena names; /* the current batch's names and inline chains */
 	enum sym_reason vdso_reason; /* why vdso is NULL, once tried */
 	bool vdso_tried;
 	uint64_t cache_loads;
@@ -50,6 +56,10 @@ struct sym {
 	uint64_t name_errors; /* names not read: file truncated, I/O error */
 	uint64_t stale_tables;
 	uint64_t debug_files;
+	uint64_t dwarf_errors;
+	uint64_t demangle_failures;
+	uint64_t go_tables;
+	uint64_t go_errors;
 };
 
 static int sym_kernel_load(struct sym *s)
@@ -99,7 +109,12 @@ struct sym *sym__new(const struct sym_opts *opts)
 		s->debug_dir = strdup(opts->debug_dir ? opts->debug_dir : "/usr/lib/debug");
 	s->files = sym_files__new();
 	s->cache = sym_cache__new(cache_bytes);
+	s->demangle = !opts->no_demangle;
+	if (!opts->no_dwarf)
+		s->dwarf = sym_dwarf_cache__new(opts->dwarf_bytes ? opts->dwarf_bytes :
+								    SYM_DEFAULT_DWARF_BYTES);
 	if (!s->proc_root || (opts->kallsyms_path && !s->kallsyms_path) || !s->files || !s->cache ||
+	    (!opts->no_dwarf && !s->dwarf) ||
 	    ((!opts->debug_dir || opts->debug_dir[0]) && !s->debug_dir)) {
 		err = -ENOMEM;
 		goto cleanup;
@@ -122,6 +137,7 @@ void sym__free(struct sym *s)
 	sym_elf_table__free(s->vdso);
 	sym_ksym__free(s->ksym);
 	sym_cache__free(s->cache);
+	sym_dwarf_cache__free(s->dwarf);
 	arena_release(&s->names);
 	/* Files still referenced by the agent outlive the symbolizer. */
 	sym_files__free(s->files);
@@ -273,10 +289,66 @@ static void sym_fill(struct sym_result *results, size_t n, enum sym_reason why)
 		results[i] = (struct sym_result){ .reason = why };
 }
 
+/* raw as its language spells it, into l (function and system_name). */
+static void sym_spell(struct sym *s, const char *raw, struct sym_line *l)
+{
+	const char *d = NULL;
+
+	l->function = raw;
+	l->system_name = NULL;
+	if (!s->demangle || !sym_demangle_candidate(raw))
+		return;
+	d = sym_demangle(&s->names, raw, false);
+	if (!d) {
+		s->demangle_failures++;
+		log_debug_ratelimited("sym: name kept mangled name=%.128s", raw);
+		return;
+	}
+	l->function = d;
+	l->system_name = raw;
+}
+
+/* Turns r (named from a symbol table, raw) into its line chain: the inline
+ * levels DWARF has at vaddr, the outermost named by the symbol table, each
+ * spelled as its language does. On any failure r keeps one level. */
+static void sym_chain(struct sym *s, struct sym_dwarf *d, uint64_t vaddr, bool have_vaddr,
+		      struct sym_result *r)
+{
+	struct sym_line levels[SYM_DWARF_MAX_LEVELS], *lines;
+	int n = 0, i;
+
+	if (d && have_vaddr) {
+		n = sym_dwarf__lookup(s->dwarf, d, vaddr, &s->names, levels, SYM_DWARF_MAX_LEVELS);
+		if (n < 0) {
+			s->dwarf_errors++;
+			n = 0;
+		}
+	}
+	if (!n)
+		levels[n++] = (struct sym_line){ 0 };
+	lines = arena_alloc(&s->names, n * sizeof(*lines));
+	if (!lines) {
+		/* Still named, without a chain: the caller copes with nlines 0. */
+		return;
+	}
+	/* The symbol table knows the function the address belongs to best:
+	 * DWARF's outermost name may lack a clone suffix or a namespace. */
+	levels[n - 1].function = r->name;
+	for (i = 0; i < n; i++) {
+		lines[i] = levels[i];
+		sym_spell(s, levels[i].function ? levels[i].function : "[inlined]", &lines[i]);
+	}
+	r->lines = lines;
+	r->nlines = n;
+	r->name = lines[n - 1].function;
+}
+
 void sym__user(struct sym *s, struct sym_file *f, const uint64_t *offsets, size_t n,
 	       struct sym_result *results)
 {
 	const struct sym_elf_table *t;
+	struct sym_dwarf *d = NULL;
+	struct sym_cache_key key;
 	enum sym_reason why;
 	size_t i, failed = 0;
 	int err, last_err = 0;
@@ -287,12 +359,30 @@ void sym__user(struct sym *s, struct sym_file *f, const uint64_t *offsets, size_
 		sym_fill(results, n, why);
 		return;
 	}
+	/* Opened after the table: a table load may evict, a DWARF one too,
+	 * but neither frees the other's. */
+	if (s->dwarf) {
+		sym_file__key(f, &key);
+		d = sym_dwarf_cache__get(s->dwarf, &key, sym_file__fd(f), &err);
+		if (err == -ENOEXEC || err == -E2BIG) {
+			s->dwarf_errors++;
+			log_warn_ratelimited("sym: DWARF not used path=%s err=%d; frames keep "
+					     "their symbol names without lines",
+					     sym_file__path(f), err);
+		}
+	}
 	for (i = 0; i < n; i++) {
+		uint64_t vaddr = 0;
+		bool mapped;
+
 		err = sym_elf_table__lookup(t, offsets[i], &s->names, &results[i]);
 		if (err) {
 			failed++;
 			last_err = err;
 		}
+		mapped = sym_elf_table__vaddr(t, offsets[i], &vaddr);
+		if (results[i].reason == SYM_OK)
+			sym_chain(s, d, vaddr, mapped, &results[i]);
 	}
 	/* A file cut short under us: the next batch finds the table stale. */
 	if (failed) {
@@ -365,6 +455,8 @@ void sym__vdso(struct sym *s, const uint64_t *offsets, size_t n, struct sym_resu
 	for (i = 0; i < n; i++) {
 		if (sym_elf_table__lookup(s->vdso, offsets[i], &s->names, &results[i]))
 			s->name_errors++;
+		if (results[i].reason == SYM_OK)
+			sym_chain(s, NULL, 0, false, &results[i]);
 	}
 }
 
@@ -403,6 +495,18 @@ void sym__stats(const struct sym *s, struct sym_stats *out)
 	out->name_errors = s->name_errors;
 	out->stale_tables = s->stale_tables;
 	out->debug_files = s->debug_files;
+	out->dwarf_errors = s->dwarf_errors;
+	out->demangle_failures = s->demangle_failures;
+	out->go_tables = s->go_tables;
+	out->go_errors = s->go_errors;
+	if (s->dwarf) {
+		struct sym_dwarf_stats ds;
+
+		sym_dwarf_cache__stats(s->dwarf, &ds);
+		out->dwarf_loads = ds.loads;
+		out->dwarf_bytes = ds.bytes;
+		out->dwarf_evictions = ds.evictions;
+	}
 	if (s->ksym) {
 		out->kernel_symbols = sym_ksym__count(s->ksym);
 		out->kernel_bytes = sym_ksym__bytes(s->ksym);

@@ -31,6 +31,13 @@ struct sym_opts {
 	/* Where separate debug files live (Debian's *-dbg and *-dbgsym packages
 	 * install DIR/.build-id/xx/yyyy.debug); NULL = /usr/lib/debug, "" = off. */
 	const char *debug_dir;
+	/* Names as the symbol table has them (mangled); default: demangled. */
+	bool no_demangle;
+	/* No source lines and no inline frames: DWARF is not read. */
+	bool no_dwarf;
+	/* Bound on the DWARF handles kept open (their estimated memory);
+	 * 0 = default 8 MiB. */
+	size_t dwarf_bytes;
 };
 
 /* Why a frame has no name; a batch never fails whole (blazesym's Reason). */
@@ -43,11 +50,25 @@ enum sym_reason {
 	SYM_NO_KERNEL, /* kernel symbols unavailable */
 };
 
+/* One level of a frame's name: a function and where in its source. */
+struct sym_line {
+	const char *function; /* as its language spells it (demangled) */
+	const char *system_name; /* the symbol's (mangled) name, NULL when the same */
+	const char *file; /* source file, NULL when unknown */
+	uint32_t line; /* source line, 0 when unknown */
+};
+
 struct sym_result {
-	const char *name; /* NULL unless reason == SYM_OK */
+	const char *name; /* NULL unless reason == SYM_OK; lines[nlines - 1].function */
 	const char *module; /* kernel module name, or NULL */
 	uint64_t offset; /* address - symbol start */
 	enum sym_reason reason;
+	/* User and vDSO frames named SYM_OK: the inline chain, innermost first
+	 * (code inlined into a function comes before it), the last level the
+	 * function the address belongs to; at least one level. Kernel frames:
+	 * none (nlines 0), only name. */
+	const struct sym_line *lines;
+	uint32_t nlines;
 };
 
 /* NULL with errno set. Loads kallsyms at once (the kernel table is needed for
@@ -74,20 +95,19 @@ const char *sym_file__path(const struct sym_file *f);
 /* GNU build-id as lowercase hex, or NULL when the file has none. */
 const char *sym_file__build_id(const struct sym_file *f);
 
-/* Names n file offsets within f, in order. result[i].name stays valid until
- * the next symbolizer call (it may evict); callers copy what they keep.
+/* Names n file offsets within f, in order. result[i].name and .lines (and
+ * every string they point to) stay valid until the next symbolizer call (it
+ * may evict); callers copy what they keep.
  * An offset is a FILE offset: addr - map.start + map.pgoff. f may be NULL
  * (every result is then SYM_NO_FILE). */
 void sym__user(struct sym *s, struct sym_file *f, const uint64_t *offsets, size_t n,
-		      struct sym_result *results);
+	       struct sym_result *results);
 /* Names n offsets within the vDSO (address - start of the "[vdso]" mapping).
  * The image read is the agent's own (getauxval(AT_SYSINFO_EHDR)): the kernel
  * maps the same one into every 64-bit process. */
-void sym__vdso(struct sym *s, const uint64_t *offsets, size_t n,
-		      struct sym_result *results);
+void sym__vdso(struct sym *s, const uint64_t *offsets, size_t n, struct sym_result *results);
 /* Names n kernel addresses from kallsyms (modules included). */
-void sym__kernel(struct sym *s, const uint64_t *addrs, size_t n,
-			struct sym_result *results);
+void sym__kernel(struct sym *s, const uint64_t *addrs, size_t n, struct sym_result *results);
 /* Reads kallsyms again (modules or BPF programs loaded since). On failure
  * the previous table stays. 0 or -errno. Invalidates kernel result names. */
 int sym__kernel_reload(struct sym *s);
@@ -106,6 +126,13 @@ struct sym_stats {
 	uint64_t name_errors; /* names not read: file truncated, I/O error */
 	uint64_t stale_tables; /* tables dropped because their file changed */
 	uint64_t debug_files; /* tables whose symbols came from a debug file */
+	uint64_t dwarf_loads; /* files whose DWARF was opened (misses) */
+	uint64_t dwarf_bytes; /* estimated memory of the DWARF handles held */
+	uint64_t dwarf_evictions;
+	uint64_t dwarf_errors; /* corrupt DWARF: lookups that fell back to the symbol */
+	uint64_t demangle_failures; /* mangled-looking names kept as they are */
+	uint64_t go_tables; /* Go binaries named from .gopclntab */
+	uint64_t go_errors; /* corrupt .gopclntab tables, or lookups in them */
 };
 void sym__stats(const struct sym *s, struct sym_stats *out);
 

@@ -60,6 +60,10 @@ int sym_elf_table__take_segments(struct sym_elf_table *dst, const struct sym_elf
  * us), -ENOMEM, or pread()'s error. */
 int sym_elf_table__lookup(const struct sym_elf_table *t, uint64_t off, struct arena *names,
 			  struct sym_result *r);
+/* The link-time virtual address of file offset off, through the PT_LOAD
+ * segment holding it (what DWARF and .gopclntab are keyed by). False when
+ * no segment holds off. */
+bool sym_elf_table__vaddr(const struct sym_elf_table *t, uint64_t off, uint64_t *vaddr);
 /* True when the file a table was loaded from changed size or mtime since
  * (truncated or rewritten in place): its names may be wrong or missing, so
  * the table should be loaded again. False for tables made from memory. */

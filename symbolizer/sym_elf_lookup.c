@@ -78,7 +78,7 @@ static int sym_elf_read_name(const struct sym_elf_table *t, uint32_t at, struct 
 }
 
 /* File offset to virtual address through the PT_LOAD segment holding it. */
-static bool sym_elf_off_to_vaddr(const struct sym_elf_table *t, uint64_t off, uint64_t *vaddr)
+bool sym_elf_table__vaddr(const struct sym_elf_table *t, uint64_t off, uint64_t *vaddr)
 {
 	size_t i;
 
@@ -118,7 +118,7 @@ int sym_elf_table__lookup(const struct sym_elf_table *t, uint64_t off, struct ar
 
 	memset(r, 0, sizeof(*r));
 	r->reason = SYM_UNKNOWN_ADDR;
-	if (!sym_elf_off_to_vaddr(t, off, &vaddr))
+	if (!sym_elf_table__vaddr(t, off, &vaddr))
 		return 0;
 	s = sym_elf_find(t, vaddr);
 	if (!s)

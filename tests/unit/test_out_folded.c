@@ -41,7 +41,7 @@ static void test_format(void **state)
 	FILE *f = open_memstream(&buf, &len);
 
 	assert_non_null(f);
-	assert_int_equal(out_folded_write(f, &r), 0);
+	assert_int_equal(out_folded_write(f, &r, false), 0);
 	fclose(f);
 	/* Merged by text within a process, never across processes. */
 	assert_string_equal(buf, "my app;main;libx.so+0x10 1\n"
@@ -79,12 +79,22 @@ static void test_inline_and_escaping(void **state)
 	FILE *f = open_memstream(&buf, &len);
 
 	assert_non_null(f);
-	assert_int_equal(out_folded_write(f, &r), 0);
+	assert_int_equal(out_folded_write(f, &r, false), 0);
 	fclose(f);
 	assert_string_equal(buf, "x:y;main;a:b?c 1\n"
 				 "x:y;main;run;hash;mix 3\n");
 	/* The report itself keeps the names as found. */
 	assert_string_equal(frames[2].lines[0].function, "a;b\tc");
+	free(buf);
+
+	/* --lines: each level with a line ends in it; one without stays bare. */
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(out_folded_write(f, &r, true), 0);
+	fclose(f);
+	assert_string_equal(buf, "x:y;main;a:b?c 1\n"
+				 "x:y;main;run:7;hash:10;mix:3 3\n");
 	free(buf);
 }
 
