@@ -271,6 +271,8 @@ static const struct sym_elf_table *sym_user_table(struct sym *s, struct sym_file
 	err = sym_elf_table__from_fd(sym_file__fd(f), sym_cache__max_table(s->cache), &loaded);
 	if (!err) {
 		loaded = sym_debug_table(s, f, loaded);
+		if (sym_elf_table__go(loaded))
+			s->go_tables++;
 		t = loaded;
 		err = sym_cache__add(s->cache, &key, loaded);
 	}
@@ -324,8 +326,9 @@ static void sym_chain(struct sym *s, struct sym_dwarf *d, uint64_t vaddr, bool h
 			n = 0;
 		}
 	}
+	/* No DWARF: the table's own line, when it has one (Go's). */
 	if (!n)
-		levels[n++] = (struct sym_line){ 0 };
+		levels[n++] = r->nlines ? r->lines[0] : (struct sym_line){ 0 };
 	lines = arena_alloc(&s->names, n * sizeof(*lines));
 	if (!lines) {
 		/* Still named, without a chain: the caller copes with nlines 0. */

@@ -29,6 +29,8 @@
  * is not read at all (from memory it is copied, and counts in the table). */
 #define SYM_ELF_READ_MAX(max_bytes) (2 * (max_bytes) + (1u << 20))
 #define SYM_ELF_MAX_SEGS 64
+/* What is scanned for a .gopclntab whose section header is gone. */
+#define SYM_ELF_GO_SCAN_MAX (128u << 20)
 
 /* Loading state: candidates carry what decides between aliases. */
 struct sym_elf_cand {
@@ -252,6 +254,86 @@ static void sym_elf_build_reset(struct sym_elf_build *b)
 	b->str_off = b->str_size = 0;
 }
 
+/* Scans [off, off + len) of the file (fd >= 0, read in chunks) or of img
+ * for a .gopclntab header; its file offset, or 0. */
+static uint64_t sym_elf_go_scan(int fd, const char *img, uint64_t off, uint64_t len)
+{
+	const size_t chunk = 1u << 20;
+	uint64_t at = 0, found = 0;
+	uint8_t *buf;
+	size_t i;
+
+	if (img) {
+		i = sym_go__scan((const uint8_t *)img + off, len, 0);
+		return i < len ? off + i : 0;
+	}
+	buf = malloc(chunk);
+	if (!buf)
+		return 0;
+	/* Chunks start 8-aligned, as do tables: no header straddles two. */
+	while (!found && at < len) {
+		size_t want = len - at < chunk ? len - at : chunk;
+		ssize_t n = pread(fd, buf, want, off + at);
+
+		if (n <= 0)
+			break;
+		i = sym_go__scan(buf, n, 0);
+		if (i < (size_t)n)
+			found = off + at + i;
+		at += n & ~(size_t)7;
+		if (n < 8)
+			break;
+	}
+	free(buf);
+	return found;
+}
+
+/* No symbol table: a Go binary still names its functions in .gopclntab,
+ * found by section or, with section headers gone, by its magic in a
+ * segment (bounded). Each candidate is checked by loading it. fd < 0: from
+ * img, the memory image. 0 with t->go set, or -ENODATA when none. */
+static int sym_elf_go(int fd, const char *img, uint64_t img_len, struct sym_elf_table *t,
+		      size_t max_bytes)
+{
+	uint64_t scanned = 0, from, at;
+	size_t i, room;
+	int err;
+
+	if (sym_elf_table__bytes(t) >= max_bytes)
+		return -E2BIG;
+	room = max_bytes - sym_elf_table__bytes(t);
+	if (t->go_size) {
+		if (img && (t->go_off > img_len || t->go_size > img_len - t->go_off))
+			return -ENOEXEC;
+		err = sym_go__new(fd, img ? img + t->go_off : NULL, t->go_off, t->go_size, t->text,
+				  room, &t->go);
+		return err == -ENOEXEC ? -ENODATA : err;
+	}
+	for (i = 0; i < t->nsegs && scanned < SYM_ELF_GO_SCAN_MAX; i++) {
+		const struct sym_elf_seg *sg = &t->segs[i];
+		uint64_t end = sg->off + sg->filesz;
+
+		if (img && (sg->off > img_len || sg->filesz > img_len - sg->off))
+			continue;
+		for (from = sg->off; from < end && scanned < SYM_ELF_GO_SCAN_MAX;) {
+			uint64_t len = end - from;
+
+			if (len > SYM_ELF_GO_SCAN_MAX - scanned)
+				len = SYM_ELF_GO_SCAN_MAX - scanned;
+			at = sym_elf_go_scan(fd, img, from, len);
+			scanned += at ? at + 8 - from : len;
+			if (!at)
+				break;
+			err = sym_go__new(fd, img ? img + at : NULL, at, end - at, t->text, room,
+					  &t->go);
+			if (err != -ENOEXEC)
+				return err;
+			from = at + 8;
+		}
+	}
+	return -ENODATA;
+}
+
 /* st is the file's when loading from an fd, NULL from memory. */
 static int sym_elf_load(Elf *e, const struct stat *st, size_t max_bytes, struct sym_elf_table **out)
 {
@@ -259,6 +341,7 @@ static int sym_elf_load(Elf *e, const struct stat *st, size_t max_bytes, struct 
 	Elf_Scn *scn = NULL, *symtab = NULL, *dynsym = NULL;
 	GElf_Shdr sh, symtab_sh, dynsym_sh;
 	struct sym_elf_table *t = NULL;
+	size_t shstrndx = 0;
 	GElf_Ehdr eh;
 	int err;
 
@@ -283,10 +366,24 @@ static int sym_elf_load(Elf *e, const struct stat *st, size_t max_bytes, struct 
 		goto cleanup;
 	}
 	b.max_bytes = max_bytes - sym_elf_table__bytes(t);
+	if (elf_getshdrstrndx(e, &shstrndx))
+		shstrndx = 0;
 	while ((scn = elf_nextscn(e, scn))) {
+		const char *name;
+
 		if (!gelf_getshdr(scn, &sh)) {
 			err = -ENOEXEC;
 			goto cleanup;
+		}
+		/* Go: its own table survives strip -s -w; remembered in case
+		 * there is no symbol table. */
+		name = shstrndx ? elf_strptr(e, shstrndx, sh.sh_name) : NULL;
+		if (name && sh.sh_type == SHT_PROGBITS &&
+		    (!strcmp(name, ".gopclntab") || !strcmp(name, ".data.rel.ro.gopclntab"))) {
+			t->go_off = sh.sh_offset;
+			t->go_size = sh.sh_size;
+		} else if (name && !strcmp(name, ".text")) {
+			t->text = sh.sh_addr;
 		}
 		if (sh.sh_type == SHT_SYMTAB && !symtab) {
 			symtab = scn;
@@ -310,6 +407,14 @@ static int sym_elf_load(Elf *e, const struct stat *st, size_t max_bytes, struct 
 		err = sym_elf_collect(e, dynsym, &dynsym_sh, SYM_ELF_READ_MAX(max_bytes), &b);
 		if (err && err != -ENOMEM && symtab)
 			err = symtab_err;
+	}
+	/* No symbols: maybe Go. From a file, looked at once it has its fd. */
+	if (err == -ENODATA) {
+		size_t len = 0;
+		char *img = st ? NULL : elf_rawfile(e, &len);
+
+		err = st ? 0 : img ? sym_elf_go(-1, img, len, t, max_bytes) : -ENODATA;
+		goto cleanup;
 	}
 	if (err)
 		goto cleanup;
@@ -352,6 +457,8 @@ int sym_elf_table__from_fd(int fd, size_t max_bytes, struct sym_elf_table **out)
 	t->file_size = st.st_size;
 	t->mtime_sec = st.st_mtim.tv_sec;
 	t->mtime_nsec = st.st_mtim.tv_nsec;
+	if (!t->n)
+		err = sym_elf_go(t->fd, NULL, 0, t, max_bytes);
 cleanup:
 	elf_end(e);
 	if (err) {
@@ -383,6 +490,7 @@ void sym_elf_table__free(struct sym_elf_table *t)
 		return;
 	if (t->fd >= 0)
 		close(t->fd);
+	sym_go__free(t->go);
 	free(t->syms);
 	free(t->strs);
 	free(t->segs);
@@ -418,12 +526,17 @@ bool sym_elf_table__stale(const struct sym_elf_table *t)
 size_t sym_elf_table__bytes(const struct sym_elf_table *t)
 {
 	return sizeof(*t) + t->nsegs * sizeof(*t->segs) + t->n * sizeof(*t->syms) +
-	       (t->strs ? t->str_size : 0);
+	       (t->strs ? t->str_size : 0) + (t->go ? sym_go__bytes(t->go) : 0);
 }
 
 size_t sym_elf_table__count(const struct sym_elf_table *t)
 {
 	return t->n;
+}
+
+bool sym_elf_table__go(const struct sym_elf_table *t)
+{
+	return t->go != NULL;
 }
 
 bool sym_elf_table__dynsym(const struct sym_elf_table *t)

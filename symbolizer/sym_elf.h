@@ -72,6 +72,8 @@ bool sym_elf_table__stale(const struct sym_elf_table *t);
  * function, the segments, and a memory table's string section. */
 size_t sym_elf_table__bytes(const struct sym_elf_table *t);
 size_t sym_elf_table__count(const struct sym_elf_table *t);
+/* True when the names come from a Go .gopclntab (no symbol table). */
+bool sym_elf_table__go(const struct sym_elf_table *t);
 /* True when the names came from .dynsym (the file has no .symtab). */
 bool sym_elf_table__dynsym(const struct sym_elf_table *t);
 

@@ -109,6 +109,34 @@ static const struct sym_elf_sym *sym_elf_find(const struct sym_elf_table *t, uin
 	return NULL;
 }
 
+/* From .gopclntab: the name, and the file and line as the one level of a
+ * chain (the caller may replace it with DWARF's). */
+static int sym_elf_go_lookup(const struct sym_elf_table *t, uint64_t vaddr, struct arena *names,
+			     struct sym_result *r)
+{
+	struct sym_line *l;
+	const char *name, *file;
+	uint64_t entry;
+	uint32_t line;
+	int err;
+
+	err = sym_go__lookup(t->go, vaddr, names, &name, &entry, &file, &line);
+	if (err == -ENOENT)
+		return 0;
+	if (err)
+		return err;
+	l = arena_alloc(names, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	*l = (struct sym_line){ .function = name, .file = file, .line = line };
+	r->name = name;
+	r->offset = vaddr - entry;
+	r->lines = l;
+	r->nlines = 1;
+	r->reason = SYM_OK;
+	return 0;
+}
+
 int sym_elf_table__lookup(const struct sym_elf_table *t, uint64_t off, struct arena *names,
 			  struct sym_result *r)
 {
@@ -120,6 +148,8 @@ int sym_elf_table__lookup(const struct sym_elf_table *t, uint64_t off, struct ar
 	r->reason = SYM_UNKNOWN_ADDR;
 	if (!sym_elf_table__vaddr(t, off, &vaddr))
 		return 0;
+	if (t->go)
+		return sym_elf_go_lookup(t, vaddr, names, r);
 	s = sym_elf_find(t, vaddr);
 	if (!s)
 		return 0;

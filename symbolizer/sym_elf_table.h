@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sym_gopclntab.h"
+
 struct sym_elf_seg {
 	uint64_t off;
 	uint64_t filesz;
@@ -40,6 +42,10 @@ struct sym_elf_table {
 	int64_t mtime_sec;
 	int64_t mtime_nsec;
 	bool dynsym;
+	/* A Go binary without symbols: named from its .gopclntab (then n is 0). */
+	struct sym_go *go;
+	uint64_t go_off, go_size; /* where it is, once found */
+	uint64_t text; /* address of .text, for Go tables that omit it */
 };
 
 #endif /* EMBER_SYM_ELF_TABLE_H */
