@@ -129,7 +129,8 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max,
 
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v < min || v > max)
+	/* strtoul skips leading blanks and takes a sign: " 10" and "-1" are typos. */
+	if (errno || end == s || *end || s[0] < '0' || s[0] > '9' || v < min || v > max)
 		return bad("invalid %s value '%s': expected a whole number from %u to %u", opt, s,
 			   min, max);
 	*out = v;
@@ -190,6 +191,10 @@ static int cfg_check(const struct cfg *cfg)
 		return bad("--cert-file and --key-file go together");
 	if (cfg->basic_user && !cfg->basic_password_file)
 		return bad("--basic-auth-user needs --basic-auth-password-file");
+	/* Without a user the password would be ignored and requests would go
+	 * out unauthenticated. */
+	if (cfg->basic_password_file && !cfg->basic_user)
+		return bad("--basic-auth-password-file needs --basic-auth-user");
 	if (cfg->basic_user && cfg->bearer_token_file)
 		return bad("choose one of basic auth and --bearer-token-file");
 	return 0;
