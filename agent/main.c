@@ -162,17 +162,18 @@ static bool print_summary(struct agent *ag)
 		lost_windows += pls.files.failed;
 	}
 	lost_windows += pls.profiles_failed;
-	log_summary(
-		"summary samples=%llu lost=%llu processes=%llu named_pct=%.1f windows=%llu "
-		"kstack_failed=%llu ustack_failed=%llu bad_records=%llu%s%s%s%s "
-		"profiles_failed=%llu",
-		(unsigned long long)as.samples,
-		(unsigned long long)(cnt[PROF_CNT_LOST_RINGBUF] + as.dropped),
-		(unsigned long long)ps.procs_seen,
-		as.total_frames ? 100.0 * as.named_frames / as.total_frames : 0.0,
-		(unsigned long long)pls.windows, (unsigned long long)cnt[PROF_CNT_KSTACK_FAILED],
-		(unsigned long long)cnt[PROF_CNT_USTACK_FAILED], (unsigned long long)is.bad_records,
-		push_part, dest[0], dest[1], dest[2], (unsigned long long)pls.profiles_failed);
+	log_summary("summary samples=%llu lost=%llu processes=%llu named_pct=%.1f windows=%llu "
+		    "kstack_failed=%llu ustack_failed=%llu bad_records=%llu%s%s%s%s "
+		    "profiles_failed=%llu maps_over_cap=%llu",
+		    (unsigned long long)as.samples,
+		    (unsigned long long)(cnt[PROF_CNT_LOST_RINGBUF] + as.dropped),
+		    (unsigned long long)ps.procs_seen,
+		    as.total_frames ? 100.0 * as.named_frames / as.total_frames : 0.0,
+		    (unsigned long long)pls.windows,
+		    (unsigned long long)cnt[PROF_CNT_KSTACK_FAILED],
+		    (unsigned long long)cnt[PROF_CNT_USTACK_FAILED],
+		    (unsigned long long)is.bad_records, push_part, dest[0], dest[1], dest[2],
+		    (unsigned long long)pls.profiles_failed, (unsigned long long)ps.maps_over_cap);
 	return lost_windows != 0;
 }
 
