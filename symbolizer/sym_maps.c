@@ -136,7 +136,7 @@ static int sym_maps_line(void *ctx, const char *line, size_t len)
 	if (m->n >= SYM_MAPS_MAX_ENTRIES) {
 		m->bad_lines++;
 		m->over_cap++;
-		return 1;
+		return 0; /* read on, to count what the cap leaves out */
 	}
 	p = lines_hex(p, end, 16, &e.start);
 	p = sym_maps_expect(p, end, '-');
