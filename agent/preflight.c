@@ -32,13 +32,18 @@ static int preflight_output_dir(const char *dir)
 
 static int preflight_server(const char *url)
 {
-	char why[256];
+	char why[256], shown[256];
+	size_t i;
 
 	if (!push_check_url(url, why, sizeof(why)))
 		return 0;
+	/* The URL is echoed on one line: a CR/LF in it must not start another. */
+	for (i = 0; url[i] && i + 1 < sizeof(shown); i++)
+		shown[i] = (unsigned char)url[i] < 0x20 || url[i] == 0x7f ? '?' : url[i];
+	shown[i] = '\0';
 	fprintf(stderr,
 		"ember: error invalid --server '%s': %s; expected http[s]://HOST[:PORT][/PATH]\n",
-		url, why);
+		shown, why);
 	return -EINVAL;
 }
 

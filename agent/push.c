@@ -247,9 +247,10 @@ static void push_log_failure(struct push_client *p, const struct push_req *r, CU
 	push_error_message(p->resp, p->resp_len, reason, sizeof(reason));
 	push_error_message(p->errbuf, strnlen(p->errbuf, sizeof(p->errbuf)), detail,
 			   sizeof(detail));
-	/* libcurl 7.88 reports its own per-header limit as "Out of memory". */
-	if (!p->cut && rc == CURLE_OUT_OF_MEMORY && strstr(p->errbuf, "header"))
-		p->cut = "a reply header line too long";
+	/* libcurl (7.88) refuses a header line over 100 KiB as "Out of memory",
+	 * with no detail: mid-headers, that is what it means. */
+	if (!p->cut && rc == CURLE_OUT_OF_MEMORY && p->header_bytes && !p->body_bytes)
+		p->cut = "reply header line too long (over libcurl's 100 KiB)";
 	for (i = 0; reason[i]; i++)
 		key = (key ^ (unsigned char)reason[i]) * 0x100000001b3ull;
 	for (i = 0; what[i]; i++)
