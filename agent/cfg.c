@@ -79,7 +79,8 @@ static const char usage_text[] =
 	"prints folded stacks (--dry-run), writes pprof files and pushes to Pyroscope.\n"
 	"\n"
 	"Sampling:\n"
-	"  -p, --pid PID              profile only this process (repeatable, up to 64)\n"
+	"  -p, --pid PID              profile only this process (repeatable, up to 64);\n"
+	"                             it must be running at start\n"
 	"  -F, --frequency HZ         samples per second per CPU (default 100)\n"
 	"  -w, --window SECONDS       aggregation window (default 15)\n"
 	"  -d, --duration SECONDS     stop after this long (default: until SIGINT/SIGTERM)\n"
@@ -103,7 +104,12 @@ static const char usage_text[] =
 	"Other:\n"
 	"      --log-level LEVEL      error, warn (default), info or debug\n"
 	"  -v, --verbose              debug logs, libbpf's included\n"
-	"  -h, --help                 this text\n";
+	"  -h, --help                 this text\n"
+	"\n"
+	"Exit codes: 0 every window reached every output; 1 a failure while running;\n"
+	"2 a setting refused at start; 3 a window did not reach an output (see the\n"
+	"summary line). SIGTERM/SIGINT: last window and summary, then exit. SIGUSR1:\n"
+	"end the window now. SIGHUP: logged and ignored (no configuration file yet).\n";
 
 void cfg_usage(void *file)
 {
