@@ -78,7 +78,8 @@ DEB_BUILD := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev libdw-
 DEB_TEST := libcmocka-dev libclang-rt-14-dev libc6-dbg python3 python3-pytest python3-protobuf \
 	protobuf-compiler golang-go rustc g++ linux-perf bpftrace openssl procps util-linux
 
-.PHONY: all clean vmlinux deps deps-test unit unit-sanitized test integration e2e fuzz bench dry-run fixtures
+.PHONY: all clean vmlinux deps deps-test unit unit-sanitized test integration e2e faults soak fuzz bench \
+	dry-run fixtures
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -146,10 +147,22 @@ integration: all
 e2e: all
 	$(Q)/usr/bin/python3 -m pytest -ra tests/e2e
 
+# The agent run into faults (dead, slow, hostile servers, full disks, closed
+# stdout, signals, bad settings): every window accounted for. About 2 minutes.
+faults: all
+	$(Q)/usr/bin/python3 -m pytest -ra tests/faults
+
+# Not in CI: an hour of process churn with pushes to a flaky receiver, RSS
+# and fd count sampled; figures go to bench/. SOAK_SECONDS=180 for a short run.
+SOAK_SECONDS ?= 3600
+soak: all
+	$(Q)/usr/bin/python3 bench/soak.py --seconds $(SOAK_SECONDS)
+
 # Everything CI runs: unit tests, a short fuzz of every parser, then the
-# root suites (real BPF on the real kernel, the agent against a receiver).
+# root suites (real BPF on the real kernel, the agent against a receiver,
+# the agent into faults).
 test: all unit unit-sanitized fuzz
-	$(Q)/usr/bin/python3 -m pytest -ra tests/integration tests/e2e
+	$(Q)/usr/bin/python3 -m pytest -ra tests/integration tests/e2e tests/faults
 
 # The unit tests again under ASan and UBSan, in their own output tree.
 unit-sanitized:

@@ -83,7 +83,8 @@ static const char usage_text[] =
 	"prints folded stacks (--dry-run), writes pprof files and pushes to Pyroscope.\n"
 	"\n"
 	"Sampling:\n"
-	"  -p, --pid PID              profile only this process (repeatable, up to 64)\n"
+	"  -p, --pid PID              profile only this process (repeatable, up to 64);\n"
+	"                             it must be running at start\n"
 	"  -F, --frequency HZ         samples per second per CPU (default 100)\n"
 	"  -w, --window SECONDS       aggregation window (default 15)\n"
 	"  -d, --duration SECONDS     stop after this long (default: until SIGINT/SIGTERM)\n"
@@ -110,7 +111,12 @@ static const char usage_text[] =
 	"Other:\n"
 	"      --log-level LEVEL      error, warn (default), info or debug\n"
 	"  -v, --verbose              debug logs, libbpf's included\n"
-	"  -h, --help                 this text\n";
+	"  -h, --help                 this text\n"
+	"\n"
+	"Exit codes: 0 every window reached every output; 1 a failure while running;\n"
+	"2 a setting refused at start; 3 a window did not reach an output (see the\n"
+	"summary line). SIGTERM/SIGINT: last window and summary, then exit. SIGUSR1:\n"
+	"end the window now. SIGHUP: logged and ignored (no configuration file yet).\n";
 
 void cfg_usage(void *file)
 {
@@ -136,7 +142,8 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max,
 
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v < min || v > max)
+	/* strtoul skips leading blanks and takes a sign: " 10" and "-1" are typos. */
+	if (errno || end == s || *end || s[0] < '0' || s[0] > '9' || v < min || v > max)
 		return bad("invalid %s value '%s': expected a whole number from %u to %u", opt, s,
 			   min, max);
 	*out = v;
@@ -197,6 +204,10 @@ static int cfg_check(const struct cfg *cfg)
 		return bad("--cert-file and --key-file go together");
 	if (cfg->basic_user && !cfg->basic_password_file)
 		return bad("--basic-auth-user needs --basic-auth-password-file");
+	/* Without a user the password would be ignored and requests would go
+	 * out unauthenticated. */
+	if (cfg->basic_password_file && !cfg->basic_user)
+		return bad("--basic-auth-password-file needs --basic-auth-user");
 	if (cfg->basic_user && cfg->bearer_token_file)
 		return bad("choose one of basic auth and --bearer-token-file");
 	return 0;

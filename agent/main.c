@@ -23,6 +23,7 @@
 #include "labels.h"
 #include "log.h"
 #include "pipeline.h"
+#include "preflight.h"
 #include "proc.h"
 #include "push.h"
 #include "sampler.h"
@@ -32,7 +33,9 @@
 /* At exit, how long the last window may take to reach the server. */
 #define FLUSH_MS 5000
 
-static volatile sig_atomic_t stop_requested;
+/* The signal flags: stop (SIGINT, SIGTERM), reload (SIGHUP) and window now
+ * (SIGUSR1). Set by the handler, read and cleared by the main loop. */
+static volatile sig_atomic_t stop_requested, hup_requested, usr1_requested;
 
 struct agent {
 	struct cfg cfg;
@@ -48,7 +51,31 @@ struct agent {
 
 static void on_signal(int sig)
 {
-	stop_requested = 1;
+	if (sig == SIGHUP)
+		hup_requested = 1;
+	else if (sig == SIGUSR1)
+		usr1_requested = 1;
+	else
+		stop_requested = 1;
+}
+
+/* First thing in main: a signal's default action would kill the agent
+ * with the window in progress and no summary. SA_RESTART so that start-up
+ * (reading files, loading BPF) does not see EINTR; the poll loop wakes up
+ * anyway. */
+static void install_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1 };
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+	size_t i;
+
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&sa.sa_mask, sigs[i]);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	/* A closed stdout or socket is an error return, not a death. */
+	signal(SIGPIPE, SIG_IGN);
 }
 
 /* The sampler starts before the modules that read its records (so a missing
@@ -80,15 +107,30 @@ static void print_lost_by_cpu(struct agent *ag)
 			 line);
 }
 
-static void print_summary(struct agent *ag)
+/* " <key>_<dest>=N" for the four ends of a destination's windows. */
+static int dest_part(char *buf, size_t size, const char *dest, uint64_t windows, uint64_t delivered,
+		     uint64_t failed, uint64_t dropped, uint64_t abandoned)
+{
+	return snprintf(buf, size,
+			" windows_%s=%llu delivered_%s=%llu failed_%s=%llu dropped_%s=%llu "
+			"abandoned_%s=%llu",
+			dest, (unsigned long long)windows, dest, (unsigned long long)delivered,
+			dest, (unsigned long long)failed, dest, (unsigned long long)dropped, dest,
+			(unsigned long long)abandoned);
+}
+
+/* Prints the exit summary; returns true when a window with samples did
+ * not reach a configured output (exit code 3). */
+static bool print_summary(struct agent *ag)
 {
 	uint64_t cnt[PROF_CNT_MAX] = { 0 };
 	struct pipeline_stats pls;
 	struct ingest_stats is;
 	struct agg_stats as;
 	struct proc_stats ps;
-	struct push_stats pu;
-	char push_part[256] = "";
+	struct push_stats pu = { 0 };
+	char push_part[256] = "", dest[3][256] = { "", "", "" };
+	uint64_t lost_windows = 0;
 
 	if (ag->sampler) {
 		sampler__counters(ag->sampler, cnt);
@@ -104,9 +146,25 @@ static void print_summary(struct agent *ag)
 			 " push_ok=%llu push_failed=%llu push_dropped=%llu push_retries=%llu",
 			 (unsigned long long)pu.requests_ok, (unsigned long long)pu.requests_failed,
 			 (unsigned long long)pu.dropped, (unsigned long long)pu.retries);
+		dest_part(dest[2], sizeof(dest[2]), "push", pu.windows + pls.push_unsent,
+			  pu.windows_delivered, pu.windows_failed + pls.push_unsent,
+			  pu.windows_dropped, pu.windows_abandoned);
+		lost_windows += pu.windows + pls.push_unsent - pu.windows_delivered;
 	}
+	if (ag->cfg.dry_run) {
+		dest_part(dest[0], sizeof(dest[0]), "stdout", pls.out_stdout.windows,
+			  pls.out_stdout.delivered, pls.out_stdout.failed, 0, 0);
+		lost_windows += pls.out_stdout.failed;
+	}
+	if (ag->cfg.output_dir) {
+		dest_part(dest[1], sizeof(dest[1]), "files", pls.files.windows, pls.files.delivered,
+			  pls.files.failed, 0, 0);
+		lost_windows += pls.files.failed;
+	}
+	lost_windows += pls.profiles_failed;
 	log_summary("summary samples=%llu lost=%llu processes=%llu named_pct=%.1f windows=%llu "
-		    "kstack_failed=%llu ustack_failed=%llu bad_records=%llu%s",
+		    "kstack_failed=%llu ustack_failed=%llu bad_records=%llu%s%s%s%s "
+		    "profiles_failed=%llu maps_over_cap=%llu",
 		    (unsigned long long)as.samples,
 		    (unsigned long long)(cnt[PROF_CNT_LOST_RINGBUF] + as.dropped),
 		    (unsigned long long)ps.procs_seen,
@@ -114,7 +172,9 @@ static void print_summary(struct agent *ag)
 		    (unsigned long long)pls.windows,
 		    (unsigned long long)cnt[PROF_CNT_KSTACK_FAILED],
 		    (unsigned long long)cnt[PROF_CNT_USTACK_FAILED],
-		    (unsigned long long)is.bad_records, push_part);
+		    (unsigned long long)is.bad_records, push_part, dest[0], dest[1], dest[2],
+		    (unsigned long long)pls.profiles_failed, (unsigned long long)ps.maps_over_cap);
+	return lost_windows != 0;
 }
 
 static void raise_fd_limit(void)
@@ -139,12 +199,20 @@ static int run(struct agent *ag)
 	end_mono = ag->cfg.duration_s ? start_mono + (uint64_t)ag->cfg.duration_s * 1000000000ull :
 					UINT64_MAX;
 	while (!stop_requested) {
+		if (hup_requested) {
+			hup_requested = 0;
+			log_warn("agent: SIGHUP ignored: there is no configuration file to reload; "
+				 "restart ember to change options");
+		}
 		now = clock_ns(CLOCK_MONOTONIC);
 		if (now >= end_mono)
 			break;
-		if (now >= window_mono + window_ns) {
-			if (!pipeline__window(ag->pipeline, window_wall, now - window_mono))
-				break; /* nobody reads stdout any more (ember --dry-run | head) */
+		/* SIGUSR1 ends the window now: its profiles go out at once. */
+		if (now >= window_mono + window_ns || usr1_requested) {
+			if (usr1_requested)
+				log_info("agent: SIGUSR1: ending the window early");
+			usr1_requested = 0;
+			pipeline__window(ag->pipeline, window_wall, now - window_mono);
 			proc_table__sweep(ag->procs, window_mono);
 			window_mono = now;
 			window_wall = clock_ns(CLOCK_REALTIME);
@@ -164,9 +232,12 @@ static int run(struct agent *ag)
 	now = clock_ns(CLOCK_MONOTONIC);
 	pipeline__window(ag->pipeline, window_wall, now - window_mono);
 	if (ag->push && push_client__flush(ag->push, FLUSH_MS))
-		log_warn("push: the last window did not reach the server before exit "
+		log_warn("push: requests still queued or in flight at exit are abandoned "
 			 "timeout_ms=%d",
 			 FLUSH_MS);
+	/* Before the summary: what is still queued is counted as abandoned. */
+	if (ag->push)
+		push_client__stop(ag->push);
 	return 0;
 }
 
@@ -176,9 +247,9 @@ int main(int argc, char **argv)
 	struct sym_opts symopts = { .proc_root = "/proc", .kallsyms_path = "/proc/kallsyms" };
 	struct agent ag = { 0 };
 	struct report_type type;
-	struct sigaction sa = { .sa_handler = on_signal };
 	int err;
 
+	install_signals();
 	err = cfg_parse(&ag.cfg, argc, argv);
 	if (err)
 		return err > 0 ? 0 : 2;
@@ -190,14 +261,13 @@ int main(int argc, char **argv)
 	}
 	if ((ag.cfg.server || ag.cfg.output_dir) && labels_check(&ag.cfg))
 		return 2;
+	if (preflight_check(&ag.cfg))
+		return 2;
 
 	/* Large short-lived buffers (ELF sections read to build a table, window
 	 * tables) go back to the kernel when freed: a fixed threshold stops
 	 * glibc raising it and keeping them on the heap, so RSS stays flat. */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 
 	/* The sampler goes first: without privileges or BTF, its error is the
@@ -234,7 +304,10 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	err = run(&ag) ? 1 : 0;
-	print_summary(&ag);
+	/* 3: every window was produced, but not every one reached every
+	 * output asked for (docs/operating.md). */
+	if (print_summary(&ag) && !err)
+		err = 3;
 cleanup:
 	sampler__free(ag.sampler);
 	push_client__free(ag.push);

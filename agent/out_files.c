@@ -143,6 +143,28 @@ cleanup:
 	return err;
 }
 
+int out_files_check(const char *dir)
+{
+	char probe[PATH_MAX];
+	int fd, err, len;
+
+	err = make_dirs(dir);
+	if (err)
+		return err;
+	/* access(W_OK) says yes to root on a read-only mount; a real file
+	 * says what the first window would meet. */
+	len = snprintf(probe, sizeof(probe), "%s/.ember-probe.tmpXXXXXX", dir);
+	if (len < 0 || (size_t)len >= sizeof(probe))
+		return -ENAMETOOLONG;
+	fd = mkstemp(probe);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	if (unlink(probe))
+		return -errno;
+	return 0;
+}
+
 int out_files_write(const char *dir, uint64_t start_ns, const struct labels_group *g,
 		    const struct pprof_blob *blobs, size_t nblobs)
 {

@@ -25,4 +25,9 @@
 int out_files_write(const char *dir, uint64_t start_ns, const struct labels_group *g,
 		    const struct pprof_blob *blobs, size_t nblobs);
 
+/* Makes dir (mkdir -p) and proves it writable by creating and removing one
+ * hidden probe file: run once at start-up. 0 or -errno (-ENOTDIR, -EACCES,
+ * -EROFS, -ENOSPC, ...); logs nothing. */
+int out_files_check(const char *dir);
+
 #endif /* EMBER_OUT_FILES_H */

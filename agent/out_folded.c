@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "out_folded.h"
+#include "utf8.h"
 
 struct folded_line {
 	char *text; /* "comm;root;...;leaf", without the count */
@@ -23,8 +24,10 @@ static int cmp_line(const void *a, const void *b)
 
 /* Folded text splits on ';' and the last space: a name keeps neither
  * separator's meaning nor control characters. This is the only output that
- * needs it, so the report keeps names as they are. */
-static void put_name(FILE *f, const char *s)
+ * needs it, so the report keeps names as they are. Invalid UTF-8 is repaired
+ * by utf8_copy, as pprof and the labels do, so one name reads the same in
+ * every output. */
+static void put_clean(FILE *f, const char *s)
 {
 	static const char bad[] =
 		";\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"
@@ -40,6 +43,26 @@ static void put_name(FILE *f, const char *s)
 		fputc_unlocked(s[n] == ';' ? ':' : '?', f);
 		s += n + 1;
 	}
+}
+
+static void put_name(FILE *f, const char *s)
+{
+	char small[256], *copy = small;
+	size_t len = strlen(s);
+
+	if (utf8_valid(s, len)) {
+		put_clean(f, s);
+		return;
+	}
+	/* Rare (a comm or symbol with stray bytes): repaired into a copy. */
+	if (len >= sizeof(small) && !(copy = malloc(len + 1))) {
+		put_clean(f, "[invalid UTF-8]");
+		return;
+	}
+	utf8_copy(copy, s, len);
+	put_clean(f, copy);
+	if (copy != small)
+		free(copy);
 }
 
 /* The text of one stack; NULL on -ENOMEM. Free with free(). */

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "clock.h"
 #include "labels.h"
@@ -45,6 +46,9 @@ void pipeline__free(struct pipeline *pl)
 	free(pl);
 }
 
+/* Builds the window's profiles and hands them to the files and the push
+ * client; counts, per output, the window's end when it is not the push
+ * client's to count. */
 static void pipeline_profiles(struct pipeline *pl, const struct report *r)
 {
 	uint64_t cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID), raw = 0, gz = 0;
@@ -52,24 +56,28 @@ static void pipeline_profiles(struct pipeline *pl, const struct report *r)
 	struct push_series *series = NULL;
 	struct pprof_blob **blobs = NULL;
 	size_t ngroups = 0, i, j, nseries = 0, *nblobs = NULL, nprofiles = 0;
+	bool files_ok = true, pushed = false;
 	int err;
 
 	err = labels_group(r, &groups, &ngroups);
 	if (err) {
 		log_err("agent: grouping the window by labels failed err=%d", err);
-		return;
+		files_ok = false;
+		goto cleanup;
 	}
 	series = calloc(ngroups ? ngroups : 1, sizeof(*series));
 	blobs = calloc(ngroups ? ngroups : 1, sizeof(*blobs));
 	nblobs = calloc(ngroups ? ngroups : 1, sizeof(*nblobs));
 	if (!series || !blobs || !nblobs) {
 		log_err("agent: out of memory building profiles");
+		files_ok = false;
 		goto cleanup;
 	}
 	for (i = 0; i < ngroups; i++) {
 		err = pprof_build(r, groups[i].procs, groups[i].nprocs, 0, &blobs[i], &nblobs[i]);
 		if (err) {
 			log_err("agent: building a profile failed err=%d", err);
+			pl->stats.profiles_failed++;
 			blobs[i] = NULL;
 			nblobs[i] = 0;
 			continue;
@@ -81,9 +89,11 @@ static void pipeline_profiles(struct pipeline *pl, const struct report *r)
 			gz += blobs[i][j].len;
 		}
 		nprofiles += nblobs[i];
-		if (pl->cfg->output_dir)
-			out_files_write(pl->cfg->output_dir, r->start_ns, &groups[i], blobs[i],
-					nblobs[i]);
+		/* A full disk or lost permission fails the window's files only. */
+		if (pl->cfg->output_dir && files_ok &&
+		    out_files_write(pl->cfg->output_dir, r->start_ns, &groups[i], blobs[i],
+				    nblobs[i]))
+			files_ok = false;
 		series[nseries] = (struct push_series){
 			.labels = groups[i].labels,
 			.nlabels = groups[i].nlabels,
@@ -98,6 +108,7 @@ static void pipeline_profiles(struct pipeline *pl, const struct report *r)
 		err = push_client__submit(pl->push, series, nseries);
 		if (err)
 			log_err("agent: queueing the window for push failed err=%d", err);
+		pushed = !err;
 	}
 	log_info("agent: profiles samples=%llu series=%zu profiles=%zu raw_bytes=%llu "
 		 "gzip_bytes=%llu build_cpu_us=%llu",
@@ -105,6 +116,15 @@ static void pipeline_profiles(struct pipeline *pl, const struct report *r)
 		 (unsigned long long)gz,
 		 (unsigned long long)(clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0) / 1000);
 cleanup:
+	if (pl->cfg->output_dir) {
+		pl->stats.files.windows++;
+		if (files_ok && nseries)
+			pl->stats.files.delivered++;
+		else
+			pl->stats.files.failed++;
+	}
+	if (pl->push && !pushed)
+		pl->stats.push_unsent++;
 	for (i = 0; blobs && nblobs && i < ngroups; i++)
 		pprof_blobs_free(blobs[i], nblobs[i]);
 	free(blobs);
@@ -113,30 +133,63 @@ cleanup:
 	labels_groups_free(groups, ngroups);
 }
 
-bool pipeline__window(struct pipeline *pl, uint64_t start_wall_ns, uint64_t duration_ns)
+/* The dry run: once stdout is closed or full it stays so (a pipe's reader
+ * is gone, a device is full), so one error line, then windows are only
+ * counted as failed; the other outputs go on. */
+static void pipeline_stdout(struct pipeline *pl, const struct report *r)
+{
+	int err;
+
+	pl->stats.out_stdout.windows++;
+	if (pl->stdout_broken) {
+		pl->stats.out_stdout.failed++;
+		return;
+	}
+	err = out_folded_write(stdout, r, pl->cfg->lines);
+	if (!err) {
+		pl->stats.out_stdout.delivered++;
+		return;
+	}
+	pl->stats.out_stdout.failed++;
+	pl->stdout_broken = true;
+	log_err("agent: cannot write the dry run to stdout err=%d (%s); it stops, the other "
+		"outputs go on",
+		err, strerror(-err));
+}
+
+void pipeline__window(struct pipeline *pl, uint64_t start_wall_ns, uint64_t duration_ns)
 {
 	struct report *r;
 	int err;
 
 	r = agg__finish(pl->agg, pl->sym, start_wall_ns, duration_ns);
-	if (!r)
-		return !pl->stdout_broken;
+	if (!r) {
+		/* Out of memory: agg counted the window's samples as lost. */
+		log_err("agent: ending the window failed err=%d", -errno);
+		return;
+	}
 	pl->stats.windows++;
 	log_info("agent: window samples=%llu procs=%zu frames=%zu named_frames=%llu/%llu",
 		 (unsigned long long)r->samples, r->nprocs, r->nframes,
 		 (unsigned long long)r->named_frames, (unsigned long long)r->total_frames);
 
-	if (pl->cfg->dry_run && !pl->stdout_broken && out_folded_write(stdout, r, pl->cfg->lines))
-		pl->stdout_broken = true;
+	if (pl->cfg->dry_run && r->samples)
+		pipeline_stdout(pl, r);
 	if (r->samples && (pl->cfg->output_dir || pl->push)) {
 		err = labels_assign(pl->cfg, r);
-		if (err)
+		if (err) {
 			log_err("agent: labelling the window's processes failed err=%d", err);
-		else
+			if (pl->cfg->output_dir) {
+				pl->stats.files.windows++;
+				pl->stats.files.failed++;
+			}
+			if (pl->push)
+				pl->stats.push_unsent++;
+		} else {
 			pipeline_profiles(pl, r);
+		}
 	}
 	report__free(r);
-	return !pl->stdout_broken;
 }
 
 void pipeline__stats(const struct pipeline *pl, struct pipeline_stats *out)

@@ -20,8 +20,25 @@
 
 struct pipeline;
 
+/* One synchronous output's windows: each window with samples that the
+ * output was asked to take ends as delivered or failed (whole: a window
+ * with one file not written is failed). */
+struct pipeline_dest {
+	uint64_t windows;
+	uint64_t delivered;
+	uint64_t failed;
+};
+
 struct pipeline_stats {
 	uint64_t windows; /* windows turned into reports */
+	struct pipeline_dest out_stdout; /* --dry-run */
+	struct pipeline_dest files; /* --output-dir */
+	/* Windows for the push client that never reached it (labels or
+	 * profiles could not be built, or it could not queue them): failed. */
+	uint64_t push_unsent;
+	/* Profiles (label sets) that could not be built: their window still
+	 * goes out with the others, so they are counted here. */
+	uint64_t profiles_failed;
 };
 
 /* cfg, agg, sym and push (NULL when not pushing) are borrowed. NULL with errno. */
@@ -30,9 +47,10 @@ struct pipeline *pipeline__new(const struct cfg *cfg, struct agg *agg, struct sy
 void pipeline__free(struct pipeline *pl);
 
 /* Ends the window that started at start_wall_ns (CLOCK_REALTIME) and lasted
- * duration_ns, and hands it to every output. Returns false once stdout is
- * gone (nobody reads the dry run any more): the caller stops. */
-bool pipeline__window(struct pipeline *pl, uint64_t start_wall_ns, uint64_t duration_ns);
+ * duration_ns, and hands it to every output. Outputs are independent: one
+ * that fails (stdout closed or full, a full disk) is counted and logged,
+ * and the others go on. */
+void pipeline__window(struct pipeline *pl, uint64_t start_wall_ns, uint64_t duration_ns);
 
 void pipeline__stats(const struct pipeline *pl, struct pipeline_stats *out);
 

@@ -285,6 +285,14 @@ static void proc_read_maps(struct proc_table *t, struct proc *p, uint64_t now_ns
 		return;
 	}
 	n = sym_maps__count(maps);
+	if (sym_maps__over_cap(maps)) {
+		/* Frames past the cap go unnamed: say so once, count always. */
+		if (!t->stats.maps_over_cap)
+			log_warn("proc: maps table full, later mappings left out pid=%u kept=%zu "
+				 "left_out=%zu",
+				 p->pid, n, sym_maps__over_cap(maps));
+		t->stats.maps_over_cap += sym_maps__over_cap(maps);
+	}
 	files = calloc(n ? n : 1, sizeof(*files));
 	failed = calloc(n ? n : 1, 1);
 	if (!files || !failed) {

@@ -35,6 +35,7 @@ struct proc_stats {
 	uint64_t maps_reads;
 	uint64_t maps_failed; /* maps of a process that was already gone, or unreadable */
 	uint64_t files_failed; /* mapped files that could not be opened */
+	uint64_t maps_over_cap; /* mappings left out of a full maps table */
 };
 
 /* proc_root is "/proc" outside tests. NULL with errno on failure. */

@@ -26,10 +26,18 @@
 #include "secret.h"
 #include "push_internal.h"
 
-#define PUSH_RESP_MAX 4096 /* reply bytes kept; the rest is discarded */
+#define PUSH_RESP_MAX 4096 /* reply bytes kept for the reason; the rest is counted */
+/* A reply bigger than these is cut and the request fails: a Connect error
+ * (the largest legitimate reply) names at most 30 labels of 2 KiB, far
+ * below; an endless body would otherwise be read until the timeout, at
+ * full CPU. */
+#define PUSH_REPLY_MAX_BODY (256u << 10)
+#define PUSH_REPLY_MAX_HEADERS (64u << 10)
 #define PUSH_REASON_MAX 201 /* server reasons in log lines */
 #define PUSH_REPEAT_LOG_NS (60ull * 1000000000ull)
 #define PUSH_LOG_SLOTS 4
+#define PUSH_XSTR(x) #x
+#define PUSH_STR(x) PUSH_XSTR(x)
 
 struct push_client {
 	pthread_mutex_t mu;
@@ -55,6 +63,8 @@ struct push_client {
 	char errbuf[CURL_ERROR_SIZE];
 	char resp[PUSH_RESP_MAX];
 	size_t resp_len;
+	size_t body_bytes, header_bytes; /* of the reply being read */
+	const char *cut; /* why the reply was cut, or NULL */
 	uint64_t rng;
 	bool failing; /* the last attempt failed: log recovery */
 	struct {
@@ -76,11 +86,29 @@ static size_t push_on_body(char *data, size_t size, size_t nmemb, void *ud)
 	struct push_client *p = ud;
 	size_t n = size * nmemb, room = sizeof(p->resp) - 1 - p->resp_len;
 
-	/* A hostile or huge reply is read and dropped, only its head is kept. */
+	p->body_bytes += n;
+	if (p->body_bytes > PUSH_REPLY_MAX_BODY) {
+		p->cut = "reply body over " PUSH_STR(PUSH_REPLY_MAX_BODY) " bytes";
+		return 0; /* CURLE_WRITE_ERROR: the transfer ends here */
+	}
+	/* Only the head is kept: it holds the reason. */
 	if (n < room)
 		room = n;
 	memcpy(p->resp + p->resp_len, data, room);
 	p->resp_len += room;
+	return n;
+}
+
+static size_t push_on_header(char *data, size_t size, size_t nmemb, void *ud)
+{
+	struct push_client *p = ud;
+	size_t n = size * nmemb;
+
+	p->header_bytes += n;
+	if (p->header_bytes > PUSH_REPLY_MAX_HEADERS) {
+		p->cut = "reply headers over " PUSH_STR(PUSH_REPLY_MAX_HEADERS) " bytes";
+		return 0;
+	}
 	return n;
 }
 
@@ -112,6 +140,8 @@ static int push_setup_curl(struct push_client *p, const struct cfg *cfg)
 	PUSH_OPT(CURLOPT_ERRORBUFFER, p->errbuf);
 	PUSH_OPT(CURLOPT_WRITEFUNCTION, push_on_body);
 	PUSH_OPT(CURLOPT_WRITEDATA, p);
+	PUSH_OPT(CURLOPT_HEADERFUNCTION, push_on_header);
+	PUSH_OPT(CURLOPT_HEADERDATA, p);
 	PUSH_OPT(CURLOPT_NOPROGRESS, 0L);
 	PUSH_OPT(CURLOPT_XFERINFOFUNCTION, push_on_progress);
 	PUSH_OPT(CURLOPT_XFERINFODATA, p);
@@ -150,6 +180,9 @@ static CURLcode push_perform(struct push_client *p, const struct push_req *r, lo
 
 	*status = 0;
 	p->resp_len = 0;
+	p->body_bytes = 0;
+	p->header_bytes = 0;
+	p->cut = NULL;
 	p->errbuf[0] = '\0';
 	curl_easy_setopt(p->curl, CURLOPT_URL, r->url ? r->url : p->push_url);
 	curl_easy_setopt(p->curl, CURLOPT_HTTPHEADER, r->url ? p->hdr_ingest : p->hdr_push);
@@ -214,13 +247,20 @@ static void push_log_failure(struct push_client *p, const struct push_req *r, CU
 	push_error_message(p->resp, p->resp_len, reason, sizeof(reason));
 	push_error_message(p->errbuf, strnlen(p->errbuf, sizeof(p->errbuf)), detail,
 			   sizeof(detail));
+	/* libcurl (7.88) refuses a header line over 100 KiB as "Out of memory",
+	 * with no detail: mid-headers, that is what it means. */
+	if (!p->cut && rc == CURLE_OUT_OF_MEMORY && p->header_bytes && !p->body_bytes)
+		p->cut = "reply header line too long (over libcurl's 100 KiB)";
 	for (i = 0; reason[i]; i++)
 		key = (key ^ (unsigned char)reason[i]) * 0x100000001b3ull;
 	for (i = 0; what[i]; i++)
 		key = (key ^ (unsigned char)what[i]) * 0x100000001b3ull;
 	if (push_logged_recently(p, key, now))
 		lvl = LOG_DEBUG;
-	if (rc != CURLE_OK)
+	if (p->cut)
+		log_at(lvl, "push: %s endpoint=%s stacks=%" PRIu64 " err=\"%s\" status=%ld", what,
+		       endpoint, r->samples, p->cut, status);
+	else if (rc != CURLE_OK)
 		log_at(lvl, "push: %s endpoint=%s stacks=%" PRIu64 " err=\"%s\" detail=\"%s\"%s",
 		       what, endpoint, r->samples, curl_easy_strerror(rc), detail, push_hint(rc));
 	else
@@ -251,8 +291,8 @@ static void push_count(struct push_client *p, uint64_t *counter, uint64_t bytes)
 }
 
 /* Sends r until it is delivered, rejected, out of retries, or the client
- * stops. */
-static void push_deliver(struct push_client *p, const struct push_req *r)
+ * stops (abandoned); returns which. */
+static enum push_outcome push_deliver(struct push_client *p, const struct push_req *r)
 {
 	enum push_verdict v;
 	curl_off_t after = -1;
@@ -262,26 +302,30 @@ static void push_deliver(struct push_client *p, const struct push_req *r)
 
 	for (attempt = 0;; attempt++) {
 		rc = push_perform(p, r, &status);
-		if (__atomic_load_n(&p->stop, __ATOMIC_RELAXED))
-			return;
 		v = push_classify(status, rc);
+		/* A cut reply is the server's doing, whatever it said before. */
+		if (p->cut)
+			v = PUSH_VERDICT_FAIL;
 		if (v == PUSH_VERDICT_OK) {
 			push_count(p, &p->st.requests_ok, r->len);
 			if (p->failing)
 				log_info("push: server accepts requests again");
 			p->failing = false;
-			return;
+			return PUSH_DELIVERED;
 		}
+		/* Cut short by push_client__stop: not the server's verdict. */
+		if (__atomic_load_n(&p->stop, __ATOMIC_RELAXED))
+			return PUSH_ABANDONED;
 		p->failing = true;
 		if (v == PUSH_VERDICT_FAIL) {
 			push_count(p, &p->st.requests_failed, 0);
 			push_log_failure(p, r, rc, status, "request rejected, not retrying");
-			return;
+			return PUSH_FAILED;
 		}
 		if (attempt >= p->max_retries) {
 			push_count(p, &p->st.requests_failed, 0);
-			push_log_failure(p, r, rc, status, "request dropped after retries");
-			return;
+			push_log_failure(p, r, rc, status, "request failed after retries");
+			return PUSH_FAILED;
 		}
 		if (!attempt)
 			push_log_failure(p, r, rc, status,
@@ -299,13 +343,41 @@ static void push_deliver(struct push_client *p, const struct push_req *r)
 		log_debug("push: retry attempt=%u delay_ms=%u status=%ld err=%d", attempt + 1,
 			  delay, status, (int)rc);
 		if (push_sleep(p, delay))
-			return;
+			return PUSH_ABANDONED;
 	}
+}
+
+/* Ends one request of w with outcome o; the window counts when its last
+ * request ends. Caller holds mu. */
+static void push_window_end(struct push_client *p, struct push_window *w, enum push_outcome o)
+{
+	if (!w)
+		return;
+	if (w->outcome == PUSH_DELIVERED)
+		w->outcome = o;
+	if (--w->pending)
+		return;
+	switch (w->outcome) {
+	case PUSH_DELIVERED:
+		p->st.windows_delivered++;
+		break;
+	case PUSH_FAILED:
+		p->st.windows_failed++;
+		break;
+	case PUSH_DROPPED:
+		p->st.windows_dropped++;
+		break;
+	case PUSH_ABANDONED:
+		p->st.windows_abandoned++;
+		break;
+	}
+	free(w);
 }
 
 static void *push_sender(void *arg)
 {
 	struct push_client *p = arg;
+	enum push_outcome o;
 	struct push_req *r;
 
 	pthread_mutex_lock(&p->mu);
@@ -318,9 +390,10 @@ static void *push_sender(void *arg)
 		}
 		p->inflight = r;
 		pthread_mutex_unlock(&p->mu);
-		push_deliver(p, r);
+		o = push_deliver(p, r);
 		pthread_mutex_lock(&p->mu);
 		p->inflight = NULL;
+		push_window_end(p, r->win, o);
 		push_req_free(r);
 		pthread_cond_broadcast(&p->idle);
 	}
@@ -351,14 +424,14 @@ static int push_init_sync(struct push_client *p)
 struct push_client *push_client__new(const struct cfg *cfg)
 {
 	struct push_client *p = NULL;
+	char why[128];
 	sigset_t all, old;
 	size_t len;
 	int err = 0;
 
-	if (!cfg->server ||
-	    (strncmp(cfg->server, "http://", 7) && strncmp(cfg->server, "https://", 8))) {
+	if (!cfg->server || push_check_url(cfg->server, why, sizeof(why))) {
 		err = -EINVAL;
-		log_err("push: invalid server URL: expected http:// or https://");
+		log_err("push: invalid server URL: %s", cfg->server ? why : "none given");
 		goto cleanup;
 	}
 	p = calloc(1, sizeof(*p));
@@ -548,23 +621,38 @@ cleanup:
 int push_client__submit(struct push_client *p, const struct push_series *series, size_t n)
 {
 	struct push_req **reqs = NULL, **evicted = NULL;
+	struct push_window *w = NULL;
 	size_t i, nreqs = 0, nevicted = 0;
 	uint64_t dropped;
 	int err;
 
 	err = push_encode(p, series, n, &reqs, &nreqs);
-	if (err || !nreqs)
+	if (err)
 		goto cleanup;
+	if (!nreqs) {
+		/* Nothing to send is nothing lost: the window is delivered. */
+		pthread_mutex_lock(&p->mu);
+		p->st.windows++;
+		p->st.windows_delivered++;
+		pthread_mutex_unlock(&p->mu);
+		goto cleanup;
+	}
 	evicted = calloc(nreqs, sizeof(*evicted));
-	if (!evicted) {
+	w = calloc(1, sizeof(*w));
+	if (!evicted || !w) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
+	w->pending = nreqs;
+	for (i = 0; i < nreqs; i++)
+		reqs[i]->win = w;
+	w = NULL; /* the requests own it now */
 	pthread_mutex_lock(&p->mu);
+	p->st.windows++;
 	for (i = 0; i < nreqs; i++) {
 		evicted[nevicted] = push_queue_put(&p->q, reqs[i]);
 		if (evicted[nevicted])
-			nevicted++;
+			push_window_end(p, evicted[nevicted++]->win, PUSH_DROPPED);
 		reqs[i] = NULL;
 	}
 	p->st.dropped += nevicted;
@@ -580,6 +668,7 @@ cleanup:
 		push_req_free(evicted[i]);
 	for (i = 0; reqs && i < nreqs; i++)
 		push_req_free(reqs[i]);
+	free(w);
 	free(evicted);
 	free(reqs);
 	return err;
@@ -601,6 +690,28 @@ int push_client__flush(struct push_client *p, int timeout_ms)
 	return err;
 }
 
+void push_client__stop(struct push_client *p)
+{
+	struct push_req *r;
+
+	if (!p || !p->thread_ok)
+		return;
+	pthread_mutex_lock(&p->mu);
+	__atomic_store_n(&p->stop, 1, __ATOMIC_RELAXED);
+	pthread_cond_broadcast(&p->wake);
+	pthread_cond_broadcast(&p->idle);
+	pthread_mutex_unlock(&p->mu);
+	/* The sender counts the request in flight as abandoned. */
+	pthread_join(p->thread, NULL);
+	p->thread_ok = false;
+	pthread_mutex_lock(&p->mu);
+	while ((r = push_queue_take(&p->q))) {
+		push_window_end(p, r->win, PUSH_ABANDONED);
+		push_req_free(r);
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
 void push_client__stats(struct push_client *p, struct push_stats *out)
 {
 	pthread_mutex_lock(&p->mu);
@@ -613,14 +724,7 @@ void push_client__free(struct push_client *p)
 {
 	if (!p)
 		return;
-	if (p->thread_ok) {
-		pthread_mutex_lock(&p->mu);
-		__atomic_store_n(&p->stop, 1, __ATOMIC_RELAXED);
-		pthread_cond_broadcast(&p->wake);
-		pthread_cond_broadcast(&p->idle);
-		pthread_mutex_unlock(&p->mu);
-		pthread_join(p->thread, NULL);
-	}
+	push_client__stop(p);
 	push_queue_fini(&p->q);
 	if (p->curl)
 		curl_easy_cleanup(p->curl);

@@ -13,6 +13,7 @@
 #ifndef EMBER_PUSH_H
 #define EMBER_PUSH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,15 @@ struct push_stats {
 	uint64_t dropped; /* requests dropped from a full queue */
 	uint64_t bytes_sent; /* request bodies accepted by the server */
 	uint64_t queued; /* requests waiting now, the one in flight included */
+	/* Windows: each submitted window ends in exactly one of the four once
+	 * all its requests ended (windows = the four summed + those pending). A
+	 * window with several requests (/ingest) counts under the first of its
+	 * requests that was not delivered. */
+	uint64_t windows; /* submitted */
+	uint64_t windows_delivered; /* every request got a 2xx */
+	uint64_t windows_failed; /* a request rejected or out of retries */
+	uint64_t windows_dropped; /* a request pushed out of a full queue */
+	uint64_t windows_abandoned; /* a request queued or in flight at exit */
 };
 
 /* Validates the push options of cfg (URL, tenant, headers, TLS files
@@ -49,6 +59,11 @@ struct push_stats {
  * NULL with errno set (ENOENT, EACCES, ENODATA, EINVAL, ENOMEM) after logging
  * one line. */
 struct push_client *push_client__new(const struct cfg *cfg);
+/* Whether url can be a --server base URL: what libcurl's URL parser accepts
+ * (unsupported schemes refused), http or https, a host, a port other than 0,
+ * no query, fragment, control characters or spaces. 0, or -EINVAL with the
+ * reason in why (always NUL-terminated), or -ENOMEM. Pure; any thread. */
+int push_check_url(const char *url, char *why, size_t why_size);
 /* Encodes and queues one window's series (series, labels and blobs stay the
  * caller's: they are copied into the request body before this returns). Never
  * touches the network; a full queue drops its oldest request. 0 (also when
@@ -58,6 +73,10 @@ int push_client__submit(struct push_client *p, const struct push_series *series,
  * end (used at exit to push the last window). Returns 0, or -ETIMEDOUT with
  * requests still queued or in flight. */
 int push_client__flush(struct push_client *p, int timeout_ms);
+/* Stops the sender: the request in flight is cut (within about a second),
+ * and it and every queued request end as abandoned, so that the window
+ * counters add up. Call after flush and before the final stats. */
+void push_client__stop(struct push_client *p);
 /* A consistent copy of the counters. */
 void push_client__stats(struct push_client *p, struct push_stats *out);
 /* Stops the sender (abandoning an in-flight request within about a second,

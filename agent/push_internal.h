@@ -70,12 +70,29 @@ int push_build_headers(const struct cfg *cfg, const char *token, struct curl_sli
 /* Wipes each header (a token may be inside), then frees the list. */
 void push_slist_free(struct curl_slist *l);
 
+/* How one request, and so its window, ended. */
+enum push_outcome {
+	PUSH_DELIVERED = 0,
+	PUSH_FAILED = 1, /* rejected, or out of retries */
+	PUSH_DROPPED = 2, /* pushed out of a full queue */
+	PUSH_ABANDONED = 3, /* still queued or in flight at exit */
+};
+
+/* One window's requests (one for Push, one per profile for /ingest): the
+ * window counts once, when its last request ends, under the first outcome
+ * of its requests that was not "delivered" (delivered when all were). */
+struct push_window {
+	size_t pending; /* requests not ended yet */
+	enum push_outcome outcome;
+};
+
 /* One encoded request waiting to be sent. */
 struct push_req {
 	uint8_t *body;
 	size_t len;
 	char *url; /* /ingest URL, or NULL for the Push endpoint */
 	uint64_t samples; /* pprof samples (unique stacks) inside, for logs */
+	struct push_window *win; /* shared with the window's other requests */
 };
 void push_req_free(struct push_req *r);
 

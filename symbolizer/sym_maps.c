@@ -32,6 +32,7 @@ struct sym_maps {
 	struct sym_map *maps;
 	size_t n;
 	size_t bad_lines;
+	size_t over_cap;
 	char *paths; /* blob of NUL-terminated paths */
 };
 
@@ -134,7 +135,8 @@ static int sym_maps_line(void *ctx, const char *line, size_t len)
 	ps->lines++;
 	if (m->n >= SYM_MAPS_MAX_ENTRIES) {
 		m->bad_lines++;
-		return 1;
+		m->over_cap++;
+		return 0; /* read on, to count what the cap leaves out */
 	}
 	p = lines_hex(p, end, 16, &e.start);
 	p = sym_maps_expect(p, end, '-');
@@ -247,6 +249,7 @@ static struct sym_maps *sym_maps_run(const char *text, size_t len, int fd)
 		goto cleanup;
 	ps.lines += lines.overlong_lines;
 	ps.m->bad_lines += lines.overlong_lines + truncated;
+	ps.m->over_cap += truncated;
 	if (ps.lines && !ps.m->n) {
 		err = -EINVAL;
 		goto cleanup;
@@ -327,4 +330,9 @@ const struct sym_map *sym_maps__find(const struct sym_maps *m, uint64_t addr)
 size_t sym_maps__bad_lines(const struct sym_maps *m)
 {
 	return m->bad_lines;
+}
+
+size_t sym_maps__over_cap(const struct sym_maps *m)
+{
+	return m->over_cap;
 }

@@ -14,7 +14,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SYM_MAPS_MAX_ENTRIES 65536
+/* A JVM or a Python process with many arenas runs past 100,000 mappings
+ * (vm.max_map_count is 65530 by default, and raised for them). The arrays
+ * grow on demand, so the cap costs nothing below it: about 70 bytes per
+ * mapping while the table lives. */
+#define SYM_MAPS_MAX_ENTRIES (1u << 20)
 #define SYM_MAPS_MAX_PATH 4096
 
 enum sym_prot {
@@ -33,8 +37,8 @@ struct sym_map {
 	uint64_t ino;
 	uint32_t dev_major;
 	uint32_t dev_minor;
-	uint32_t prot;	/* enum sym_prot bits */
-	bool deleted;	/* the path ended in " (deleted)", which is stripped */
+	uint32_t prot; /* enum sym_prot bits */
+	bool deleted; /* the path ended in " (deleted)", which is stripped */
 	const char *path; /* owned by the struct sym_maps */
 };
 
@@ -54,5 +58,8 @@ const struct sym_map *sym_maps__at(const struct sym_maps *m, size_t i);
 const struct sym_map *sym_maps__find(const struct sym_maps *m, uint64_t addr);
 /* Lines that did not parse (logged by the caller, counted in self-metrics). */
 size_t sym_maps__bad_lines(const struct sym_maps *m);
+/* Mappings left out because the table was full (SYM_MAPS_MAX_ENTRIES) or the
+ * text was longer than its bound; included in bad_lines. */
+size_t sym_maps__over_cap(const struct sym_maps *m);
 
 #endif /* EMBER_SYM_MAPS_H */

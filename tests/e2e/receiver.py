@@ -496,6 +496,8 @@ class Receiver:
         self._thread = None
         self._stopping = threading.Event()
         self._refusing = False
+        self.mode = None  # see set_mode
+        self._mode_n = 0
 
     # lifecycle
     @property
@@ -556,6 +558,17 @@ class Receiver:
         """Waits seconds before handling each of the next count requests."""
         with self.lock:
             self._hangs.append([seconds, count])
+
+    def set_mode(self, mode):
+        """How every protocol request is answered from now on, for the
+        fault tests: None (normally), "blackhole" (read, never answer),
+        "trickle" (200 headers, then the body one byte a second),
+        "endless" (200 with a body that never ends, as fast as it goes),
+        "huge_header" (a 200 KiB header line), "many_headers" (100 KiB of
+        headers in small lines), "flaky" (every other request 503)."""
+        with self.lock:
+            self.mode = mode
+            self._mode_n = 0
 
     def clear_faults(self):
         with self.lock:
@@ -812,7 +825,16 @@ class Receiver:
         h.req = req
         if path != PUSH_PATH and path not in INGEST_PATHS:
             return h.reply(404, b"404 page not found\n", ctype="text/plain; charset=utf-8")
+        with self.lock:
+            mode = self.mode
+            self._mode_n += 1
+            if mode == "flaky":
+                mode = "fail" if self._mode_n % 2 else None
+        if mode and mode != "fail":
+            return self._misbehave(h, mode)
         hang, fault = self._take_fault()
+        if mode == "fail":
+            fault = (503, "unavailable", "flaky receiver: every other request fails")
         if hang:
             self._stopping.wait(hang)
         if fault:
@@ -824,6 +846,37 @@ class Receiver:
             return self._ingest(h, req, body)
         except ConnectError as e:
             return h.error(e)
+
+    def _misbehave(self, h, mode):
+        """Answers as a broken or hostile server would, until the client
+        goes away or the receiver stops."""
+        w = h.wfile
+        h.close_connection = True
+        try:
+            if mode == "blackhole":
+                self._stopping.wait(3600)
+                return
+            if mode in ("huge_header", "many_headers"):
+                w.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n")
+                if mode == "huge_header":
+                    w.write(b"X-Big: " + b"a" * (200 << 10) + b"\r\n")
+                else:
+                    for i in range(1024):
+                        w.write(b"X-H%d: %s\r\n" % (i, b"b" * 100))
+                w.write(b"\r\n")
+                w.flush()
+                return
+            w.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/proto\r\n")
+            w.write(b"Content-Length: 1000000000000\r\n\r\n")
+            w.flush()
+            chunk = b"x" * (1 if mode == "trickle" else 65536)
+            while not self._stopping.is_set():
+                w.write(chunk)
+                w.flush()
+                if mode == "trickle":
+                    self._stopping.wait(1.0)
+        except OSError:
+            pass
 
     def _handler_class(self):
         receiver = self

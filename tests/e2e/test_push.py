@@ -198,7 +198,8 @@ def test_400_not_retried_message_logged_once(receiver):
     msg = "ember-e2e-invalid-labels-%d" % os.getpid()
     receiver.fail_next(400, count=1, code="invalid_argument", message=msg)
     run = run_agent(receiver.url, duration=8, window=2)
-    assert run.rc == 0, run
+    assert run.rc == 3, run  # a window did not arrive
+    assert run.summary["failed_push"] == 1, run
     reqs = receiver.protocol_requests()
     assert reqs[0].status == 400 and all(r.status == 200 for r in reqs[1:]), reqs
     assert run.err.count(msg) == 1, run
@@ -247,7 +248,8 @@ def test_outage_queue_bound_and_recovery(receiver):
 
     run = run_agent(receiver.url, "--queue-size", str(qsize), duration=outage + 16, window=2,
                     during=during)
-    assert run.rc == 0, run
+    assert run.rc == 3, run  # windows were dropped and failed
+    assert run.summary["dropped_push"] > 0 and run.summary["failed_push"] > 0, run
     assert run.summary["push_dropped"] > 0, run
     assert "queue full" in run.err, run
     assert run.summary["push_failed"] > 0, run
@@ -302,7 +304,8 @@ def test_bearer_token_and_wrong_credentials(make_receiver, tmp_path):
     tokfile.write_text("wrong\n")
     r2 = make_receiver(bearer_token=token)
     run = run_agent(r2.url, "--bearer-token-file", str(tokfile), duration=5, window=2)
-    assert run.rc == 0, run
+    assert run.rc == 3, run
+    assert run.summary["failed_push"] == run.summary["windows_push"] >= 2, run
     reqs = r2.protocol_requests()
     assert len(reqs) >= 2 and all(q.status == 401 for q in reqs), reqs
     assert run.summary["push_retries"] == 0 and run.summary["push_failed"] == len(reqs)
@@ -329,7 +332,7 @@ def test_tls_with_test_ca(make_receiver, tls):
 def test_tls_wrong_ca_one_clear_line(make_receiver, tls):
     r = make_receiver(tls_cert=tls["cert"], tls_key=tls["key"])
     run = run_agent(r.url, "--ca-file", tls["wrong_ca"], duration=6, window=2)
-    assert run.rc == 0, run
+    assert run.rc == 3, run
     assert not r.snapshot()
     assert run.summary["push_ok"] == 0 and run.summary["push_failed"] >= 2, run
     assert run.summary["samples"] >= 0.85 * HZ * run.cpu_s, (run.cpu_s, run)

@@ -98,10 +98,48 @@ static void test_inline_and_escaping(void **state)
 	free(buf);
 }
 
+/* Bytes that are not UTF-8 (a comm set by prctl, a mangled symbol) are
+ * repaired as pprof and the labels repair them: each stray byte is '_'. */
+static void test_invalid_utf8(void **state)
+{
+	char longname[600];
+	const struct report_frame frames[] = {
+		{ NAMED("caf\xc3\xa9"), .kind = REPORT_FRAME_USER },
+		{ NAMED("bad\xff\xfe;x"), .kind = REPORT_FRAME_USER },
+		{ NAMED(longname), .kind = REPORT_FRAME_USER },
+	};
+	const uint32_t s1[] = { 1, 0 }, s2[] = { 2 };
+	const struct report_stack stacks[] = {
+		{ .frames = s1, .nframes = 2, .count = 1 },
+		{ .frames = s2, .nframes = 1, .count = 1 },
+	};
+	struct report_proc procs[] = {
+		{ .pid = 1, .comm = "ab\xc3(", .stacks = stacks, .nstacks = 2, .samples = 2 },
+	};
+	const struct report r = { .frames = frames, .nframes = 3, .procs = procs, .nprocs = 1 };
+	char *buf = NULL, want[700];
+	size_t len = 0;
+	FILE *f;
+
+	/* Past the stack buffer: the repair allocates. */
+	memset(longname, 'n', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	longname[300] = '\x80';
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(out_folded_write(f, &r), 0);
+	fclose(f);
+	longname[300] = '_';
+	snprintf(want, sizeof(want), "ab_(;caf\xc3\xa9;bad__:x 1\nab_(;%s 1\n", longname);
+	assert_string_equal(buf, want);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = { cmocka_unit_test(test_format),
-					    cmocka_unit_test(test_inline_and_escaping) };
+					    cmocka_unit_test(test_inline_and_escaping),
+					    cmocka_unit_test(test_invalid_utf8) };
 
 	return cmocka_run_group_tests_name("out_folded", tests, NULL, NULL);
 }

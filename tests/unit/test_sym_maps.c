@@ -237,6 +237,8 @@ static void test_entry_bound(void **state)
 	assert_non_null(m);
 	assert_int_equal(sym_maps__count(m), SYM_MAPS_MAX_ENTRIES);
 	assert_true(sym_maps__bad_lines(m) >= 1);
+	/* What the cap left out is counted apart from bad lines. */
+	assert_int_equal(sym_maps__over_cap(m), 10);
 	sym_maps__free(m);
 	free(text);
 }
