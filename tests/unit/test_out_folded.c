@@ -127,7 +127,7 @@ static void test_invalid_utf8(void **state)
 	longname[300] = '\x80';
 	f = open_memstream(&buf, &len);
 	assert_non_null(f);
-	assert_int_equal(out_folded_write(f, &r), 0);
+	assert_int_equal(out_folded_write(f, &r, false), 0);
 	fclose(f);
 	longname[300] = '_';
 	snprintf(want, sizeof(want), "ab_(;caf\xc3\xa9;bad__:x 1\nab_(;%s 1\n", longname);
