@@ -40,6 +40,8 @@ enum {
 	OPT_QUEUE_SIZE,
 	OPT_MAX_RETRIES,
 	OPT_LOG_LEVEL,
+	OPT_NO_JVM,
+	OPT_JVM_MIN_AGE,
 };
 
 static const struct option long_opts[] = {
@@ -70,6 +72,8 @@ static const struct option long_opts[] = {
 	{ "queue-size", required_argument, NULL, OPT_QUEUE_SIZE },
 	{ "max-retries", required_argument, NULL, OPT_MAX_RETRIES },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "no-jvm", no_argument, NULL, OPT_NO_JVM },
+	{ "jvm-min-age", required_argument, NULL, OPT_JVM_MIN_AGE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -84,6 +88,8 @@ static const char usage_text[] =
 	"  -w, --window SECONDS       aggregation window (default 15)\n"
 	"  -d, --duration SECONDS     stop after this long (default: until SIGINT/SIGTERM)\n"
 	"      --no-kernel            leave out kernel stacks\n"
+	"      --no-jvm               never attach to JVMs to ask for their perf map\n"
+	"      --jvm-min-age SECONDS  leave JVMs younger than this alone (default 10)\n"
 	"Outputs (any combination; at least one):\n"
 	"      --dry-run              print folded stacks to stdout at each window end\n"
 	"      --output-dir DIR       write each window's profiles as DIR/*.pb.gz\n"
@@ -176,6 +182,8 @@ static void cfg_defaults(struct cfg *cfg)
 	cfg->queue_max = 64;
 	cfg->max_retries = 5;
 	cfg->log_level = LOG_WARN;
+	cfg->jvm = true;
+	cfg->jvm_min_age_s = 10;
 }
 
 static int cfg_check(const struct cfg *cfg)
@@ -250,6 +258,12 @@ int cfg_parse(struct cfg *cfg, int argc, char **argv)
 			break;
 		case OPT_NO_KERNEL:
 			cfg->kernel = false;
+			break;
+		case OPT_NO_JVM:
+			cfg->jvm = false;
+			break;
+		case OPT_JVM_MIN_AGE:
+			err = parse_u32("--jvm-min-age", optarg, 0, 3600, &cfg->jvm_min_age_s);
 			break;
 		case OPT_OUTPUT_DIR:
 			cfg->output_dir = optarg;

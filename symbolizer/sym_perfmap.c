@@ -395,6 +395,15 @@ void sym_perfmap__lookup(const struct sym_perfmap *pm, uint64_t addr, struct sym
 	r->offset = addr - e->start;
 }
 
+bool sym_perfmap__span(const struct sym_perfmap *pm, uint64_t *lo, uint64_t *hi)
+{
+	if (!pm->n)
+		return false;
+	*lo = pm->ents[0].start;
+	*hi = pm->ents[pm->n - 1].start + pm->ents[pm->n - 1].size;
+	return true;
+}
+
 size_t sym_perfmap__count(const struct sym_perfmap *pm)
 {
 	return pm->n;

@@ -53,6 +53,9 @@ struct sym_perfmap *sym_perfmap__parse(const char *text, size_t n, size_t max_en
  * SYM_UNKNOWN_ADDR. */
 void sym_perfmap__lookup(const struct sym_perfmap *pm, uint64_t addr, struct sym_result *r);
 
+/* The lowest and highest address named (the code cache, roughly), for
+ * telling a stale map from a stray address. false when empty. */
+bool sym_perfmap__span(const struct sym_perfmap *pm, uint64_t *lo, uint64_t *hi);
 size_t sym_perfmap__count(const struct sym_perfmap *pm); /* ranges in the table */
 size_t sym_perfmap__lines(const struct sym_perfmap *pm); /* lines parsed, good or bad */
 size_t sym_perfmap__bad_lines(const struct sym_perfmap *pm);
