@@ -70,7 +70,8 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 DEB_BUILD := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev libdw-dev \
 	libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libjson-c-dev
 DEB_TEST := libcmocka-dev libclang-rt-14-dev libc6-dbg python3 python3-pytest python3-protobuf \
-	protobuf-compiler golang-go linux-perf bpftrace openssl procps util-linux
+	protobuf-compiler golang-go linux-perf bpftrace openssl procps util-linux \
+	default-jdk-headless nodejs
 
 .PHONY: all clean vmlinux deps deps-test unit unit-sanitized test integration e2e fuzz bench dry-run fixtures
 .DELETE_ON_ERROR:
