@@ -76,7 +76,8 @@ DEB_BUILD := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev libdw-
 	libiberty-dev libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev \
 	libjson-c-dev
 DEB_TEST := libcmocka-dev libclang-rt-14-dev libc6-dbg python3 python3-pytest python3-protobuf \
-	protobuf-compiler golang-go rustc g++ linux-perf bpftrace openssl procps util-linux
+	protobuf-compiler golang-go rustc g++ linux-perf bpftrace openssl procps util-linux \
+	default-jdk-headless nodejs
 
 .PHONY: all clean vmlinux deps deps-test unit unit-sanitized test integration e2e faults soak fuzz bench \
 	dry-run fixtures

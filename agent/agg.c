@@ -68,6 +68,7 @@ struct agg {
 
 	uint32_t *scratch; /* one stack's frame indexes */
 	struct report_type type;
+	struct jit *jit; /* borrowed, or NULL */
 	uint64_t window_samples;
 	struct agg_stats stats;
 };
@@ -202,6 +203,10 @@ static int intern_proc(struct agg *a, const struct proc *p, uint32_t *out)
 	wp->unit = dup_or_null(proc__unit(p));
 	wp->cgroup = dup_or_null(proc__cgroup(p));
 	err = wp->comm ? hindex_add(&a->proc_idx, h, a->nprocs + 1) : -ENOMEM;
+	/* Once per process per window: a JVM is asked for its map now, so
+	 * this window's JIT frames can be named when it ends. */
+	if (!err && a->jit)
+		jit__seen(a->jit, wp->pid, wp->start_time, wp->comm, wp->exe);
 	if (err) {
 		free(wp->comm);
 		free(wp->exe);
@@ -393,6 +398,23 @@ static int name_group(const struct agg *a, struct report *r, struct report_frame
 		if (sym_file__build_id(f0->file))
 			build_id = report__strdup(r, sym_file__build_id(f0->file));
 		break;
+	case REPORT_FRAME_ANON:
+		/* Each frame's own process: one group holds every process's. */
+		for (i = 0; i < n; i++) {
+			const struct agg_proc *wp = &a->procs[frames[ids[i]].owner - 1];
+
+			res[i].reason = SYM_UNKNOWN_ADDR;
+			if (a->jit)
+				jit__lookup(a->jit, wp->pid, wp->start_time, addrs[i], &res[i]);
+			/* The name lives until the next jit call: keep a copy. */
+			if (res[i].reason == SYM_OK &&
+			    !(res[i].name = report__strdup(r, res[i].name))) {
+				err = -ENOMEM;
+				goto cleanup;
+			}
+		}
+		file = report__strdup(r, "[jit]");
+		break;
 	default:
 		for (i = 0; i < n; i++)
 			res[i].reason = SYM_UNKNOWN_ADDR;
@@ -408,6 +430,9 @@ static int name_group(const struct agg *a, struct report *r, struct report_frame
 		rf->kind = f0->kind;
 		rf->build_id = build_id;
 		rf->file = file;
+		/* Only code a perf map names belongs to the JIT's mapping. */
+		if (f0->kind == REPORT_FRAME_ANON && sr->reason != SYM_OK)
+			rf->file = NULL;
 		if (af->owner) {
 			rf->owner_pid = a->procs[af->owner - 1].pid;
 			rf->owner_start = a->procs[af->owner - 1].start_time;
@@ -547,6 +572,8 @@ struct report *agg__finish(struct agg *a, struct sym *sym, uint64_t start_ns, ui
 	a->stats.named_frames += r->named_frames;
 	a->stats.total_frames += r->total_frames;
 	agg_reset(a);
+	if (a->jit)
+		jit__window_end(a->jit);
 	return r;
 
 err_out:
@@ -554,8 +581,15 @@ err_out:
 	log_err("agg: window lost err=%d stacks=%zu", err, a->nstacks);
 	report__free(r);
 	agg_reset(a);
+	if (a->jit)
+		jit__window_end(a->jit);
 	errno = -err;
 	return NULL;
+}
+
+void agg__set_jit(struct agg *a, struct jit *j)
+{
+	a->jit = j;
 }
 
 void agg__stats(const struct agg *a, struct agg_stats *out)

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jit.h"
 #include "proc.h"
 #include "report.h"
 #include "sym.h"
@@ -44,6 +45,10 @@ int agg__add(struct agg *a, const struct proc *p, const struct proc_frame *frame
  * NULL with errno on -ENOMEM (the window is dropped and counted). */
 struct report *agg__finish(struct agg *a, struct sym *sym, uint64_t start_ns,
 			   uint64_t duration_ns);
+
+/* Names anonymous frames (JIT code) through j's perf maps from now on, and
+ * tells j which processes each window sampled. j is borrowed; NULL: off. */
+void agg__set_jit(struct agg *a, struct jit *j);
 
 void agg__stats(const struct agg *a, struct agg_stats *out);
 

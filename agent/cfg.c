@@ -42,6 +42,8 @@ enum {
 	OPT_LOG_LEVEL,
 	OPT_NO_DEMANGLE,
 	OPT_LINES,
+	OPT_NO_JVM,
+	OPT_JVM_MIN_AGE,
 };
 
 static const struct option long_opts[] = {
@@ -74,6 +76,8 @@ static const struct option long_opts[] = {
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
 	{ "lines", no_argument, NULL, OPT_LINES },
+	{ "no-jvm", no_argument, NULL, OPT_NO_JVM },
+	{ "jvm-min-age", required_argument, NULL, OPT_JVM_MIN_AGE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -92,6 +96,8 @@ static const char usage_text[] =
 	"Names:\n"
 	"      --no-demangle          keep C++ and Rust names mangled, as in the symbol table\n"
 	"      --lines                folded stacks: end each name in :LINE (its source line)\n"
+	"      --no-jvm               never attach to JVMs to ask for their perf map\n"
+	"      --jvm-min-age SECONDS  leave JVMs younger than this alone (default 10)\n"
 	"Outputs (any combination; at least one):\n"
 	"      --dry-run              print folded stacks to stdout at each window end\n"
 	"      --output-dir DIR       write each window's profiles as DIR/*.pb.gz\n"
@@ -190,6 +196,8 @@ static void cfg_defaults(struct cfg *cfg)
 	cfg->queue_max = 64;
 	cfg->max_retries = 5;
 	cfg->log_level = LOG_WARN;
+	cfg->jvm = true;
+	cfg->jvm_min_age_s = 10;
 }
 
 static int cfg_check(const struct cfg *cfg)
@@ -274,6 +282,12 @@ int cfg_parse(struct cfg *cfg, int argc, char **argv)
 			break;
 		case OPT_LINES:
 			cfg->lines = true;
+			break;
+		case OPT_NO_JVM:
+			cfg->jvm = false;
+			break;
+		case OPT_JVM_MIN_AGE:
+			err = parse_u32("--jvm-min-age", optarg, 0, 3600, &cfg->jvm_min_age_s);
 			break;
 		case OPT_OUTPUT_DIR:
 			cfg->output_dir = optarg;

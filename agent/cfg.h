@@ -32,6 +32,8 @@ struct cfg {
 	bool kernel; /* kernel stacks, default true */
 	bool verbose; /* debug logs, libbpf's included */
 	int log_level; /* enum log_level; --verbose means debug */
+	bool jvm; /* ask HotSpot JVMs for their perf map, default true */
+	uint32_t jvm_min_age_s; /* leave JVMs younger than this alone, default 10 */
 
 	/* outputs */
 	bool dry_run; /* folded stacks to stdout */

@@ -20,6 +20,7 @@
 #include "cfg.h"
 #include "clock.h"
 #include "ingest.h"
+#include "jit.h"
 #include "labels.h"
 #include "log.h"
 #include "pipeline.h"
@@ -42,6 +43,7 @@ struct agent {
 	char host[256];
 	struct sym *sym;
 	struct proc_table *procs;
+	struct jit *jit;
 	struct agg *agg;
 	struct ingest *ingest;
 	struct pipeline *pipeline;
@@ -129,7 +131,8 @@ static bool print_summary(struct agent *ag)
 	struct agg_stats as;
 	struct proc_stats ps;
 	struct push_stats pu = { 0 };
-	char push_part[256] = "", dest[3][256] = { "", "", "" };
+	struct jit_stats js = { 0 };
+	char push_part[256] = "", dest[3][256] = { "", "", "" }, jit_part[256];
 	uint64_t lost_windows = 0;
 
 	if (ag->sampler) {
@@ -162,9 +165,21 @@ static bool print_summary(struct agent *ag)
 		lost_windows += pls.files.failed;
 	}
 	lost_windows += pls.profiles_failed;
+	if (ag->jit)
+		jit__stats(ag->jit, &js);
+	snprintf(
+		jit_part, sizeof(jit_part),
+		" jvm_attached=%llu jvm_refused=%llu jvm_failed=%llu jit_frames=%llu "
+		"perfmap_reads=%llu perfmap_refused=%llu perfmap_errors=%llu perfmap_bad_lines=%llu "
+		"perfmap_bytes=%llu",
+		(unsigned long long)js.jvm_attached, (unsigned long long)js.jvm_refused,
+		(unsigned long long)js.jvm_failed, (unsigned long long)js.frames_named,
+		(unsigned long long)js.maps_read, (unsigned long long)js.maps_refused,
+		(unsigned long long)js.map_errors, (unsigned long long)js.bad_lines,
+		(unsigned long long)js.map_bytes);
 	log_summary("summary samples=%llu lost=%llu processes=%llu named_pct=%.1f windows=%llu "
 		    "kstack_failed=%llu ustack_failed=%llu bad_records=%llu%s%s%s%s "
-		    "profiles_failed=%llu maps_over_cap=%llu",
+		    "profiles_failed=%llu maps_over_cap=%llu%s",
 		    (unsigned long long)as.samples,
 		    (unsigned long long)(cnt[PROF_CNT_LOST_RINGBUF] + as.dropped),
 		    (unsigned long long)ps.procs_seen,
@@ -173,7 +188,8 @@ static bool print_summary(struct agent *ag)
 		    (unsigned long long)cnt[PROF_CNT_KSTACK_FAILED],
 		    (unsigned long long)cnt[PROF_CNT_USTACK_FAILED],
 		    (unsigned long long)is.bad_records, push_part, dest[0], dest[1], dest[2],
-		    (unsigned long long)pls.profiles_failed, (unsigned long long)ps.maps_over_cap);
+		    (unsigned long long)pls.profiles_failed, (unsigned long long)ps.maps_over_cap,
+		    jit_part);
 	return lost_windows != 0;
 }
 
@@ -245,6 +261,7 @@ int main(int argc, char **argv)
 {
 	struct sampler_opts sopts = { 0 };
 	struct sym_opts symopts = { .proc_root = "/proc", .kallsyms_path = "/proc/kallsyms" };
+	struct jit_opts jopts = { .proc_root = "/proc" };
 	struct agent ag = { 0 };
 	struct report_type type;
 	int err;
@@ -295,7 +312,12 @@ int main(int argc, char **argv)
 	type = report_type_cpu(ag.cfg.frequency);
 	ag.sym = sym__new(&symopts);
 	ag.procs = ag.sym ? proc_table__new(ag.sym, "/proc") : NULL;
-	ag.agg = ag.procs ? agg__new(&type) : NULL;
+	jopts.jvm = ag.cfg.jvm;
+	jopts.jvm_min_age_s = ag.cfg.jvm_min_age_s;
+	ag.jit = ag.procs ? jit__new(&jopts) : NULL;
+	ag.agg = ag.jit ? agg__new(&type) : NULL;
+	if (ag.agg)
+		agg__set_jit(ag.agg, ag.jit);
 	ag.ingest = ag.agg ? ingest__new(ag.procs, ag.agg, type.period) : NULL;
 	ag.pipeline = ag.ingest ? pipeline__new(&ag.cfg, ag.agg, ag.sym, ag.push) : NULL;
 	if (!ag.pipeline) {
@@ -314,6 +336,7 @@ cleanup:
 	pipeline__free(ag.pipeline);
 	ingest__free(ag.ingest);
 	agg__free(ag.agg);
+	jit__free(ag.jit);
 	proc_table__free(ag.procs);
 	sym__free(ag.sym);
 	return err;

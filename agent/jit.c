@@ -1,0 +1,432 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* jit.c - per-process perf maps: safe opening, incremental reading, naming
+ *
+ * One entry per process that had an anonymous frame named or is a JVM,
+ * keyed by pid and start time (a reused pid is another process). A map is
+ * read on from the last offset when its file only grew: same file, larger,
+ * and the bytes just before the offset unchanged; otherwise whole. Entries
+ * of processes not seen for a few windows are dropped with their maps.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/openat2.h>
+
+#include "file.h"
+#include "hchain.h"
+#include "hindex.h"
+#include "jit.h"
+#include "jvm_attach.h"
+#include "log.h"
+#include "sym_perfmap.h"
+
+#define JIT_READ_CHUNK (64 * 1024)
+#define JIT_MAX_BYTES (64u << 20) /* read of one map, whole */
+#define JIT_TAIL 32
+#define JIT_KEEP_WINDOWS 2 /* windows an unseen process keeps its map */
+/* Unnamed frames inside a JVM's code cache in one window that say its map
+ * is behind (methods compiled since). */
+#define JIT_REASK_MISSES 4
+
+struct jit_proc {
+	struct hchain_node node;
+	uint32_t pid;
+	uint64_t start;
+	bool ident; /* nspid and uid read */
+	bool java;
+	uint32_t nspid, uid;
+	struct sym_perfmap *pm;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	uint64_t offset; /* bytes fed to pm */
+	char tail[JIT_TAIL]; /* the bytes before offset */
+	size_t tail_len;
+	uint32_t maps; /* jvm_attach__maps when last read */
+	uint64_t read_gen, seen_gen;
+	uint32_t misses; /* this window, inside the map's span */
+	bool truncated_logged;
+};
+
+struct jit {
+	struct jit_opts o;
+	struct hchain procs;
+	struct jvm_attach *ja;
+	uint64_t gen; /* the window */
+	struct jit_stats stats;
+	char *buf;
+};
+
+int jit_open_in_root(const char *proc_root, uint32_t pid, const char *rel, int flags)
+{
+	struct open_how how = {
+		.flags = flags | O_NOFOLLOW | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	char path[64];
+	const char *slash;
+	int root, dir, fd, err;
+
+	snprintf(path, sizeof(path), "%s/%u/root", proc_root, pid);
+	root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return -errno;
+	fd = syscall(SYS_openat2, root, rel, &how, sizeof(how));
+	err = fd < 0 ? -errno : 0;
+	if (err == -ENOSYS || err == -EPERM) {
+		/* Kernels before 5.6 (or a seccomp filter): one component at a
+		 * time, none of them a symlink. */
+		slash = strchr(rel, '/');
+		dir = root;
+		if (slash) {
+			char first[64];
+			size_t n = slash - rel;
+
+			if (n >= sizeof(first)) {
+				close(root);
+				return -ENAMETOOLONG;
+			}
+			memcpy(first, rel, n);
+			first[n] = '\0';
+			dir = openat(root, first, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			rel = slash + 1;
+		}
+		fd = dir < 0 ? -1 : openat(dir, rel, flags | O_NOFOLLOW | O_CLOEXEC);
+		err = fd < 0 ? -errno : 0;
+		if (dir >= 0 && dir != root)
+			close(dir);
+	}
+	close(root);
+	return err ? err : fd;
+}
+
+struct jit *jit__new(const struct jit_opts *opts)
+{
+	struct jvm_attach_opts jo = { 0 };
+	struct jit *j = calloc(1, sizeof(*j));
+	int err = -ENOMEM;
+
+	if (!j)
+		return NULL;
+	j->o = *opts;
+	if (!j->o.proc_root)
+		j->o.proc_root = "/proc";
+	j->gen = 1;
+	j->buf = malloc(JIT_READ_CHUNK);
+	if (!j->buf || hchain_init(&j->procs, 64))
+		goto err_out;
+	if (j->o.jvm) {
+		jo.proc_root = j->o.proc_root;
+		jo.min_age_s = j->o.jvm_min_age_s;
+		j->ja = jvm_attach__new(&jo);
+		if (!j->ja) {
+			err = -errno;
+			goto err_out;
+		}
+	}
+	return j;
+err_out:
+	jit__free(j);
+	errno = -err;
+	return NULL;
+}
+
+static void jit_proc_free(struct jit_proc *p)
+{
+	sym_perfmap__free(p->pm);
+	free(p);
+}
+
+void jit__free(struct jit *j)
+{
+	struct hchain_node *n, *next;
+	size_t i;
+
+	if (!j)
+		return;
+	jvm_attach__free(j->ja);
+	for (i = 0; i < j->procs.nbuckets; i++) {
+		for (n = j->procs.buckets[i]; n; n = next) {
+			next = n->next;
+			jit_proc_free(hchain_entry(n, struct jit_proc, node));
+		}
+	}
+	hchain_release(&j->procs);
+	free(j->buf);
+	free(j);
+}
+
+static struct jit_proc *jit_get(struct jit *j, uint32_t pid, uint64_t start)
+{
+	uint64_t h = hindex_mix64(pid);
+	struct hchain_node *n;
+	struct jit_proc *p;
+
+	for (n = hchain_first(&j->procs, h); n; n = hchain_next(n)) {
+		p = hchain_entry(n, struct jit_proc, node);
+		if (p->pid != pid)
+			continue;
+		if (p->start == start)
+			return p;
+		/* The pid was reused: the old process's map is not this one's. */
+		hchain_remove(&j->procs, n);
+		jit_proc_free(p);
+		break;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->pid = pid;
+	p->start = start;
+	hchain_add(&j->procs, &p->node, h);
+	return p;
+}
+
+static int jit_ident(struct jit *j, struct jit_proc *p)
+{
+	char path[64], buf[8192];
+	uint32_t gid;
+	bool sigquit;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%u/status", j->o.proc_root, p->pid);
+	n = file_read(path, buf, sizeof(buf));
+	if (n <= 0)
+		return n < 0 ? (int)n : -ESRCH;
+	if (jvm_parse_status(buf, p->pid, &p->uid, &gid, &p->nspid, &sigquit))
+		return -EINVAL;
+	p->ident = true;
+	return 0;
+}
+
+static void jit_refused(struct jit *j, struct jit_proc *p, const char *why)
+{
+	j->stats.maps_refused++;
+	log_warn_ratelimited("jit: perf map refused pid=%u nspid=%u reason=\"%s\"", p->pid,
+			     p->nspid, why);
+}
+
+/* Did the file only grow since the last read? */
+static bool jit_only_grew(const struct jit_proc *p, int fd, const struct stat *st)
+{
+	char cmp[JIT_TAIL];
+
+	if (!p->pm || st->st_dev != p->dev || st->st_ino != p->ino ||
+	    (uint64_t)st->st_size < p->offset)
+		return false;
+	if (!p->tail_len)
+		return true;
+	return pread(fd, cmp, p->tail_len, p->offset - p->tail_len) == (ssize_t)p->tail_len &&
+	       !memcmp(cmp, p->tail, p->tail_len);
+}
+
+/* Reads p's map on, or whole. At most once per window. */
+static void jit_refresh(struct jit *j, struct jit_proc *p, bool whole)
+{
+	char rel[48];
+	struct stat st;
+	uint64_t bad0;
+	ssize_t n;
+	int fd, err = 0;
+
+	p->read_gen = j->gen;
+	if (!p->ident && jit_ident(j, p))
+		return;
+	snprintf(rel, sizeof(rel), "tmp/perf-%u.map", p->nspid);
+	/* O_NONBLOCK: a FIFO planted there must not block the agent. */
+	fd = jit_open_in_root(j->o.proc_root, p->pid, rel, O_RDONLY | O_NONBLOCK);
+	if (fd < 0) {
+		if (fd == -ELOOP)
+			jit_refused(j, p, "symlink");
+		else if (fd != -ENOENT && fd != -ESRCH)
+			jit_refused(j, p, "cannot open");
+		return;
+	}
+	if (fstat(fd, &st)) {
+		err = -errno;
+		goto cleanup;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		jit_refused(j, p, "not a regular file");
+		goto cleanup;
+	}
+	/* perf's rule: the map is the process's own (or root's). */
+	if (st.st_uid != p->uid && st.st_uid != 0) {
+		jit_refused(j, p, "owned by another user");
+		goto cleanup;
+	}
+	if (!whole && jit_only_grew(p, fd, &st)) {
+		if (st.st_size == p->size && st.st_mtim.tv_sec == p->mtime.tv_sec &&
+		    st.st_mtim.tv_nsec == p->mtime.tv_nsec)
+			goto cleanup;
+	} else if (p->pm) {
+		sym_perfmap__reset(p->pm);
+		p->offset = 0;
+		p->tail_len = 0;
+	}
+	if (!p->pm) {
+		p->pm = sym_perfmap__new(0);
+		if (!p->pm) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+	}
+	bad0 = sym_perfmap__bad_lines(p->pm);
+	j->stats.maps_read++;
+	while (p->offset < JIT_MAX_BYTES) {
+		size_t want = JIT_READ_CHUNK;
+
+		if (want > JIT_MAX_BYTES - p->offset)
+			want = JIT_MAX_BYTES - p->offset;
+		n = pread(fd, j->buf, want, p->offset);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			break;
+		}
+		if (!n)
+			break;
+		err = sym_perfmap__feed(p->pm, j->buf, n, false);
+		if (err)
+			break;
+		p->offset += n;
+		if ((size_t)n >= JIT_TAIL) {
+			memcpy(p->tail, j->buf + n - JIT_TAIL, JIT_TAIL);
+			p->tail_len = JIT_TAIL;
+		} else {
+			/* Keep the tail contiguous: shift in the few new bytes. */
+			size_t got = n;
+			size_t keep = p->tail_len + got > JIT_TAIL ? JIT_TAIL - got : p->tail_len;
+
+			memmove(p->tail, p->tail + p->tail_len - keep, keep);
+			memcpy(p->tail + keep, j->buf, got);
+			p->tail_len = keep + got;
+		}
+	}
+	if (!err)
+		err = sym_perfmap__commit(p->pm);
+	j->stats.bad_lines += sym_perfmap__bad_lines(p->pm) - bad0;
+	if ((p->offset >= JIT_MAX_BYTES || sym_perfmap__full(p->pm)) && !p->truncated_logged) {
+		p->truncated_logged = true;
+		log_warn("jit: perf map past its bounds, the rest is ignored pid=%u bytes=%llu "
+			 "ranges=%zu",
+			 p->pid, (unsigned long long)p->offset, sym_perfmap__count(p->pm));
+	}
+	p->dev = st.st_dev;
+	p->ino = st.st_ino;
+	p->size = st.st_size;
+	p->mtime = st.st_mtim;
+cleanup:
+	if (err) {
+		j->stats.map_errors++;
+		log_warn_ratelimited("jit: reading perf map failed pid=%u err=%d", p->pid, err);
+	}
+	close(fd);
+}
+
+static bool jit_is_java(const char *comm, const char *exe)
+{
+	const char *base = exe ? strrchr(exe, '/') : NULL;
+
+	return !strcmp(comm, "java") || (base && !strcmp(base + 1, "java"));
+}
+
+void jit__seen(struct jit *j, uint32_t pid, uint64_t start_time, const char *comm, const char *exe)
+{
+	struct jit_proc *p;
+
+	if (!j->ja || !jit_is_java(comm, exe))
+		return;
+	p = jit_get(j, pid, start_time);
+	if (!p)
+		return;
+	p->java = true;
+	p->seen_gen = j->gen;
+	jvm_attach__request(j->ja, pid, start_time, false);
+}
+
+void jit__lookup(struct jit *j, uint32_t pid, uint64_t start_time, uint64_t addr,
+		 struct sym_result *r)
+{
+	struct jit_proc *p = jit_get(j, pid, start_time);
+	uint32_t maps = 0;
+	uint64_t lo, hi;
+
+	memset(r, 0, sizeof(*r));
+	r->reason = SYM_UNKNOWN_ADDR;
+	if (!p)
+		return;
+	p->seen_gen = j->gen;
+	if (p->java && j->ja)
+		maps = jvm_attach__maps(j->ja, pid, start_time);
+	if (p->read_gen != j->gen && (!p->pm || maps != p->maps)) {
+		/* HotSpot rewrites its map whole on every request. */
+		jit_refresh(j, p, maps != p->maps);
+		p->maps = maps;
+	}
+	if (p->pm)
+		sym_perfmap__lookup(p->pm, addr, r);
+	if (r->reason != SYM_OK && p->read_gen != j->gen) {
+		jit_refresh(j, p, false);
+		if (p->pm)
+			sym_perfmap__lookup(p->pm, addr, r);
+	}
+	if (r->reason == SYM_OK) {
+		j->stats.frames_named++;
+		return;
+	}
+	if (p->pm && sym_perfmap__span(p->pm, &lo, &hi) && addr >= lo && addr < hi)
+		p->misses++;
+}
+
+void jit__window_end(struct jit *j)
+{
+	struct hchain_node *n, *next;
+	size_t i;
+
+	for (i = 0; i < j->procs.nbuckets; i++) {
+		for (n = j->procs.buckets[i]; n; n = next) {
+			struct jit_proc *p = hchain_entry(n, struct jit_proc, node);
+
+			next = n->next;
+			if (p->java && j->ja && p->misses >= JIT_REASK_MISSES)
+				jvm_attach__request(j->ja, p->pid, p->start, true);
+			p->misses = 0;
+			if (p->seen_gen + JIT_KEEP_WINDOWS < j->gen) {
+				hchain_remove(&j->procs, n);
+				jit_proc_free(p);
+			}
+		}
+	}
+	j->gen++;
+}
+
+void jit__stats(const struct jit *j, struct jit_stats *out)
+{
+	struct jvm_attach_stats js = { 0 };
+	struct hchain_node *n;
+	size_t i;
+
+	*out = j->stats;
+	out->map_bytes = 0;
+	for (i = 0; i < j->procs.nbuckets; i++) {
+		for (n = j->procs.buckets[i]; n; n = n->next) {
+			struct jit_proc *p = hchain_entry(n, struct jit_proc, node);
+
+			if (p->pm)
+				out->map_bytes += sym_perfmap__bytes(p->pm);
+		}
+	}
+	if (j->ja)
+		jvm_attach__stats(j->ja, &js);
+	out->jvm_attached = js.attached;
+	out->jvm_refused = js.refused;
+	out->jvm_failed = js.failed;
+}

@@ -1,0 +1,59 @@
+#!/bin/sh
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# bench/jit.sh - what JIT naming costs: attach wall time and the agent's CPU
+# and peak RSS with N JVMs on the host, and reading a 50 MB perf map.
+# Needs root, `make` (ember, fixtures, JitSplit.class), java, /usr/bin/time.
+# Usage: bench/jit.sh [JVMS (default 10)] [SECONDS (default 20)]
+set -eu
+cd "$(dirname "$0")/.."
+FIX=.output/tests/fixtures
+JVMS=${1:-10}
+SECS=${2:-20}
+T=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$T"; rm -f /tmp/perf-$JL.map 2>/dev/null || true' EXIT
+JL=0
+
+agent() { # label, ember args...
+	label=$1; shift
+	/usr/bin/time -f "%U %S %M" -o "$T/time" .output/ember --dry-run --log-level info "$@" \
+		>/dev/null 2>"$T/err"
+	read -r u s m < "$T/time"
+	sum=$(grep '^ember: summary' "$T/err" | sed 's/^ember: summary //')
+	echo "| $label | $(echo "$u + $s" | bc) | $((m / 1024)) | $sum |"
+}
+
+echo "| run | agent CPU s | agent peak RSS MiB | summary |"
+echo "|---|---|---|---|"
+# 1. N JVMs, 1 busy thread each, with and without attach.
+i=0
+while [ $i -lt "$JVMS" ]; do
+	java -cp $FIX/java JitSplit 1 $((2 * SECS + 20)) >/dev/null &
+	i=$((i + 1))
+done
+sleep 5
+agent "$JVMS JVMs, --no-jvm" --no-jvm --duration "$SECS" --window 5
+agent "$JVMS JVMs, attach" --jvm-min-age 1 --duration "$SECS" --window 5
+grep 'perf map written' "$T/err" | sed 's/.*ms=/attach_ms=/' | sort -t= -k2 -n | tr '\n' ' '
+echo
+kill $(jobs -p) 2>/dev/null || true
+wait 2>/dev/null || true
+
+# 2. A 50 MB perf map (600k entries) for one JIT process, named at its end.
+$FIX/jitloop > "$T/jl" &
+JL=$!
+sleep 0.3
+ADDR=$(sed 's/.*"addr":\([0-9]*\).*/\1/' "$T/jl")
+python3 - "$JL" "$ADDR" <<'PY'
+import sys
+pid, addr = int(sys.argv[1]), int(sys.argv[2])
+with open(f"/tmp/perf-{pid}.map", "w") as f:
+    base = 0x10000000
+    i = 0
+    while f.tell() < 50 << 20:
+        f.write(f"{base + i * 0x40:x} 40 LazyCompile:*someFunction_{i} /app/src/module_{i % 977}.js:{i % 5000}:17\n")
+        i += 1
+    f.write(f"{addr:x} 15 jit_hot_loop\n")
+PY
+ls -l /tmp/perf-$JL.map | awk '{print "map bytes:", $5}'
+agent "one 50 MB map" --pid $JL --duration 6 --window 3
+grep -c jit_hot_loop "$T/err" >/dev/null || true
