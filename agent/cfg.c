@@ -40,6 +40,8 @@ enum {
 	OPT_QUEUE_SIZE,
 	OPT_MAX_RETRIES,
 	OPT_LOG_LEVEL,
+	OPT_NO_MMAP_EVENTS,
+	OPT_DEBUGINFOD,
 };
 
 static const struct option long_opts[] = {
@@ -70,6 +72,8 @@ static const struct option long_opts[] = {
 	{ "queue-size", required_argument, NULL, OPT_QUEUE_SIZE },
 	{ "max-retries", required_argument, NULL, OPT_MAX_RETRIES },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "no-mmap-events", no_argument, NULL, OPT_NO_MMAP_EVENTS },
+	{ "debuginfod", no_argument, NULL, OPT_DEBUGINFOD },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -84,6 +88,10 @@ static const char usage_text[] =
 	"  -w, --window SECONDS       aggregation window (default 15)\n"
 	"  -d, --duration SECONDS     stop after this long (default: until SIGINT/SIGTERM)\n"
 	"      --no-kernel            leave out kernel stacks\n"
+	"      --no-mmap-events       read mappings from /proc only (processes that exit\n"
+	"                             within milliseconds then stay unnamed)\n"
+	"      --debuginfod           fetch missing debug files from DEBUGINFOD_URLS (also on\n"
+	"                             when DEBUGINFOD_URLS is set); cached on disk\n"
 	"Outputs (any combination; at least one):\n"
 	"      --dry-run              print folded stacks to stdout at each window end\n"
 	"      --output-dir DIR       write each window's profiles as DIR/*.pb.gz\n"
@@ -170,6 +178,7 @@ static void cfg_defaults(struct cfg *cfg)
 	cfg->frequency = 100;
 	cfg->window_s = 15;
 	cfg->kernel = true;
+	cfg->mmap_events = true;
 	cfg->protocol = CFG_PROTO_PUSH;
 	cfg->connect_timeout_ms = 5000;
 	cfg->timeout_ms = 10000;
@@ -250,6 +259,12 @@ int cfg_parse(struct cfg *cfg, int argc, char **argv)
 			break;
 		case OPT_NO_KERNEL:
 			cfg->kernel = false;
+			break;
+		case OPT_NO_MMAP_EVENTS:
+			cfg->mmap_events = false;
+			break;
+		case OPT_DEBUGINFOD:
+			cfg->debuginfod = true;
 			break;
 		case OPT_OUTPUT_DIR:
 			cfg->output_dir = optarg;

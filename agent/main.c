@@ -22,10 +22,12 @@
 #include "ingest.h"
 #include "labels.h"
 #include "log.h"
+#include "mapstore.h"
 #include "pipeline.h"
 #include "proc.h"
 #include "push.h"
 #include "sampler.h"
+#include "sideband.h"
 #include "sym.h"
 
 #define POLL_MS 100
@@ -43,8 +45,14 @@ struct agent {
 	struct ingest *ingest;
 	struct pipeline *pipeline;
 	struct sampler *sampler;
+	struct mapstore *mapstore;
+	struct sideband *sideband; /* NULL with --no-mmap-events */
 	struct push_client *push;
 };
+
+/* A process that exited is kept this long after its exit record, for its
+ * samples still in the ring buffer. */
+#define MAPSTORE_GRACE_NS (2 * CLOCK_NS_PER_SEC)
 
 static void on_signal(int sig)
 {
@@ -53,6 +61,13 @@ static void on_signal(int sig)
 
 /* The sampler starts before the modules that read its records (so a missing
  * privilege is the one error line); records only flow once run() polls. */
+static void on_refill(void *ctx)
+{
+	struct agent *ag = ctx;
+
+	sideband__drain(ag->sideband);
+}
+
 static int on_record(void *ctx, const void *data, size_t size)
 {
 	struct agent *ag = ctx;
@@ -88,7 +103,7 @@ static void print_summary(struct agent *ag)
 	struct agg_stats as;
 	struct proc_stats ps;
 	struct push_stats pu;
-	char push_part[256] = "";
+	char push_part[256] = "", sb_part[256] = "";
 
 	if (ag->sampler) {
 		sampler__counters(ag->sampler, cnt);
@@ -105,8 +120,21 @@ static void print_summary(struct agent *ag)
 			 (unsigned long long)pu.requests_ok, (unsigned long long)pu.requests_failed,
 			 (unsigned long long)pu.dropped, (unsigned long long)pu.retries);
 	}
+	if (ag->sideband) {
+		struct sideband_stats sb;
+		struct mapstore_stats ms;
+
+		sideband__stats(ag->sideband, &sb);
+		mapstore__stats(ag->mapstore, &ms);
+		snprintf(sb_part, sizeof(sb_part),
+			 " mmap_records=%llu mmap_lost=%llu mmap_bad=%llu maps_from_records=%llu "
+			 "store_procs=%llu",
+			 (unsigned long long)sb.records, (unsigned long long)sb.lost,
+			 (unsigned long long)sb.bad, (unsigned long long)ps.maps_from_store,
+			 (unsigned long long)ms.procs);
+	}
 	log_summary("summary samples=%llu lost=%llu processes=%llu named_pct=%.1f windows=%llu "
-		    "kstack_failed=%llu ustack_failed=%llu bad_records=%llu%s",
+		    "kstack_failed=%llu ustack_failed=%llu bad_records=%llu%s%s",
 		    (unsigned long long)as.samples,
 		    (unsigned long long)(cnt[PROF_CNT_LOST_RINGBUF] + as.dropped),
 		    (unsigned long long)ps.procs_seen,
@@ -114,7 +142,7 @@ static void print_summary(struct agent *ag)
 		    (unsigned long long)pls.windows,
 		    (unsigned long long)cnt[PROF_CNT_KSTACK_FAILED],
 		    (unsigned long long)cnt[PROF_CNT_USTACK_FAILED],
-		    (unsigned long long)is.bad_records, push_part);
+		    (unsigned long long)is.bad_records, sb_part, push_part);
 }
 
 static void raise_fd_limit(void)
@@ -146,6 +174,10 @@ static int run(struct agent *ag)
 			if (!pipeline__window(ag->pipeline, window_wall, now - window_mono))
 				break; /* nobody reads stdout any more (ember --dry-run | head) */
 			proc_table__sweep(ag->procs, window_mono);
+			if (ag->sideband)
+				mapstore__sweep(ag->mapstore,
+						clock_ns(CLOCK_BOOTTIME) - MAPSTORE_GRACE_NS,
+						"/proc");
 			window_mono = now;
 			window_wall = clock_ns(CLOCK_REALTIME);
 			continue;
@@ -153,6 +185,9 @@ static int run(struct agent *ag)
 		timeout = (window_mono + window_ns - now) / 1000000 + 1;
 		if (timeout > POLL_MS)
 			timeout = POLL_MS;
+		/* Mappings first: the samples about to be read ran in them. */
+		if (ag->sideband)
+			sideband__drain(ag->sideband);
 		n = sampler__poll(ag->sampler, timeout);
 		if (n < 0) {
 			log_err("agent: ring buffer poll failed err=%d", n);
@@ -224,6 +259,18 @@ int main(int argc, char **argv)
 	type = report_type_cpu(ag.cfg.frequency);
 	ag.sym = sym__new(&symopts);
 	ag.procs = ag.sym ? proc_table__new(ag.sym, "/proc") : NULL;
+	if (ag.procs && ag.cfg.mmap_events) {
+		ag.mapstore = mapstore__new();
+		ag.sideband = ag.mapstore ? sideband__new(ag.mapstore) : NULL;
+		if (ag.sideband) {
+			mapstore__set_refill(ag.mapstore, on_refill, &ag);
+			proc_table__set_store(ag.procs, ag.mapstore);
+		} else {
+			log_warn("agent: no mmap records err=%d; processes that exit within "
+				 "milliseconds stay unnamed",
+				 -errno);
+		}
+	}
 	ag.agg = ag.procs ? agg__new(&type) : NULL;
 	ag.ingest = ag.agg ? ingest__new(ag.procs, ag.agg, type.period) : NULL;
 	ag.pipeline = ag.ingest ? pipeline__new(&ag.cfg, ag.agg, ag.sym, ag.push) : NULL;
@@ -241,6 +288,8 @@ cleanup:
 	ingest__free(ag.ingest);
 	agg__free(ag.agg);
 	proc_table__free(ag.procs);
+	sideband__free(ag.sideband);
+	mapstore__free(ag.mapstore);
 	sym__free(ag.sym);
 	return err;
 }

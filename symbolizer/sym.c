@@ -158,6 +158,26 @@ struct sym_file *sym__open_file(struct sym *s, uint32_t pid, const struct sym_ma
 	return f;
 }
 
+struct sym_file *sym__open_path(struct sym *s, const char *const *roots, size_t nroots,
+				const struct sym_map *m)
+{
+	struct sym_file *f;
+	bool created;
+
+	f = sym_files__open_path(s->files, roots, nroots, m, &created);
+	if (!f) {
+		s->open_errors++;
+		log_debug_ratelimited("sym: cannot open mapped file by path path=%s err=%d",
+				      m->path ? m->path : "(anon)", -errno);
+		return NULL;
+	}
+	if (created && sym_file__bad(f) == SYM_NOT_ELF) {
+		s->bad_files++;
+		log_warn_ratelimited("sym: mapped file is not ELF path=%s", m->path);
+	}
+	return f;
+}
+
 /* Errors that say something about the file itself, not about this moment. */
 static enum sym_reason sym_load_failed(struct sym *s, struct sym_file *f, int err)
 {

@@ -65,6 +65,14 @@ void sym__free(struct sym *s);
  * a regular file.
  * Each open file holds one fd until its last reference is dropped. */
 struct sym_file *sym__open_file(struct sym *s, uint32_t pid, const struct sym_map *m);
+/* Same for a mapping learned from the kernel's mmap records, whose process
+ * may be gone: PATH is tried under each of roots[] in turn (for example
+ * "/proc/PID/root", the parent's "/proc/PPID/root", then "" for the host's),
+ * and when m->ino is set only a file with m's device and inode is taken.
+ * NULL with errno: ENOENT, ESTALE (a different file has that name now),
+ * EINVAL, ENOMEM. */
+struct sym_file *sym__open_path(struct sym *s, const char *const *roots, size_t nroots,
+				const struct sym_map *m);
 struct sym_file *sym_file__get(struct sym_file *f);
 /* Drops a reference; the last one closes the file. Accepts NULL. Any thread,
  * also after sym__free(). */
