@@ -166,9 +166,12 @@ struct sym_file *sym__open_path(struct sym *s, const char *const *roots, size_t 
 
 	f = sym_files__open_path(s->files, roots, nroots, m, &created);
 	if (!f) {
+		int err = errno;
+
 		s->open_errors++;
 		log_debug_ratelimited("sym: cannot open mapped file by path path=%s err=%d",
-				      m->path ? m->path : "(anon)", -errno);
+				      m->path ? m->path : "(anon)", -err);
+		errno = err;
 		return NULL;
 	}
 	if (created && sym_file__bad(f) == SYM_NOT_ELF) {
