@@ -103,7 +103,7 @@ static void print_summary(struct agent *ag)
 	struct agg_stats as;
 	struct proc_stats ps;
 	struct push_stats pu;
-	char push_part[256] = "", sb_part[256] = "";
+	char push_part[256] = "", sb_part[256] = "", dbg_part[256] = "";
 
 	if (ag->sampler) {
 		sampler__counters(ag->sampler, cnt);
@@ -120,6 +120,18 @@ static void print_summary(struct agent *ag)
 			 (unsigned long long)pu.requests_ok, (unsigned long long)pu.requests_failed,
 			 (unsigned long long)pu.dropped, (unsigned long long)pu.retries);
 	}
+	{
+		struct sym_stats ss;
+
+		sym__stats(ag->sym, &ss);
+		snprintf(dbg_part, sizeof(dbg_part),
+			 " debug_files=%llu debug_crc_mismatch=%llu debug_buildid_mismatch=%llu "
+			 "debug_bad=%llu",
+			 (unsigned long long)ss.debug_files,
+			 (unsigned long long)ss.debug_crc_mismatch,
+			 (unsigned long long)ss.debug_buildid_mismatch,
+			 (unsigned long long)ss.debug_bad_files);
+	}
 	if (ag->sideband) {
 		struct sideband_stats sb;
 		struct mapstore_stats ms;
@@ -134,7 +146,7 @@ static void print_summary(struct agent *ag)
 			 (unsigned long long)ms.procs);
 	}
 	log_summary("summary samples=%llu lost=%llu processes=%llu named_pct=%.1f windows=%llu "
-		    "kstack_failed=%llu ustack_failed=%llu bad_records=%llu%s%s",
+		    "kstack_failed=%llu ustack_failed=%llu bad_records=%llu%s%s%s",
 		    (unsigned long long)as.samples,
 		    (unsigned long long)(cnt[PROF_CNT_LOST_RINGBUF] + as.dropped),
 		    (unsigned long long)ps.procs_seen,
@@ -142,7 +154,7 @@ static void print_summary(struct agent *ag)
 		    (unsigned long long)pls.windows,
 		    (unsigned long long)cnt[PROF_CNT_KSTACK_FAILED],
 		    (unsigned long long)cnt[PROF_CNT_USTACK_FAILED],
-		    (unsigned long long)is.bad_records, sb_part, push_part);
+		    (unsigned long long)is.bad_records, dbg_part, sb_part, push_part);
 }
 
 static void raise_fd_limit(void)

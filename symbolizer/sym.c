@@ -22,6 +22,7 @@
 #include "log.h"
 #include "sym.h"
 #include "sym_cache.h"
+#include "sym_debug.h"
 #include "sym_elf.h"
 #include "sym_file.h"
 #include "sym_ksym.h"
@@ -49,7 +50,7 @@ struct sym {
 	uint64_t open_errors;
 	uint64_t name_errors; /* names not read: file truncated, I/O error */
 	uint64_t stale_tables;
-	uint64_t debug_files;
+	struct sym_debug_stats debug;
 };
 
 static int sym_kernel_load(struct sym *s)
@@ -210,39 +211,6 @@ static enum sym_reason sym_load_failed(struct sym *s, struct sym_file *f, int er
 	}
 }
 
-/* A binary with only .dynsym (glibc, most distribution libraries) names
- * just its exported functions. Its separate debug file, found by build-id,
- * has the full .symtab: when there is one, it replaces the table. */
-static struct sym_elf_table *sym_debug_table(struct sym *s, struct sym_file *f,
-					     struct sym_elf_table *t)
-{
-	const char *id = sym_file__build_id(f);
-	struct sym_elf_table *dbg = NULL;
-	char path[PATH_MAX];
-	int fd, err;
-
-	if (!s->debug_dir || !sym_elf_table__dynsym(t) || !id || strlen(id) < 3)
-		return t;
-	snprintf(path, sizeof(path), "%s/.build-id/%.2s/%s.debug", s->debug_dir, id, id + 2);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return t;
-	err = sym_elf_table__from_fd(fd, sym_cache__max_table(s->cache), &dbg);
-	close(fd);
-	if (!err && sym_elf_table__dynsym(dbg))
-		err = -ENODATA;
-	if (!err)
-		err = sym_elf_table__take_segments(dbg, t);
-	if (err) {
-		log_debug_ratelimited("sym: debug file not used path=%s err=%d", path, err);
-		sym_elf_table__free(dbg);
-		return t;
-	}
-	s->debug_files++;
-	sym_elf_table__free(t);
-	return dbg;
-}
-
 /* The table of f, from the cache or loaded into it; NULL with *why set. */
 static const struct sym_elf_table *sym_user_table(struct sym *s, struct sym_file *f,
 						  enum sym_reason *why)
@@ -276,8 +244,20 @@ static const struct sym_elf_table *sym_user_table(struct sym *s, struct sym_file
 	/* A miss, first time or after eviction: the fd is still open. */
 	s->cache_loads++;
 	err = sym_elf_table__from_fd(sym_file__fd(f), sym_cache__max_table(s->cache), &loaded);
+	/* Only .dynsym, or no function symbols at all: a debug file may
+	 * have the rest (a binary that is not ELF got -ENOEXEC above). */
+	if (!err || err == -ENODATA) {
+		struct sym_debug_ctx dc = {
+			.proc_root = s->proc_root,
+			.debug_dir = s->debug_dir,
+			.max_bytes = sym_cache__max_table(s->cache),
+			.stats = &s->debug,
+		};
+
+		loaded = sym_debug_table(&dc, f, err ? NULL : loaded);
+		err = loaded ? 0 : err;
+	}
 	if (!err) {
-		loaded = sym_debug_table(s, f, loaded);
 		t = loaded;
 		err = sym_cache__add(s->cache, &key, loaded);
 	}
@@ -425,7 +405,12 @@ void sym__stats(const struct sym *s, struct sym_stats *out)
 	out->open_errors = s->open_errors;
 	out->name_errors = s->name_errors;
 	out->stale_tables = s->stale_tables;
-	out->debug_files = s->debug_files;
+	out->debug_files = s->debug.by_buildid + s->debug.by_debuglink + s->debug.by_minidebug;
+	out->debug_by_link = s->debug.by_debuglink;
+	out->debug_by_minidebug = s->debug.by_minidebug;
+	out->debug_crc_mismatch = s->debug.crc_mismatch;
+	out->debug_buildid_mismatch = s->debug.buildid_mismatch;
+	out->debug_bad_files = s->debug.bad_debug_files;
 	if (s->ksym) {
 		out->kernel_symbols = sym_ksym__count(s->ksym);
 		out->kernel_bytes = sym_ksym__bytes(s->ksym);

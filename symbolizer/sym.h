@@ -114,6 +114,11 @@ struct sym_stats {
 	uint64_t name_errors; /* names not read: file truncated, I/O error */
 	uint64_t stale_tables; /* tables dropped because their file changed */
 	uint64_t debug_files; /* tables whose symbols came from a debug file */
+	uint64_t debug_by_link; /* of which through .gnu_debuglink */
+	uint64_t debug_by_minidebug; /* of which from MiniDebugInfo */
+	uint64_t debug_crc_mismatch; /* debug link candidates with the wrong CRC */
+	uint64_t debug_buildid_mismatch; /* build-id paths holding another build-id */
+	uint64_t debug_bad_files; /* debug files or MiniDebugInfo that did not parse */
 };
 void sym__stats(const struct sym *s, struct sym_stats *out);
 

@@ -37,6 +37,7 @@ struct sym_file {
 	atomic_uint refs;
 	enum sym_reason bad;
 	int fd;
+	uint32_t pid; /* a process that mapped it (its mount namespace), or 0 */
 	struct sym_files *reg;
 	struct hchain_node hnode; /* in reg->files, until the last reference goes */
 	struct sym_file_id id;
@@ -264,6 +265,7 @@ struct sym_file *sym_files__open(struct sym_files *r, const char *proc_root, uin
 	}
 	fd = -1;
 	f->reg = r;
+	f->pid = pid;
 	sym_files_insert(r, f);
 	*created = true;
 cleanup:
@@ -376,6 +378,11 @@ const char *sym_file__path(const struct sym_file *f)
 const char *sym_file__build_id(const struct sym_file *f)
 {
 	return f->build_id;
+}
+
+uint32_t sym_file__pid(const struct sym_file *f)
+{
+	return f->pid;
 }
 
 int sym_file__fd(const struct sym_file *f)

@@ -47,6 +47,9 @@ struct sym_file *sym_files__open_path(struct sym_files *r, const char *const *ro
 /* sym_file objects alive. */
 uint64_t sym_files__count(struct sym_files *r);
 
+/* A process that mapped the file when it was opened (0 when unknown): its
+ * /proc/PID/root is where the file's debug files are looked for first. */
+uint32_t sym_file__pid(const struct sym_file *f);
 /* The open fd (shared; read it with pread only). */
 int sym_file__fd(const struct sym_file *f);
 /* The cache key: the build-id when the file has one, else its identity. */
