@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,24 +190,41 @@ static struct mapstore_image *mapstore_image_new(struct mapstore *ms, struct map
 	return &p->img[at];
 }
 
-/* Adds mm to img, dropping the older mappings it overlaps. Takes mm.m.path. */
-static int mapstore_image_add(struct mapstore *ms, struct mapstore_image *img,
-			      struct mapstore_map *mm)
+static bool mapstore_overlap(const struct sym_map *a, const struct sym_map *b)
 {
-	size_t i, out = 0;
-	int err;
+	return a->start < b->end && b->start < a->end;
+}
+
+/* Drops the mappings a newer one overlaps (what munmap and re-mmap left). */
+static void mapstore_image_compact(struct mapstore *ms, struct mapstore_image *img)
+{
+	size_t i, j, out = 0;
 
 	for (i = 0; i < img->n; i++) {
-		struct mapstore_map *o = &img->maps[i];
-
-		if (o->m.start < mm->m.end && mm->m.start < o->m.end && o->time_ns <= mm->time_ns) {
-			free(o->path);
+		for (j = 0; j < img->n; j++)
+			if (img->maps[j].time_ns > img->maps[i].time_ns &&
+			    mapstore_overlap(&img->maps[i].m, &img->maps[j].m))
+				break;
+		if (j < img->n) {
+			free(img->maps[i].path);
 			ms->stats.mappings--;
 			continue;
 		}
-		img->maps[out++] = *o;
+		img->maps[out++] = img->maps[i];
 	}
 	img->n = out;
+}
+
+/* Adds mm to img; takes mm->path. Overlapped older mappings are kept until
+ * the image fills up: the exec record that would move the newer one to
+ * another image may not have been read yet. */
+static int mapstore_image_add(struct mapstore *ms, struct mapstore_image *img,
+			      struct mapstore_map *mm)
+{
+	int err;
+
+	if (img->n == MAPSTORE_MAX_MAPS)
+		mapstore_image_compact(ms, img);
 	err = vec_reserve((void **)&img->maps, &img->cap, sizeof(*img->maps), img->n + 1,
 			  MAPSTORE_MAX_MAPS);
 	if (err) {
@@ -336,7 +354,7 @@ struct sym_maps *mapstore__maps(struct mapstore *ms, uint32_t pid, uint64_t time
 	struct mapstore_image *img;
 	struct sym_map *tmp;
 	struct sym_maps *maps;
-	size_t i;
+	size_t i, j, n = 0;
 
 	ms->stats.lookups++;
 	img = mapstore_lookup(ms, pid, time_ns, &p);
@@ -347,9 +365,16 @@ struct sym_maps *mapstore__maps(struct mapstore *ms, uint32_t pid, uint64_t time
 	tmp = malloc(img->n * sizeof(*tmp));
 	if (!tmp)
 		return errno = ENOMEM, NULL;
-	for (i = 0; i < img->n; i++)
-		tmp[i] = img->maps[i].m;
-	maps = sym_maps__from(tmp, img->n);
+	/* Of overlapping mappings the newest is the one that was live. */
+	for (i = 0; i < img->n; i++) {
+		for (j = 0; j < img->n; j++)
+			if (img->maps[j].time_ns > img->maps[i].time_ns &&
+			    mapstore_overlap(&img->maps[i].m, &img->maps[j].m))
+				break;
+		if (j == img->n)
+			tmp[n++] = img->maps[i].m;
+	}
+	maps = sym_maps__from(tmp, n);
 	free(tmp);
 	if (maps) {
 		*ppid = p ? p->ppid : 0;
