@@ -21,7 +21,7 @@ import time
 
 import pytest
 
-from integration_helpers import FIXTURES, wait_attached
+from integration_helpers import EMBER, FIXTURES, parse_folded, parse_summary, wait_attached
 
 CHURN_SECONDS = 12
 RATE = 500
@@ -79,9 +79,41 @@ def agent_fds(pid):
     return n, mine
 
 
-def test_churn_short_lived_processes_named(ember):
-    proc = ember.start("--dry-run", "--window", 5, "--duration", CHURN_SECONDS + 6)
-    wait_attached(proc)
+class Run:
+    """ember with stdout and stderr in files: a thousand processes a window
+    fill a pipe, and an undrained pipe would stall the agent at window end."""
+
+    def __init__(self, tmp_path, *args):
+        self.out = open(tmp_path / "ember.out", "w+")
+        self.err = open(tmp_path / "ember.err", "w+")
+        self.args = [str(EMBER), *map(str, args)]
+        self.proc = subprocess.Popen(self.args, stdout=self.out, stderr=self.err, text=True)
+        self.pid = self.proc.pid
+
+    def poll(self):
+        return self.proc.poll()
+
+    def wait(self, timeout):
+        try:
+            self.returncode = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            pytest.fail(f"ember did not finish within {timeout}s")
+        self.out.seek(0)
+        self.err.seek(0)
+        self.stdout, self.stderr = self.out.read(), self.err.read()
+        self.stacks = parse_folded(self.stdout)
+        self.summary = parse_summary(self.stderr)
+        return self
+
+    def describe(self):
+        return f"command: {' '.join(self.args)}\nstderr:\n{self.stderr[-3000:]}"
+
+
+def test_churn_short_lived_processes_named(ember, tmp_path):
+    proc = Run(tmp_path, "--dry-run", "--window", 5, "--duration", CHURN_SECONDS + 6)
+    wait_attached(proc.proc)
     time.sleep(0.5)
     churn = subprocess.Popen([str(FIXTURES / "churn"), "--rate", str(RATE), "--seconds",
                               str(CHURN_SECONDS), "--ms", "1"], stdout=subprocess.PIPE,
@@ -93,7 +125,7 @@ def test_churn_short_lived_processes_named(ember):
     time.sleep(CHURN_SECONDS - 7)
     rss1, fds1 = agent_rss_kb(proc.pid), agent_fds(proc.pid)
     out, _ = churn.communicate(timeout=CHURN_SECONDS + 30)
-    run = ember.wait(proc, CHURN_SECONDS + 40)
+    run = proc.wait(CHURN_SECONDS + 40)
     assert run.returncode == 0, run.describe()
     done = json.loads(out)
     assert done["failed"] == 0 and done["spawned"] >= 0.5 * RATE * CHURN_SECONDS, done
@@ -113,16 +145,17 @@ def test_churn_short_lived_processes_named(ember):
     s = run.summary
     assert s is not None and int(s.fields.get("mmap_records", 0)) > done["spawned"], \
         run.describe()
+    assert s.lost == 0 and int(s.fields["mmap_lost"]) == 0, run.describe()
 
 
-def test_churn_without_mmap_events_is_what_it_fixes(ember):
+def test_churn_without_mmap_events_is_what_it_fixes(ember, tmp_path):
     """The baseline the records fix: from /proc alone most frames are lost."""
-    proc = ember.start("--dry-run", "--window", 5, "--duration", 8, "--no-mmap-events")
-    wait_attached(proc)
+    proc = Run(tmp_path, "--dry-run", "--window", 5, "--duration", 8, "--no-mmap-events")
+    wait_attached(proc.proc)
     time.sleep(0.5)
     subprocess.run([str(FIXTURES / "churn"), "--rate", str(RATE), "--seconds", "4", "--ms", "1"],
                    stdout=subprocess.DEVNULL, timeout=40, check=True)
-    run = ember.wait(proc, 40)
+    run = proc.wait(40)
     assert run.returncode == 0, run.describe()
     f, _ = frame_figures(run.stacks, "churnchild")
     print(f"churn without mmap events: {f}")
