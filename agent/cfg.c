@@ -44,6 +44,8 @@ enum {
 	OPT_LINES,
 	OPT_NO_JVM,
 	OPT_JVM_MIN_AGE,
+	OPT_NO_MMAP_EVENTS,
+	OPT_DEBUGINFOD,
 };
 
 static const struct option long_opts[] = {
@@ -78,6 +80,8 @@ static const struct option long_opts[] = {
 	{ "lines", no_argument, NULL, OPT_LINES },
 	{ "no-jvm", no_argument, NULL, OPT_NO_JVM },
 	{ "jvm-min-age", required_argument, NULL, OPT_JVM_MIN_AGE },
+	{ "no-mmap-events", no_argument, NULL, OPT_NO_MMAP_EVENTS },
+	{ "debuginfod", no_argument, NULL, OPT_DEBUGINFOD },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -98,6 +102,10 @@ static const char usage_text[] =
 	"      --lines                folded stacks: end each name in :LINE (its source line)\n"
 	"      --no-jvm               never attach to JVMs to ask for their perf map\n"
 	"      --jvm-min-age SECONDS  leave JVMs younger than this alone (default 10)\n"
+	"      --no-mmap-events       read mappings from /proc only (processes that exit\n"
+	"                             within milliseconds then stay unnamed)\n"
+	"      --debuginfod           fetch missing debug files from DEBUGINFOD_URLS (also on\n"
+	"                             when DEBUGINFOD_URLS is set); cached on disk\n"
 	"Outputs (any combination; at least one):\n"
 	"      --dry-run              print folded stacks to stdout at each window end\n"
 	"      --output-dir DIR       write each window's profiles as DIR/*.pb.gz\n"
@@ -190,6 +198,7 @@ static void cfg_defaults(struct cfg *cfg)
 	cfg->frequency = 100;
 	cfg->window_s = 15;
 	cfg->kernel = true;
+	cfg->mmap_events = true;
 	cfg->protocol = CFG_PROTO_PUSH;
 	cfg->connect_timeout_ms = 5000;
 	cfg->timeout_ms = 10000;
@@ -288,6 +297,12 @@ int cfg_parse(struct cfg *cfg, int argc, char **argv)
 			break;
 		case OPT_JVM_MIN_AGE:
 			err = parse_u32("--jvm-min-age", optarg, 0, 3600, &cfg->jvm_min_age_s);
+			break;
+		case OPT_NO_MMAP_EVENTS:
+			cfg->mmap_events = false;
+			break;
+		case OPT_DEBUGINFOD:
+			cfg->debuginfod = true;
 			break;
 		case OPT_OUTPUT_DIR:
 			cfg->output_dir = optarg;

@@ -30,6 +30,8 @@ struct cfg {
 	uint32_t pids[PROF_MAX_PID_FILTER];
 	size_t npids;
 	bool kernel; /* kernel stacks, default true */
+	bool mmap_events; /* side-band mmap records, default true */
+	bool debuginfod; /* fetch debug files (also when DEBUGINFOD_URLS is set) */
 	bool verbose; /* debug logs, libbpf's included */
 	int log_level; /* enum log_level; --verbose means debug */
 	bool jvm; /* ask HotSpot JVMs for their perf map, default true */

@@ -65,6 +65,7 @@ static void ingest_sample(struct ingest *in, const struct prof_sample *s, size_t
 	}
 	memcpy(comm, s->comm, PROF_COMM_LEN);
 	comm[PROF_COMM_LEN] = '\0';
+	proc_table__set_event_time(in->procs, s->time_ns);
 	p = proc_table__get(in->procs, s->hdr.pid, comm, now);
 	if (!p) {
 		in->stats.bad_records++;
@@ -99,6 +100,9 @@ void ingest__record(struct ingest *in, const void *data, size_t size)
 		 * sample of this pid reads the new image's maps. */
 		if (size < sizeof(struct prof_proc_event))
 			in->stats.bad_records++;
+		else if (h->type == PROF_EV_EXIT)
+			proc_table__exit(in->procs, h->pid,
+					 ((const struct prof_proc_event *)data)->time_ns);
 		else
 			proc_table__forget(in->procs, h->pid);
 		break;

@@ -23,11 +23,13 @@
 #include "jit.h"
 #include "labels.h"
 #include "log.h"
+#include "mapstore.h"
 #include "pipeline.h"
 #include "preflight.h"
 #include "proc.h"
 #include "push.h"
 #include "sampler.h"
+#include "sideband.h"
 #include "sym.h"
 
 #define POLL_MS 100
@@ -48,8 +50,14 @@ struct agent {
 	struct ingest *ingest;
 	struct pipeline *pipeline;
 	struct sampler *sampler;
+	struct mapstore *mapstore;
+	struct sideband *sideband; /* NULL with --no-mmap-events */
 	struct push_client *push;
 };
+
+/* A process that exited is kept this long after its exit record, for its
+ * samples still in the ring buffer. */
+#define MAPSTORE_GRACE_NS (2 * CLOCK_NS_PER_SEC)
 
 static void on_signal(int sig)
 {
@@ -82,6 +90,13 @@ static void install_signals(void)
 
 /* The sampler starts before the modules that read its records (so a missing
  * privilege is the one error line); records only flow once run() polls. */
+static void on_refill(void *ctx)
+{
+	struct agent *ag = ctx;
+
+	sideband__drain(ag->sideband);
+}
+
 static int on_record(void *ctx, const void *data, size_t size)
 {
 	struct agent *ag = ctx;
@@ -133,6 +148,7 @@ static bool print_summary(struct agent *ag)
 	struct push_stats pu = { 0 };
 	struct jit_stats js = { 0 };
 	char push_part[256] = "", dest[3][256] = { "", "", "" }, jit_part[256];
+	char sb_part[256] = "", dbg_part[256] = "";
 	uint64_t lost_windows = 0;
 
 	if (ag->sampler) {
@@ -177,9 +193,34 @@ static bool print_summary(struct agent *ag)
 		(unsigned long long)js.maps_read, (unsigned long long)js.maps_refused,
 		(unsigned long long)js.map_errors, (unsigned long long)js.bad_lines,
 		(unsigned long long)js.map_bytes);
+	{
+		struct sym_stats ss;
+
+		sym__stats(ag->sym, &ss);
+		snprintf(dbg_part, sizeof(dbg_part),
+			 " debug_files=%llu debug_crc_mismatch=%llu debug_buildid_mismatch=%llu "
+			 "debug_bad=%llu",
+			 (unsigned long long)ss.debug_files,
+			 (unsigned long long)ss.debug_crc_mismatch,
+			 (unsigned long long)ss.debug_buildid_mismatch,
+			 (unsigned long long)ss.debug_bad_files);
+	}
+	if (ag->sideband) {
+		struct sideband_stats sb;
+		struct mapstore_stats ms;
+
+		sideband__stats(ag->sideband, &sb);
+		mapstore__stats(ag->mapstore, &ms);
+		snprintf(sb_part, sizeof(sb_part),
+			 " mmap_records=%llu mmap_lost=%llu mmap_bad=%llu maps_from_records=%llu "
+			 "store_procs=%llu",
+			 (unsigned long long)sb.records, (unsigned long long)sb.lost,
+			 (unsigned long long)sb.bad, (unsigned long long)ps.maps_from_store,
+			 (unsigned long long)ms.procs);
+	}
 	log_summary("summary samples=%llu lost=%llu processes=%llu named_pct=%.1f windows=%llu "
 		    "kstack_failed=%llu ustack_failed=%llu bad_records=%llu%s%s%s%s "
-		    "profiles_failed=%llu maps_over_cap=%llu%s",
+		    "profiles_failed=%llu maps_over_cap=%llu%s%s%s",
 		    (unsigned long long)as.samples,
 		    (unsigned long long)(cnt[PROF_CNT_LOST_RINGBUF] + as.dropped),
 		    (unsigned long long)ps.procs_seen,
@@ -189,7 +230,7 @@ static bool print_summary(struct agent *ag)
 		    (unsigned long long)cnt[PROF_CNT_USTACK_FAILED],
 		    (unsigned long long)is.bad_records, push_part, dest[0], dest[1], dest[2],
 		    (unsigned long long)pls.profiles_failed, (unsigned long long)ps.maps_over_cap,
-		    jit_part);
+		    jit_part, dbg_part, sb_part);
 	return lost_windows != 0;
 }
 
@@ -230,6 +271,10 @@ static int run(struct agent *ag)
 			usr1_requested = 0;
 			pipeline__window(ag->pipeline, window_wall, now - window_mono);
 			proc_table__sweep(ag->procs, window_mono);
+			if (ag->sideband)
+				mapstore__sweep(ag->mapstore,
+						clock_ns(CLOCK_BOOTTIME) - MAPSTORE_GRACE_NS,
+						"/proc");
 			window_mono = now;
 			window_wall = clock_ns(CLOCK_REALTIME);
 			continue;
@@ -237,6 +282,9 @@ static int run(struct agent *ag)
 		timeout = (window_mono + window_ns - now) / 1000000 + 1;
 		if (timeout > POLL_MS)
 			timeout = POLL_MS;
+		/* Mappings first: the samples about to be read ran in them. */
+		if (ag->sideband)
+			sideband__drain(ag->sideband);
 		n = sampler__poll(ag->sampler, timeout);
 		if (n < 0) {
 			log_err("agent: ring buffer poll failed err=%d", n);
@@ -312,6 +360,18 @@ int main(int argc, char **argv)
 	type = report_type_cpu(ag.cfg.frequency);
 	ag.sym = sym__new(&symopts);
 	ag.procs = ag.sym ? proc_table__new(ag.sym, "/proc") : NULL;
+	if (ag.procs && ag.cfg.mmap_events) {
+		ag.mapstore = mapstore__new();
+		ag.sideband = ag.mapstore ? sideband__new(ag.mapstore) : NULL;
+		if (ag.sideband) {
+			mapstore__set_refill(ag.mapstore, on_refill, &ag);
+			proc_table__set_store(ag.procs, ag.mapstore);
+		} else {
+			log_warn("agent: no mmap records err=%d; processes that exit within "
+				 "milliseconds stay unnamed",
+				 -errno);
+		}
+	}
 	jopts.jvm = ag.cfg.jvm;
 	jopts.jvm_min_age_s = ag.cfg.jvm_min_age_s;
 	ag.jit = ag.procs ? jit__new(&jopts) : NULL;
@@ -338,6 +398,8 @@ cleanup:
 	agg__free(ag.agg);
 	jit__free(ag.jit);
 	proc_table__free(ag.procs);
+	sideband__free(ag.sideband);
+	mapstore__free(ag.mapstore);
 	sym__free(ag.sym);
 	return err;
 }

@@ -19,6 +19,7 @@
 #include "hchain.h"
 #include "hindex.h"
 #include "log.h"
+#include "mapstore.h"
 #include "proc.h"
 
 #define PROC_MAPS_REREAD_NS 1000000000ull
@@ -43,10 +44,17 @@ struct proc {
 	struct sym_file **old_files;
 	uint64_t maps_read_ns;
 	uint64_t last_seen_ns;
+	/* The maps came from the kernel's mmap records (the process was gone
+	 * when first sampled): files are opened by path, not map_files. */
+	bool from_store;
+	uint32_t ppid;
+	uint64_t store_version;
 };
 
 struct proc_table {
 	struct sym *sym;
+	struct mapstore *store; /* or NULL: /proc only */
+	uint64_t event_ns; /* the time of the sample being normalized */
 	const char *proc_root;
 	struct hchain procs;
 	struct proc_stats stats;
@@ -274,11 +282,20 @@ static void proc_read_maps(struct proc_table *t, struct proc *p, uint64_t now_ns
 	struct sym_file **files;
 	struct sym_maps *maps;
 	uint8_t *failed;
+	bool from_store = false;
 	size_t n;
 
 	p->maps_read_ns = now_ns;
 	t->stats.maps_reads++;
-	maps = sym_maps__read(t->proc_root, p->pid);
+	maps = p->from_store ? NULL : sym_maps__read(t->proc_root, p->pid);
+	/* Gone before its first sample was read: what the kernel reported it
+	 * mapped, at the sample's time, stands in for its maps file. */
+	if (!maps && t->store) {
+		maps = mapstore__maps(t->store, p->pid, t->event_ns, &p->ppid, &p->store_version);
+		from_store = maps != NULL;
+		if (from_store)
+			t->stats.maps_from_store++;
+	}
 	if (!maps) {
 		t->stats.maps_failed++;
 		log_debug_ratelimited("proc: cannot read maps pid=%u err=%d", p->pid, -errno);
@@ -306,6 +323,7 @@ static void proc_read_maps(struct proc_table *t, struct proc *p, uint64_t now_ns
 	p->maps = maps;
 	p->files = files;
 	p->file_failed = failed;
+	p->from_store = from_store;
 }
 
 struct proc *proc_table__get(struct proc_table *t, uint32_t pid, const char *comm, uint64_t now_ns)
@@ -334,6 +352,27 @@ static bool is_pseudo(const char *path)
 	return path[0] == '[' || !strncmp(path, "/memfd:", 7) || !strncmp(path, "anon_inode:", 11);
 }
 
+/* The process may be gone: its file by name, in its own mount namespace
+ * while it lasts, else its parent's (which usually shares it), else the
+ * host's; the inode the kernel reported decides which is right. */
+static struct sym_file *proc_open_by_path(struct proc_table *t, const struct proc *p,
+					  const struct sym_map *m)
+{
+	char own[64], parent[64];
+	const char *roots[3];
+	size_t n = 0;
+
+	snprintf(own, sizeof(own), "%s/%u/root", t->proc_root, p->pid);
+	roots[n++] = own;
+	if (p->ppid) {
+		snprintf(parent, sizeof(parent), "%s/%u/root", t->proc_root, p->ppid);
+		roots[n++] = parent;
+	}
+	roots[n++] = "";
+	t->stats.files_by_path++;
+	return sym__open_path(t->sym, roots, n, m);
+}
+
 static void normalize_one(struct proc_table *t, struct proc *p, uint64_t addr, struct proc_frame *f,
 			  uint64_t now_ns)
 {
@@ -346,7 +385,13 @@ static void normalize_one(struct proc_table *t, struct proc *p, uint64_t addr, s
 
 	if (p->maps)
 		m = sym_maps__find(p->maps, addr);
-	if (!m && now_ns - p->maps_read_ns >= PROC_MAPS_REREAD_NS) {
+	/* Records are read in batches: one may have arrived since. */
+	if (!m && p->from_store &&
+	    mapstore__version(t->store, p->pid, t->event_ns) != p->store_version) {
+		proc_read_maps(t, p, now_ns);
+		if (p->maps)
+			m = sym_maps__find(p->maps, addr);
+	} else if (!m && now_ns - p->maps_read_ns >= PROC_MAPS_REREAD_NS) {
 		proc_read_maps(t, p, now_ns);
 		if (p->maps)
 			m = sym_maps__find(p->maps, addr);
@@ -363,7 +408,9 @@ static void normalize_one(struct proc_table *t, struct proc *p, uint64_t addr, s
 
 	idx = m - sym_maps__at(p->maps, 0);
 	if (!p->files[idx] && !p->file_failed[idx]) {
-		p->files[idx] = sym__open_file(t->sym, p->pid, m);
+		p->files[idx] = p->from_store ? NULL : sym__open_file(t->sym, p->pid, m);
+		if (!p->files[idx] && t->store && (p->from_store || errno == ESRCH))
+			p->files[idx] = proc_open_by_path(t, p, m);
 		if (!p->files[idx]) {
 			p->file_failed[idx] = 1;
 			t->stats.files_failed++;
@@ -422,6 +469,23 @@ uint64_t proc__start_time(const struct proc *p)
 const char *proc__cgroup(const struct proc *p)
 {
 	return p->cgroup;
+}
+
+void proc_table__set_store(struct proc_table *t, struct mapstore *store)
+{
+	t->store = store;
+}
+
+void proc_table__set_event_time(struct proc_table *t, uint64_t boot_ns)
+{
+	t->event_ns = boot_ns;
+}
+
+void proc_table__exit(struct proc_table *t, uint32_t pid, uint64_t boot_ns)
+{
+	proc_table__forget(t, pid);
+	if (t->store)
+		mapstore__forget(t->store, pid, boot_ns);
 }
 
 void proc_table__forget(struct proc_table *t, uint32_t pid)

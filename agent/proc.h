@@ -36,6 +36,8 @@ struct proc_stats {
 	uint64_t maps_failed; /* maps of a process that was already gone, or unreadable */
 	uint64_t files_failed; /* mapped files that could not be opened */
 	uint64_t maps_over_cap; /* mappings left out of a full maps table */
+	uint64_t maps_from_store; /* maps taken from the kernel's mmap records */
+	uint64_t files_by_path; /* files opened by name for a gone process */
 };
 
 /* proc_root is "/proc" outside tests. NULL with errno on failure. */
@@ -63,6 +65,16 @@ const char *proc__cgroup(const struct proc *p); /* NULL when unknown */
  * process was gone before it could be read. */
 uint64_t proc__start_time(const struct proc *p);
 
+struct mapstore;
+/* Where maps come from when /proc has none (the process is gone): the
+ * kernel's mmap records. Borrowed; NULL (the default) for /proc only. */
+void proc_table__set_store(struct proc_table *t, struct mapstore *store);
+/* The time (CLOCK_BOOTTIME ns) of the sample about to be normalized: which
+ * of a process's images it ran in, when maps come from the store. */
+void proc_table__set_event_time(struct proc_table *t, uint64_t boot_ns);
+/* The process exited at boot_ns and its samples are all read: drops its
+ * entry and what the store holds of it. */
+void proc_table__exit(struct proc_table *t, uint32_t pid, uint64_t boot_ns);
 /* Drops pid's entry (exec replaced its image, or it exited). */
 void proc_table__forget(struct proc_table *t, uint32_t pid);
 /* Drops entries not sampled since before seen_before_ns whose /proc entry is

@@ -17,7 +17,8 @@ static const char *const level_names[] = { "error ", "warn ", "info ", "debug " 
  * several threads never interleave. */
 static void log_vwrite(const char *prefix, const char *fmt, va_list ap)
 {
-	char line[1024];
+	/* The exit summary is one line of several dozen key=value fields. */
+	char line[4096];
 	int n, m;
 
 	n = snprintf(line, sizeof(line), "ember: %s", prefix);

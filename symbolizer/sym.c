@@ -22,6 +22,7 @@
 #include "log.h"
 #include "sym.h"
 #include "sym_cache.h"
+#include "sym_debug.h"
 #include "sym_demangle.h"
 #include "sym_dwarf.h"
 #include "sym_elf.h"
@@ -55,11 +56,11 @@ struct sym {
 	uint64_t open_errors;
 	uint64_t name_errors; /* names not read: file truncated, I/O error */
 	uint64_t stale_tables;
-	uint64_t debug_files;
 	uint64_t dwarf_errors;
 	uint64_t demangle_failures;
 	uint64_t go_tables;
 	uint64_t go_errors;
+	struct sym_debug_stats debug;
 };
 
 static int sym_kernel_load(struct sym *s)
@@ -174,6 +175,29 @@ struct sym_file *sym__open_file(struct sym *s, uint32_t pid, const struct sym_ma
 	return f;
 }
 
+struct sym_file *sym__open_path(struct sym *s, const char *const *roots, size_t nroots,
+				const struct sym_map *m)
+{
+	struct sym_file *f;
+	bool created;
+
+	f = sym_files__open_path(s->files, roots, nroots, m, &created);
+	if (!f) {
+		int err = errno;
+
+		s->open_errors++;
+		log_debug_ratelimited("sym: cannot open mapped file by path path=%s err=%d",
+				      m->path ? m->path : "(anon)", -err);
+		errno = err;
+		return NULL;
+	}
+	if (created && sym_file__bad(f) == SYM_NOT_ELF) {
+		s->bad_files++;
+		log_warn_ratelimited("sym: mapped file is not ELF path=%s", m->path);
+	}
+	return f;
+}
+
 /* Errors that say something about the file itself, not about this moment. */
 static enum sym_reason sym_load_failed(struct sym *s, struct sym_file *f, int err)
 {
@@ -201,39 +225,6 @@ static enum sym_reason sym_load_failed(struct sym *s, struct sym_file *f, int er
 		log_warn_ratelimited("sym: cannot load symbols path=%s err=%d", path, err);
 		return SYM_NO_SYMBOLS;
 	}
-}
-
-/* A binary with only .dynsym (glibc, most distribution libraries) names
- * just its exported functions. Its separate debug file, found by build-id,
- * has the full .symtab: when there is one, it replaces the table. */
-static struct sym_elf_table *sym_debug_table(struct sym *s, struct sym_file *f,
-					     struct sym_elf_table *t)
-{
-	const char *id = sym_file__build_id(f);
-	struct sym_elf_table *dbg = NULL;
-	char path[PATH_MAX];
-	int fd, err;
-
-	if (!s->debug_dir || !sym_elf_table__dynsym(t) || !id || strlen(id) < 3)
-		return t;
-	snprintf(path, sizeof(path), "%s/.build-id/%.2s/%s.debug", s->debug_dir, id, id + 2);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return t;
-	err = sym_elf_table__from_fd(fd, sym_cache__max_table(s->cache), &dbg);
-	close(fd);
-	if (!err && sym_elf_table__dynsym(dbg))
-		err = -ENODATA;
-	if (!err)
-		err = sym_elf_table__take_segments(dbg, t);
-	if (err) {
-		log_debug_ratelimited("sym: debug file not used path=%s err=%d", path, err);
-		sym_elf_table__free(dbg);
-		return t;
-	}
-	s->debug_files++;
-	sym_elf_table__free(t);
-	return dbg;
 }
 
 /* The table of f, from the cache or loaded into it; NULL with *why set. */
@@ -269,8 +260,20 @@ static const struct sym_elf_table *sym_user_table(struct sym *s, struct sym_file
 	/* A miss, first time or after eviction: the fd is still open. */
 	s->cache_loads++;
 	err = sym_elf_table__from_fd(sym_file__fd(f), sym_cache__max_table(s->cache), &loaded);
+	/* Only .dynsym, or no function symbols at all: a debug file may
+	 * have the rest (a binary that is not ELF got -ENOEXEC above). */
+	if (!err || err == -ENODATA) {
+		struct sym_debug_ctx dc = {
+			.proc_root = s->proc_root,
+			.debug_dir = s->debug_dir,
+			.max_bytes = sym_cache__max_table(s->cache),
+			.stats = &s->debug,
+		};
+
+		loaded = sym_debug_table(&dc, f, err ? NULL : loaded);
+		err = loaded ? 0 : err;
+	}
 	if (!err) {
-		loaded = sym_debug_table(s, f, loaded);
 		if (sym_elf_table__go(loaded))
 			s->go_tables++;
 		t = loaded;
@@ -497,7 +500,6 @@ void sym__stats(const struct sym *s, struct sym_stats *out)
 	out->open_errors = s->open_errors;
 	out->name_errors = s->name_errors;
 	out->stale_tables = s->stale_tables;
-	out->debug_files = s->debug_files;
 	out->dwarf_errors = s->dwarf_errors;
 	out->demangle_failures = s->demangle_failures;
 	out->go_tables = s->go_tables;
@@ -510,6 +512,12 @@ void sym__stats(const struct sym *s, struct sym_stats *out)
 		out->dwarf_bytes = ds.bytes;
 		out->dwarf_evictions = ds.evictions;
 	}
+	out->debug_files = s->debug.by_buildid + s->debug.by_debuglink + s->debug.by_minidebug;
+	out->debug_by_link = s->debug.by_debuglink;
+	out->debug_by_minidebug = s->debug.by_minidebug;
+	out->debug_crc_mismatch = s->debug.crc_mismatch;
+	out->debug_buildid_mismatch = s->debug.buildid_mismatch;
+	out->debug_bad_files = s->debug.bad_debug_files;
 	if (s->ksym) {
 		out->kernel_symbols = sym_ksym__count(s->ksym);
 		out->kernel_bytes = sym_ksym__bytes(s->ksym);

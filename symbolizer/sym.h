@@ -86,6 +86,14 @@ void sym__free(struct sym *s);
  * a regular file.
  * Each open file holds one fd until its last reference is dropped. */
 struct sym_file *sym__open_file(struct sym *s, uint32_t pid, const struct sym_map *m);
+/* Same for a mapping learned from the kernel's mmap records, whose process
+ * may be gone: PATH is tried under each of roots[] in turn (for example
+ * "/proc/PID/root", the parent's "/proc/PPID/root", then "" for the host's),
+ * and when m->ino is set only a file with m's device and inode is taken.
+ * NULL with errno: ENOENT, ESTALE (a different file has that name now),
+ * EINVAL, ENOMEM. */
+struct sym_file *sym__open_path(struct sym *s, const char *const *roots, size_t nroots,
+				const struct sym_map *m);
 struct sym_file *sym_file__get(struct sym_file *f);
 /* Drops a reference; the last one closes the file. Accepts NULL. Any thread,
  * also after sym__free(). */
@@ -133,6 +141,11 @@ struct sym_stats {
 	uint64_t demangle_failures; /* mangled-looking names kept as they are */
 	uint64_t go_tables; /* Go binaries named from .gopclntab */
 	uint64_t go_errors; /* corrupt .gopclntab tables, or lookups in them */
+	uint64_t debug_by_link; /* of which through .gnu_debuglink */
+	uint64_t debug_by_minidebug; /* of which from MiniDebugInfo */
+	uint64_t debug_crc_mismatch; /* debug link candidates with the wrong CRC */
+	uint64_t debug_buildid_mismatch; /* build-id paths holding another build-id */
+	uint64_t debug_bad_files; /* debug files or MiniDebugInfo that did not parse */
 };
 void sym__stats(const struct sym *s, struct sym_stats *out);
 

@@ -469,6 +469,35 @@ cleanup:
 	return 0;
 }
 
+int sym_elf_table__segments_from_fd(int fd, struct sym_elf_table **out)
+{
+	struct sym_elf_table *t;
+	GElf_Ehdr eh;
+	int err;
+	Elf *e;
+
+	*out = NULL;
+	e = sym_elf_open_fd(fd);
+	if (!e)
+		return -ENOEXEC;
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	t->fd = -1;
+	err = elf_kind(e) == ELF_K_ELF && gelf_getehdr(e, &eh) ? sym_elf_segments(e, t) :
+								 -ENOEXEC;
+cleanup:
+	elf_end(e);
+	if (err) {
+		sym_elf_table__free(t);
+		return err;
+	}
+	*out = t;
+	return 0;
+}
+
 int sym_elf_table__from_mem(const void *img, size_t len, size_t max_bytes,
 			    struct sym_elf_table **out)
 {

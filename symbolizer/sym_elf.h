@@ -41,6 +41,10 @@ int sym_elf_table__from_fd(int fd, size_t max_bytes, struct sym_elf_table **out)
  * table copies the string section it names from into its own bytes). */
 int sym_elf_table__from_mem(const void *img, size_t len, size_t max_bytes,
 			    struct sym_elf_table **out);
+/* A table of only the PT_LOAD segments of the ELF file at fd, no symbols:
+ * what a stripped binary lends the symbols of its debug file
+ * (sym_elf_table__take_segments). 0, -ENOEXEC, -ENOMEM. */
+int sym_elf_table__segments_from_fd(int fd, struct sym_elf_table **out);
 /* Closes the table's fd and frees it. Accepts NULL. */
 void sym_elf_table__free(struct sym_elf_table *t);
 /* Gives dst the PT_LOAD segments of src. A separate debug file has the

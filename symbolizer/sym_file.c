@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "hchain.h"
@@ -36,6 +37,7 @@ struct sym_file {
 	atomic_uint refs;
 	enum sym_reason bad;
 	int fd;
+	uint32_t pid; /* a process that mapped it (its mount namespace), or 0 */
 	struct sym_files *reg;
 	struct hchain_node hnode; /* in reg->files, until the last reference goes */
 	struct sym_file_id id;
@@ -263,6 +265,7 @@ struct sym_file *sym_files__open(struct sym_files *r, const char *proc_root, uin
 	}
 	fd = -1;
 	f->reg = r;
+	f->pid = pid;
 	sym_files_insert(r, f);
 	*created = true;
 cleanup:
@@ -270,6 +273,75 @@ cleanup:
 		close(fd);
 	if (err)
 		return errno = -err, NULL;
+	return f;
+}
+
+/* Does st describe the file the kernel reported for m? Only checked when
+ * the record carried an inode (a build-id record carries none). */
+static bool sym_files_same(const struct stat *st, const struct sym_map *m)
+{
+	return !m->ino || (st->st_ino == m->ino && major(st->st_dev) == m->dev_major &&
+			   minor(st->st_dev) == m->dev_minor);
+}
+
+struct sym_file *sym_files__open_path(struct sym_files *r, const char *const *roots, size_t nroots,
+				      const struct sym_map *m, bool *created)
+{
+	struct sym_file *f = NULL;
+	struct sym_file_id id;
+	char path[PATH_MAX];
+	struct stat st;
+	int fd = -1, err = -ENOENT, n;
+	size_t i;
+
+	*created = false;
+	if (!m->path || m->path[0] != '/')
+		return errno = ENOENT, NULL;
+	for (i = 0; i < nroots; i++) {
+		n = snprintf(path, sizeof(path), "%s%s", roots[i], m->path);
+		if (n < 0 || (size_t)n >= sizeof(path)) {
+			err = -ENAMETOOLONG;
+			continue;
+		}
+		if (stat(path, &st))
+			continue;
+		/* Another file under that name (replaced since, or another
+		 * mount namespace's): naming with it would be wrong. */
+		if (!sym_files_same(&st, m)) {
+			err = -ESTALE;
+			continue;
+		}
+		err = sym_files_find(r, &st, &id, &f);
+		if (err || f)
+			goto cleanup;
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (fd < 0 || fstat(fd, &st) || !sym_files_same(&st, m)) {
+			err = fd < 0 ? -errno : -ESTALE;
+			if (fd >= 0)
+				close(fd);
+			fd = -1;
+			continue;
+		}
+		err = sym_files_find(r, &st, &id, &f);
+		if (err || f)
+			goto cleanup;
+		f = sym_file_new(fd, &id, m->path);
+		if (!f) {
+			err = -errno;
+			goto cleanup;
+		}
+		fd = -1;
+		f->reg = r;
+		sym_files_insert(r, f);
+		*created = true;
+		err = 0;
+		goto cleanup;
+	}
+cleanup:
+	if (fd >= 0)
+		close(fd);
+	if (!f)
+		return errno = err ? -err : ENOENT, NULL;
 	return f;
 }
 
@@ -306,6 +378,11 @@ const char *sym_file__path(const struct sym_file *f)
 const char *sym_file__build_id(const struct sym_file *f)
 {
 	return f->build_id;
+}
+
+uint32_t sym_file__pid(const struct sym_file *f)
+{
+	return f->pid;
 }
 
 int sym_file__fd(const struct sym_file *f)

@@ -36,9 +36,20 @@ void sym_files__free(struct sym_files *r);
  * regular file), ENOMEM. */
 struct sym_file *sym_files__open(struct sym_files *r, const char *proc_root, uint32_t pid,
 				 const struct sym_map *m, bool *created);
+/* Opens the file of mapping m by its path under each of roots[] in turn
+ * ("/proc/PID/root", a relative's, "" for the host's), for a mapping known
+ * from the kernel's mmap records after its process may have exited. When m
+ * carries an inode, only a file with m's device and inode is taken. A new
+ * reference, or NULL with errno: ENOENT (under no root), ESTALE (only
+ * other files under that name), EINVAL, ENOMEM. */
+struct sym_file *sym_files__open_path(struct sym_files *r, const char *const *roots, size_t nroots,
+				      const struct sym_map *m, bool *created);
 /* sym_file objects alive. */
 uint64_t sym_files__count(struct sym_files *r);
 
+/* A process that mapped the file when it was opened (0 when unknown): its
+ * /proc/PID/root is where the file's debug files are looked for first. */
+uint32_t sym_file__pid(const struct sym_file *f);
 /* The open fd (shared; read it with pread only). */
 int sym_file__fd(const struct sym_file *f);
 /* The cache key: the build-id when the file has one, else its identity. */

@@ -297,6 +297,48 @@ cleanup:
 	return m;
 }
 
+struct sym_maps *sym_maps__from(const struct sym_map *in, size_t n)
+{
+	size_t i, bytes = 0, off = 0, len, out = 0;
+	struct sym_maps *m;
+
+	if (n > SYM_MAPS_MAX_ENTRIES)
+		return errno = E2BIG, NULL;
+	for (i = 0; i < n; i++)
+		bytes += in[i].path ? strnlen(in[i].path, SYM_MAPS_MAX_PATH) + 1 : 0;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return errno = ENOMEM, NULL;
+	m->maps = calloc(n ? n : 1, sizeof(*m->maps));
+	m->paths = malloc(bytes ? bytes : 1);
+	if (!m->maps || !m->paths) {
+		sym_maps__free(m);
+		return errno = ENOMEM, NULL;
+	}
+	for (i = 0; i < n; i++) {
+		m->maps[i] = in[i];
+		if (!in[i].path)
+			continue;
+		len = strnlen(in[i].path, SYM_MAPS_MAX_PATH);
+		memcpy(m->paths + off, in[i].path, len);
+		m->paths[off + len] = '\0';
+		m->maps[i].path = m->paths + off;
+		off += len + 1;
+	}
+	m->n = n;
+	qsort(m->maps, m->n, sizeof(*m->maps), sym_maps_cmp);
+	/* Same rule as parsed text: the first of overlapping mappings stays. */
+	for (i = 0; i < m->n; i++) {
+		if (out && m->maps[i].start < m->maps[out - 1].end) {
+			m->bad_lines++;
+			continue;
+		}
+		m->maps[out++] = m->maps[i];
+	}
+	m->n = out;
+	return m;
+}
+
 void sym_maps__free(struct sym_maps *m)
 {
 	if (!m)

@@ -50,6 +50,11 @@ struct sym_maps *sym_maps__parse(const char *text, size_t len);
 /* Reads and parses PROC_ROOT/PID/maps (proc_root is usually "/proc").
  * NULL with errno: ESRCH when the process is gone, EACCES, ENOMEM. */
 struct sym_maps *sym_maps__read(const char *proc_root, uint32_t pid);
+/* Builds maps from n mappings known another way (the kernel's mmap records
+ * of a process that may be gone): copies them and their paths, sorts them,
+ * and drops a mapping that overlaps an earlier one (counted as a bad line).
+ * NULL with errno ENOMEM or E2BIG (more than SYM_MAPS_MAX_ENTRIES). */
+struct sym_maps *sym_maps__from(const struct sym_map *maps, size_t n);
 void sym_maps__free(struct sym_maps *m);
 
 size_t sym_maps__count(const struct sym_maps *m);
