@@ -374,7 +374,8 @@ out:
 	/* Reading each unit's top DIE made libdw keep a structure per unit. */
 	d->bytes += cap * sizeof(*d->ranges) + d->ncus * SYM_DWARF_CU_COST;
 	c->bytes += cap * sizeof(*d->ranges) + d->ncus * SYM_DWARF_CU_COST;
-	return err == -E2BIG ? 0 : err;
+	/* Past the bound: the units indexed so far still serve. */
+	return err == -ENOSPC ? 0 : err;
 }
 
 /* The unit holding vaddr; false when none does. */
