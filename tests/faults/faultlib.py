@@ -5,7 +5,9 @@ Paths, a runner that starts a busy fixture and the agent on it (bounded in
 time, the agent's own CPU time measured), the summary line as a dict, and
 the accounting identity every destination must keep:
 windows_D = delivered_D + failed_D + dropped_D + abandoned_D.
-Imported as `faultlib` (a bare `conftest` would clash with the other suites).
+Imported as `faultlib`: a conftest.py here would shadow tests/e2e's, whose
+tests import from `conftest`, when the suites run together. Modules take
+the make_receiver fixture by importing it, and call require_root().
 """
 import os
 import re
@@ -15,6 +17,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 OUTPUT = Path(os.environ.get("EMBER_OUTPUT", REPO / ".output")).resolve()
@@ -36,6 +40,28 @@ def why_skip():
         if not os.access(p, os.X_OK):
             return "%s missing: run `make` first" % p
     return None
+
+
+def require_root():
+    """Skips the calling test module, loudly, where the agent cannot run."""
+    reason = why_skip()
+    if reason:
+        pytest.skip("SKIP: " + reason, allow_module_level=True)
+
+
+@pytest.fixture
+def make_receiver():
+    """Factory: make_receiver(**options) -> a started Receiver, stopped at teardown."""
+    started = []
+
+    def make(**kw):
+        r = rx.Receiver(**kw).start()
+        started.append(r)
+        return r
+
+    yield make
+    for r in started:
+        r.stop()
 
 
 def parse_summary(err):

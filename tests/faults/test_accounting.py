@@ -4,6 +4,9 @@ or abandoned, under a server that never answers, answers slowly, fails
 half the time, and a queue of 2. The identity holds; exit code 3 when any
 window did not arrive."""
 import faultlib
+from faultlib import make_receiver  # noqa: F401 (a fixture)
+
+faultlib.require_root()
 
 
 def push_parts(run):

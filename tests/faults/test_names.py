@@ -7,6 +7,9 @@ import sys
 import pytest
 
 import faultlib
+from faultlib import make_receiver  # noqa: F401 (a fixture)
+
+faultlib.require_root()
 
 MAX_MAP_COUNT = "/proc/sys/vm/max_map_count"
 

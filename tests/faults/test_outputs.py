@@ -12,6 +12,9 @@ import time
 import pytest
 
 import faultlib
+from faultlib import make_receiver  # noqa: F401 (a fixture)
+
+faultlib.require_root()
 
 
 def test_closed_stdout_stops_only_the_dry_run(make_receiver, tmp_path):

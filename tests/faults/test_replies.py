@@ -4,6 +4,9 @@ fail the request at once with a clear reason, without burning CPU."""
 import pytest
 
 import faultlib
+from faultlib import make_receiver  # noqa: F401 (a fixture)
+
+faultlib.require_root()
 
 
 @pytest.mark.parametrize("mode,reason", [

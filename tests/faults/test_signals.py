@@ -18,6 +18,9 @@ import time
 import pytest
 
 import faultlib
+from faultlib import make_receiver  # noqa: F401 (a fixture)
+
+faultlib.require_root()
 
 
 def wait_handler(pid, sig, timeout=5):

@@ -13,8 +13,6 @@ import pytest
 
 import faultlib
 
-pytestmark = pytest.mark.noroot
-
 if not os.access(faultlib.EMBER, os.X_OK):
     pytest.skip("SKIP: %s missing: run `make` first" % faultlib.EMBER, allow_module_level=True)
 
