@@ -13,6 +13,7 @@
 #include <linux/types.h>
 
 #include "agg.h"
+#include "caps.h"
 #include "profiler.h"
 #include "hindex.h"
 #include "vec.h"
@@ -256,11 +257,18 @@ int agg__add(struct agg *a, const struct proc *p, const struct proc_frame *frame
 	size_t i;
 	int err;
 
-	if (n > AGG_MAX_STACK)
+	if (n > AGG_MAX_STACK) {
+		caps__hit(CAPS_AGG_DEPTH, 1, AGG_MAX_STACK);
 		n = AGG_MAX_STACK;
+	}
 	err = intern_proc(a, p, &proc);
-	for (i = 0; !err && i < n; i++)
+	if (err == -ENOSPC)
+		caps__hit(CAPS_AGG_PROCS, 1, AGG_MAX_PROCS);
+	for (i = 0; !err && i < n; i++) {
 		err = intern_frame(a, proc, &frames[i], &a->scratch[i]);
+		if (err == -ENOSPC)
+			caps__hit(CAPS_AGG_FRAMES, 1, AGG_MAX_FRAMES);
+	}
 	if (err)
 		goto dropped;
 
@@ -271,8 +279,13 @@ int agg__add(struct agg *a, const struct proc *p, const struct proc_frame *frame
 	val = hindex_find(&a->stack_idx, h, stack_eq, a, &key);
 	if (!val) {
 		err = VEC_RESERVE(a->stacks, a->stacks_cap, a->nstacks + 1, AGG_MAX_STACKS);
-		if (!err)
+		if (err == -ENOSPC)
+			caps__hit(CAPS_AGG_STACKS, 1, AGG_MAX_STACKS);
+		if (!err) {
 			err = VEC_RESERVE(a->pool, a->pool_cap, a->npool + n, AGG_MAX_POOL);
+			if (err == -ENOSPC)
+				caps__hit(CAPS_AGG_POOL, 1, AGG_MAX_POOL);
+		}
 		if (!err)
 			err = hindex_add(&a->stack_idx, h, a->nstacks + 1);
 		if (err)

@@ -167,9 +167,16 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max,
 /* Seconds with an optional fraction, returned in milliseconds. */
 static int parse_seconds_ms(const char *opt, const char *s, uint32_t *ms)
 {
+	size_t digits = strspn(s, "0123456789"), frac = 0;
 	char *end;
 	double v;
 
+	/* Plain decimal only: strtod would also take leading blanks, a sign,
+	 * hex ("0x1p3"), "inf" and "nan", all typos in a timeout. */
+	if (s[digits] == '.')
+		frac = strspn(s + digits + 1, "0123456789");
+	if (digits + frac == 0 || s[digits + (s[digits] == '.') + frac])
+		return bad("invalid %s value '%s': expected seconds from 0.001 to 3600", opt, s);
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno || end == s || *end || !isfinite(v) || v < 0.001 || v > 3600)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <linux/openat2.h>
 
+#include "caps.h"
 #include "file.h"
 #include "hchain.h"
 #include "hindex.h"
@@ -315,6 +316,9 @@ static void jit_refresh(struct jit *j, struct jit_proc *p, bool whole)
 	j->stats.bad_lines += sym_perfmap__bad_lines(p->pm) - bad0;
 	if ((p->offset >= JIT_MAX_BYTES || sym_perfmap__full(p->pm)) && !p->truncated_logged) {
 		p->truncated_logged = true;
+		/* Entries and names are counted where they are refused. */
+		if (p->offset >= JIT_MAX_BYTES)
+			caps__hit(CAPS_PERFMAP, 1, JIT_MAX_BYTES);
 		log_warn("jit: perf map past its bounds, the rest is ignored pid=%u bytes=%llu "
 			 "ranges=%zu",
 			 p->pid, (unsigned long long)p->offset, sym_perfmap__count(p->pm));

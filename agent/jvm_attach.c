@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "clock.h"
 #include "file.h"
 #include "jit.h"
@@ -195,8 +196,10 @@ static struct jvm_ent *jvm_find(struct jvm_attach *ja, uint32_t pid, uint64_t st
 	/* An entry unused for a retry period belongs to a JVM gone by now. */
 	if (!free_e && old && now - old->last_ns > ja->o.retry_s * NS_PER_S)
 		free_e = old;
-	if (!free_e)
+	if (!free_e) {
+		caps__hit(CAPS_JVM, 1, JVM_MAX);
 		return NULL;
+	}
 	memset(free_e, 0, sizeof(*free_e));
 	free_e->pid = pid;
 	free_e->start = start;

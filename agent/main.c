@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "agg.h"
+#include "caps.h"
 #include "cfg.h"
 #include "clock.h"
 #include "ingest.h"
@@ -149,6 +150,7 @@ static bool print_summary(struct agent *ag)
 	struct jit_stats js = { 0 };
 	char push_part[256] = "", dest[3][256] = { "", "", "" }, jit_part[256];
 	char sb_part[256] = "", dbg_part[256] = "";
+	char caps_part[512];
 	uint64_t lost_windows = 0;
 
 	if (ag->sampler) {
@@ -218,19 +220,20 @@ static bool print_summary(struct agent *ag)
 			 (unsigned long long)sb.bad, (unsigned long long)ps.maps_from_store,
 			 (unsigned long long)ms.procs);
 	}
-	log_summary("summary samples=%llu lost=%llu processes=%llu named_pct=%.1f windows=%llu "
-		    "kstack_failed=%llu ustack_failed=%llu bad_records=%llu%s%s%s%s "
-		    "profiles_failed=%llu maps_over_cap=%llu%s%s%s",
-		    (unsigned long long)as.samples,
-		    (unsigned long long)(cnt[PROF_CNT_LOST_RINGBUF] + as.dropped),
-		    (unsigned long long)ps.procs_seen,
-		    as.total_frames ? 100.0 * as.named_frames / as.total_frames : 0.0,
-		    (unsigned long long)pls.windows,
-		    (unsigned long long)cnt[PROF_CNT_KSTACK_FAILED],
-		    (unsigned long long)cnt[PROF_CNT_USTACK_FAILED],
-		    (unsigned long long)is.bad_records, push_part, dest[0], dest[1], dest[2],
-		    (unsigned long long)pls.profiles_failed, (unsigned long long)ps.maps_over_cap,
-		    jit_part, dbg_part, sb_part);
+	/* Last on the line: every bound hit, by name (docs/operating.md). */
+	caps__format(caps_part, sizeof(caps_part));
+	log_summary(
+		"summary samples=%llu lost=%llu processes=%llu named_pct=%.1f windows=%llu "
+		"kstack_failed=%llu ustack_failed=%llu bad_records=%llu%s%s%s%s "
+		"profiles_failed=%llu maps_over_cap=%llu%s%s%s %s",
+		(unsigned long long)as.samples,
+		(unsigned long long)(cnt[PROF_CNT_LOST_RINGBUF] + as.dropped),
+		(unsigned long long)ps.procs_seen,
+		as.total_frames ? 100.0 * as.named_frames / as.total_frames : 0.0,
+		(unsigned long long)pls.windows, (unsigned long long)cnt[PROF_CNT_KSTACK_FAILED],
+		(unsigned long long)cnt[PROF_CNT_USTACK_FAILED], (unsigned long long)is.bad_records,
+		push_part, dest[0], dest[1], dest[2], (unsigned long long)pls.profiles_failed,
+		(unsigned long long)ps.maps_over_cap, jit_part, dbg_part, sb_part, caps_part);
 	return lost_windows != 0;
 }
 

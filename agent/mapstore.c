@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "hchain.h"
 #include "hindex.h"
 #include "mapstore.h"
@@ -175,6 +176,7 @@ static struct mapstore_image *mapstore_image_new(struct mapstore *ms, struct map
 		;
 	if (p->nimg == MAPSTORE_MAX_IMAGES) {
 		ms->stats.dropped++;
+		caps__hit(CAPS_MAPSTORE_IMAGES, 1, MAPSTORE_MAX_IMAGES);
 		if (at == 0)
 			return NULL;
 		mapstore_image_release(ms, &p->img[0]);
@@ -228,8 +230,10 @@ static int mapstore_image_add(struct mapstore *ms, struct mapstore_image *img,
 	err = vec_reserve((void **)&img->maps, &img->cap, sizeof(*img->maps), img->n + 1,
 			  MAPSTORE_MAX_MAPS);
 	if (err) {
-		if (err == -ENOSPC)
+		if (err == -ENOSPC) {
 			ms->stats.dropped++;
+			caps__hit(CAPS_MAPSTORE_MAPS, 1, MAPSTORE_MAX_MAPS);
+		}
 		free(mm->path);
 		return err;
 	}

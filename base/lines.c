@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "lines.h"
 
 #define LINES_CHUNK 65536
@@ -31,6 +32,14 @@ void lines__release(struct lines *l)
 {
 	free(l->buf);
 	l->buf = NULL;
+}
+
+/* A line dropped for its length: counted here and process-wide, so no
+ * parser can drop lines silently. */
+static void lines_overlong(struct lines *l)
+{
+	l->overlong_lines++;
+	caps__hit(CAPS_LINE, 1, l->max_line);
 }
 
 static int lines_emit(struct lines *l, const char *line, size_t len)
@@ -56,7 +65,7 @@ int lines__feed(struct lines *l, const char *data, size_t n)
 		if (nl && l->len == 0 && !l->overlong) {
 			/* The common case: a whole line inside the chunk, no copy. */
 			if (seg > l->max_line)
-				l->overlong_lines++;
+				lines_overlong(l);
 			else if ((err = lines_emit(l, p, seg)))
 				return err;
 			p = nl + 1;
@@ -74,7 +83,7 @@ int lines__feed(struct lines *l, const char *data, size_t n)
 		if (!nl)
 			break;
 		if (l->overlong) {
-			l->overlong_lines++;
+			lines_overlong(l);
 			l->overlong = false;
 		} else if ((err = lines_emit(l, l->buf, l->len))) {
 			return err;
@@ -90,7 +99,7 @@ int lines__finish(struct lines *l)
 	int err = 0;
 
 	if (l->overlong)
-		l->overlong_lines++;
+		lines_overlong(l);
 	else if (l->len && !l->stopped)
 		err = lines_emit(l, l->buf, l->len);
 	l->overlong = false;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "caps.h"
 #include "strtab.h"
 
 #define STRTAB_MIN 4096
@@ -13,8 +14,10 @@ int strtab__add(struct strtab *t, const char *s, size_t len, uint32_t *off)
 	size_t need = t->len + len + 1, cap;
 	char *data;
 
-	if (need > t->max || need > UINT32_MAX)
+	if (need > t->max || need > UINT32_MAX) {
+		caps__hit(CAPS_STRTAB, 1, t->max);
 		return -E2BIG;
+	}
 	if (need > t->cap) {
 		cap = t->cap ? t->cap * 2 : STRTAB_MIN;
 		while (cap < need)

@@ -21,6 +21,7 @@
 
 #include "log.h"
 #include "sym.h"
+#include "caps.h"
 #include "sym_cache.h"
 #include "sym_debug.h"
 #include "sym_demangle.h"
@@ -215,6 +216,7 @@ static enum sym_reason sym_load_failed(struct sym *s, struct sym_file *f, int er
 		log_debug_ratelimited("sym: no function symbols path=%s", path);
 		return SYM_NO_SYMBOLS;
 	case -E2BIG:
+		caps__hit(CAPS_SYM_TABLE, 1, sym_cache__max_table(s->cache));
 		s->no_symbols++;
 		sym_file__set_bad(f, SYM_NO_SYMBOLS);
 		log_warn_ratelimited("sym: symbol table exceeds the cache bound path=%s; raise "
@@ -349,6 +351,23 @@ static void sym_chain(struct sym *s, struct sym_dwarf *d, uint64_t vaddr, bool h
 	r->name = lines[n - 1].function;
 }
 
+/* Drops the tables and DWARF cached for files no longer in use: both hold
+ * an fd of the file (or of its debug file), and processes that come and go
+ * with binaries of their own (a CI host) would otherwise pile up fds and pin
+ * deleted files until the byte bounds evicted them. A live file of the same
+ * build-id elsewhere just loads its table again. */
+static void sym_release_gone(struct sym *s)
+{
+	struct sym_cache_key *keys;
+	size_t i, n = sym_files__take_gone(s->files, &keys);
+
+	for (i = 0; i < n; i++) {
+		sym_cache__remove(s->cache, &keys[i]);
+		sym_dwarf_cache__remove(s->dwarf, &keys[i]);
+	}
+	free(keys);
+}
+
 void sym__user(struct sym *s, struct sym_file *f, const uint64_t *offsets, size_t n,
 	       struct sym_result *results)
 {
@@ -360,6 +379,7 @@ void sym__user(struct sym *s, struct sym_file *f, const uint64_t *offsets, size_
 	int err, last_err = 0;
 
 	arena_reset(&s->names);
+	sym_release_gone(s);
 	t = sym_user_table(s, f, &why);
 	if (!t) {
 		sym_fill(results, n, why);

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "bsearch.h"
 #include "sym_dwarf.h"
 #include "vec.h"
@@ -126,6 +127,23 @@ void sym_dwarf_cache__free(struct sym_dwarf_cache *c)
 		sym_dwarf_close(d);
 	}
 	free(c);
+}
+
+void sym_dwarf_cache__remove(struct sym_dwarf_cache *c, const struct sym_cache_key *k)
+{
+	struct sym_dwarf *d;
+
+	if (!c)
+		return;
+	for (d = c->head; d; d = d->next) {
+		if (d->key.len == k->len && !memcmp(d->key.bytes, k->bytes, k->len)) {
+			sym_dwarf_unlink(c, d);
+			c->bytes -= d->bytes;
+			c->n--;
+			sym_dwarf_close(d);
+			return;
+		}
+	}
 }
 
 /* Evicts least recently used entries, never keep, until the bounds hold. */
@@ -239,6 +257,8 @@ static int sym_dwarf_open(struct sym_dwarf_cache *c, struct sym_dwarf *d, int fd
 	if (!d->elf || elf_kind(d->elf) != ELF_K_ELF)
 		return -ENOEXEC;
 	err = sym_dwarf_sections(d->elf, c->max_bytes);
+	if (err == -E2BIG)
+		caps__hit(CAPS_DWARF, 1, c->max_bytes);
 	if (err)
 		return err;
 	d->dw = dwarf_begin_elf(d->elf, DWARF_C_READ, NULL);
@@ -370,11 +390,15 @@ static int sym_dwarf_index(struct sym_dwarf_cache *c, struct sym_dwarf *d)
 		}
 	}
 out:
-	qsort(d->ranges, d->nranges, sizeof(*d->ranges), sym_dwarf_range_cmp);
+	if (d->nranges) /* qsort(NULL, 0) is undefined: a file without ranges */
+		qsort(d->ranges, d->nranges, sizeof(*d->ranges), sym_dwarf_range_cmp);
 	/* Reading each unit's top DIE made libdw keep a structure per unit. */
 	d->bytes += cap * sizeof(*d->ranges) + d->ncus * SYM_DWARF_CU_COST;
 	c->bytes += cap * sizeof(*d->ranges) + d->ncus * SYM_DWARF_CU_COST;
-	/* Past the bound: the units indexed so far still serve. */
+	/* Past the bound: the units indexed so far still serve; the ranges
+	 * left out are counted. */
+	if (err == -ENOSPC)
+		caps__hit(CAPS_DWARF, 1, max);
 	return err == -ENOSPC ? 0 : err;
 }
 

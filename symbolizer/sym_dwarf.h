@@ -31,6 +31,8 @@ struct sym_dwarf;
 /* NULL with errno ENOMEM. Free with sym_dwarf_cache__free() (accepts NULL). */
 struct sym_dwarf_cache *sym_dwarf_cache__new(size_t max_bytes);
 void sym_dwarf_cache__free(struct sym_dwarf_cache *c);
+/* Closes the entry of key k, if any: its file is no longer in use. */
+void sym_dwarf_cache__remove(struct sym_dwarf_cache *c, const struct sym_cache_key *k);
 
 /* The DWARF of the file under key k, opened from fd on a miss (the handle
  * keeps its own dup). NULL when the file has no usable DWARF (remembered),

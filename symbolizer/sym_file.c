@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "hchain.h"
+#include "vec.h"
 #include "hindex.h"
 #include "sym_buildid.h"
 #include "sym_file.h"
@@ -45,10 +46,16 @@ struct sym_file {
 	char path[];
 };
 
+#define SYM_FILES_GONE_MAX (1u << 20)
+
 struct sym_files {
 	pthread_mutex_t lock;
 	struct hchain files; /* every sym_file alive, by identity */
 	bool dead; /* the owner let go; the last file frees the registry */
+	/* Keys of files whose last reference went, for the symbolizer to
+	 * drop what it cached for them (and the fds that holds). */
+	struct sym_cache_key *gone;
+	size_t ngone, gone_cap;
 };
 
 static void sym_file_id_of(const struct stat *st, struct sym_file_id *id)
@@ -90,6 +97,7 @@ static void sym_files_destroy(struct sym_files *r)
 {
 	pthread_mutex_destroy(&r->lock);
 	hchain_release(&r->files);
+	free(r->gone);
 	free(r);
 }
 
@@ -362,6 +370,10 @@ void sym_file__put(struct sym_file *f)
 	r = f->reg;
 	pthread_mutex_lock(&r->lock);
 	hchain_remove(&r->files, &f->hnode);
+	/* Bounded by the files released between two takes (one window's);
+	 * without room the cached table stays until the cache evicts it. */
+	if (!r->dead && !VEC_RESERVE(r->gone, r->gone_cap, r->ngone + 1, SYM_FILES_GONE_MAX))
+		sym_file__key(f, &r->gone[r->ngone++]);
 	last = r->dead && r->files.count == 0;
 	pthread_mutex_unlock(&r->lock);
 	close(f->fd);
@@ -413,4 +425,17 @@ enum sym_reason sym_file__bad(const struct sym_file *f)
 void sym_file__set_bad(struct sym_file *f, enum sym_reason why)
 {
 	f->bad = why;
+}
+
+size_t sym_files__take_gone(struct sym_files *r, struct sym_cache_key **keys)
+{
+	size_t n;
+
+	pthread_mutex_lock(&r->lock);
+	*keys = r->gone;
+	n = r->ngone;
+	r->gone = NULL;
+	r->ngone = r->gone_cap = 0;
+	pthread_mutex_unlock(&r->lock);
+	return n;
 }

@@ -25,6 +25,9 @@ struct sym_files;
 struct sym_files *sym_files__new(void);
 /* Drops the owner's hold; the registry itself goes with the last file. */
 void sym_files__free(struct sym_files *r);
+/* Hands over the keys of the files released since the last call (*keys,
+ * freed by the caller; NULL when none) and returns their count. */
+size_t sym_files__take_gone(struct sym_files *r, struct sym_cache_key **keys);
 
 /* Opens the file behind mapping m of process pid: PROC_ROOT/PID/map_files/
  * START-END first (the very inode mapped, even deleted or in another mount

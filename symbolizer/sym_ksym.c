@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "bsearch.h"
 #include "lines.h"
 #include "log.h"
@@ -142,6 +143,9 @@ static int sym_ksym_bounded(struct sym_ksym *k, int err)
 		return err;
 	if (!k->full) {
 		k->full = true;
+		/* The name blob's bound is counted by strtab itself. */
+		if (k->n >= k->max_syms)
+			caps__hit(CAPS_KSYM, 1, k->max_syms);
 		if (k->n >= k->max_syms)
 			log_warn(
 				"sym: kallsyms has more text symbols than max_syms=%zu; the rest of "
@@ -277,10 +281,12 @@ static struct sym_ksym *sym_ksym_run(const char *text, size_t len, int fd, size_
 	if (err < 0)
 		goto cleanup;
 	err = 0;
-	if (truncated && !k->full)
+	if (truncated && !k->full) {
+		caps__hit(CAPS_KSYM, 1, SYM_KSYM_MAX_TEXT);
 		log_warn(
 			"sym: kallsyms is longer than max_bytes=%zu; the rest of kallsyms is ignored",
 			SYM_KSYM_MAX_TEXT);
+	}
 	k->full |= truncated;
 	/* Lines dropped past a bound are reported with the bad ones. */
 	k->bad_lines += lines.overlong_lines + k->full;

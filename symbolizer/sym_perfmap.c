@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "caps.h"
 #include "bsearch.h"
 #include "lines.h"
 #include "log.h"
@@ -132,6 +133,7 @@ static int sym_perfmap_line(void *ctx, const char *line, size_t len)
 		return 0;
 	}
 	if (pm->n + pm->npend >= pm->max_entries) {
+		caps__hit(CAPS_PERFMAP, 1, pm->max_entries);
 		pm->full = true;
 		return 1;
 	}
@@ -146,6 +148,9 @@ static int sym_perfmap_line(void *ctx, const char *line, size_t len)
 	if (!err)
 		err = VEC_RESERVE(pm->pend, pm->cap_pend, pm->npend + 1, pm->max_entries);
 	if (err == -E2BIG || err == -ENOSPC) {
+		/* -E2BIG: the name blob, counted by strtab. */
+		if (err == -ENOSPC)
+			caps__hit(CAPS_PERFMAP, 1, pm->max_entries);
 		pm->full = true;
 		return 1;
 	}

@@ -21,11 +21,14 @@
 
 #include "arena.h"
 #include "bsearch.h"
+#include "caps.h"
 #include "clock.h"
 #include "file.h"
 #include "hchain.h"
 #include "label.h"
+#include "lines.h"
 #include "secret.h"
+#include "strtab.h"
 #include "utf8.h"
 
 /* ---- arena ---- */
@@ -862,6 +865,90 @@ static void test_clock_ns(void **state)
 	assert_true(wall / CLOCK_NS_PER_SEC <= (uint64_t)after + 1);
 }
 
+/* A string blob at its bound refuses the string, writes nothing past the
+ * bound, and the refusal is counted under its bound. */
+static void test_caps_strtab(void **state)
+{
+	struct strtab t = { .max = 16 };
+	uint32_t off;
+
+	(void)state;
+	caps__reset();
+	assert_int_equal(strtab__add(&t, "0123456789", 10, &off), 0);
+	assert_int_equal(strtab__add(&t, "abcdefgh", 8, &off), -E2BIG);
+	assert_int_equal(t.len, 11);
+	assert_true(t.cap <= 16);
+	assert_int_equal(caps__count(CAPS_STRTAB), 1);
+	assert_int_equal(strtab__add(&t, "abcd", 4, &off), 0);
+	assert_int_equal(t.len, 16);
+	assert_int_equal(strtab__add(&t, "", 0, &off), -E2BIG);
+	assert_int_equal(caps__count(CAPS_STRTAB), 2);
+	free(t.data);
+	caps__reset();
+}
+
+struct caps_lines_seen {
+	char got[4][16];
+	int n;
+};
+
+static int caps_line(void *ctx, const char *line, size_t len)
+{
+	struct caps_lines_seen *s = ctx;
+
+	assert_true(len < sizeof(s->got[0]));
+	assert_true(s->n < 4);
+	memcpy(s->got[s->n], line, len);
+	s->got[s->n++][len] = '\0';
+	return 0;
+}
+
+/* Lines over max_line are dropped whole, whether split across chunks or
+ * not, and counted both in the reader and process-wide. */
+static void test_caps_lines(void **state)
+{
+	const char *a = "short\nwaytoolongline\nok\nlong", *b = "again_too_long\nend";
+	struct caps_lines_seen seen = { 0 };
+	struct lines l;
+
+	(void)state;
+	caps__reset();
+	assert_int_equal(lines__init(&l, 8, caps_line, &seen), 0);
+	assert_int_equal(lines__feed(&l, a, strlen(a)), 0);
+	assert_int_equal(lines__feed(&l, b, strlen(b)), 0);
+	assert_int_equal(lines__finish(&l), 0);
+	lines__release(&l);
+	assert_int_equal(seen.n, 3);
+	assert_string_equal(seen.got[0], "short");
+	assert_string_equal(seen.got[1], "ok");
+	assert_string_equal(seen.got[2], "end");
+	assert_int_equal(l.overlong_lines, 2);
+	assert_int_equal(caps__count(CAPS_LINE), 2);
+	caps__reset();
+}
+
+/* The summary's fields: a total, then one integer field per bound hit. */
+static void test_caps_format(void **state)
+{
+	char buf[256], small[24];
+
+	(void)state;
+	caps__reset();
+	caps__format(buf, sizeof(buf));
+	assert_string_equal(buf, "caps_hit=0");
+	caps__hit(CAPS_AGG_STACKS, 3, 262144);
+	caps__hit(CAPS_LINE, 12, 4096);
+	caps__hit(CAPS_AGG_STACKS, 1, 262144);
+	caps__format(buf, sizeof(buf));
+	assert_string_equal(buf, "caps_hit=16 cap_agg_stacks=4 cap_line=12");
+	/* Too small: whole fields only. */
+	caps__format(small, sizeof(small));
+	assert_string_equal(small, "caps_hit=16");
+	assert_string_equal(caps__name(CAPS_SYM_TABLE), "sym_table");
+	caps__reset();
+	assert_int_equal(caps__count(CAPS_AGG_STACKS), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -878,6 +965,9 @@ int main(void)
 		cmocka_unit_test(test_secret),
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_clock_ns),
+		cmocka_unit_test(test_caps_strtab),
+		cmocka_unit_test(test_caps_lines),
+		cmocka_unit_test(test_caps_format),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -55,9 +55,10 @@ static void test_sampling_options(void **state)
 {
 	struct cfg cfg;
 
-	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--pid", "42", "-p", "43", "--frequency",
-					  "99", "--window", "5", "--duration", "30", "--no-kernel")),
-			 0);
+	assert_int_equal(
+		parse(&cfg, ARGV("--dry-run", "--pid", "42", "-p", "43", "--frequency", "99",
+				 "--window", "5", "--duration", "30", "--no-kernel")),
+		0);
 	assert_int_equal(cfg.npids, 2);
 	assert_int_equal(cfg.pids[0], 42);
 	assert_int_equal(cfg.pids[1], 43);
@@ -111,6 +112,25 @@ static void test_refusals(void **state)
 	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--label", "novalue")), -EINVAL);
 	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--label", "=v")), -EINVAL);
 	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--timeout", "nan")), -EINVAL);
+	/* Blanks, signs and other strtod spellings are typos, like " 10" for
+	 * --frequency. */
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--timeout", " 1")), -EINVAL);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--timeout", "\t1")), -EINVAL);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--timeout", "+1")), -EINVAL);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--timeout", "1 ")), -EINVAL);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--timeout", "0x10")), -EINVAL);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--timeout", "1e2")), -EINVAL);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--timeout", "inf")), -EINVAL);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--timeout", ".")), -EINVAL);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--connect-timeout", " 0.5")), -EINVAL);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--frequency", " 10")), -EINVAL);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--window", " 5")), -EINVAL);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--duration", "+5")), -EINVAL);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--max-retries", " 1")), -EINVAL);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--queue-size", " 2")), -EINVAL);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--jvm-min-age", " 1")), -EINVAL);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--timeout", ".5")), 0);
+	assert_int_equal(cfg.timeout_ms, 500);
 	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--protocol", "grpc")), -EINVAL);
 	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--log-level", "loud")), -EINVAL);
 	/* No output at all is a mistake, not a silent run. */
@@ -135,7 +155,7 @@ static void test_help(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),	cmocka_unit_test(test_sampling_options),
+		cmocka_unit_test(test_defaults),     cmocka_unit_test(test_sampling_options),
 		cmocka_unit_test(test_push_options), cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_help),
 	};

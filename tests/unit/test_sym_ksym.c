@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "caps.h"
 #include "sym_ksym.h"
 
 #include "sym_test_elf.h"
@@ -226,9 +227,12 @@ static void test_bound(void **state)
 		size_t whole = (max - plain) / 2;
 		uint64_t next = base + (plain + whole) * 0x40;
 
+		caps__reset();
 		k = sym_ksym__parse_max(text, p - text, max);
 		assert_non_null(k);
 		assert_true(sym_ksym__truncated(k));
+		/* The bound is named and counted once per parse. */
+		assert_int_equal(caps__count(CAPS_KSYM), 1);
 		assert_int_equal(sym_ksym__count(k), max);
 		assert_int_equal(sym_ksym__bad_lines(k), 1);
 		for (i = 0; i < plain; i++) {
@@ -253,8 +257,10 @@ static void test_bound(void **state)
 		assert_true(r.reason != SYM_OK || strcmp(r.name, name));
 		sym_ksym__free(k);
 	}
-	/* Under the bound nothing is cut. */
+	/* Under the bound nothing is cut, and nothing is counted. */
+	caps__reset();
 	k = sym_ksym__parse_max(text, p - text, plain + 2 * pairs);
+	assert_int_equal(caps__count(CAPS_KSYM), 0);
 	assert_non_null(k);
 	assert_false(sym_ksym__truncated(k));
 	assert_int_equal(sym_ksym__count(k), plain + 2 * pairs);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "caps.h"
 #include "log.h"
 #include "sym_perfmap.h"
 
@@ -210,6 +211,24 @@ static void test_many_rewrites_stay_compact(void **state)
 	sym_perfmap__free(pm);
 }
 
+/* Past max_entries the rest of the map is refused: nothing past the bound
+ * is admitted, and the bound is counted. */
+static void test_perfmap_entries_bound(void **state)
+{
+	const char *text = "1000 10 a\n2000 10 b\n3000 10 c\n4000 10 d\n";
+	struct sym_perfmap *pm;
+
+	(void)state;
+	caps__reset();
+	pm = sym_perfmap__parse(text, strlen(text), 2);
+	assert_non_null(pm);
+	assert_int_equal(sym_perfmap__count(pm), 2);
+	assert_true(sym_perfmap__full(pm));
+	assert_int_equal(caps__count(CAPS_PERFMAP), 1);
+	sym_perfmap__free(pm);
+	caps__reset();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -219,6 +238,7 @@ int main(void)
 		cmocka_unit_test(test_incremental),
 		cmocka_unit_test(test_bound),
 		cmocka_unit_test(test_many_rewrites_stay_compact),
+		cmocka_unit_test(test_perfmap_entries_bound),
 	};
 
 	log_level = LOG_ERR;
