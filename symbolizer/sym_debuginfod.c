@@ -203,7 +203,7 @@ static int sym_di_fetch(struct sym_debuginfod *d, debuginfod_client *c, const ch
 	fd = debuginfod_find_debuginfo(c, raw, (int)len, &got);
 	if (fd < 0) {
 		free(got);
-		if (sym_di_now() > d->deadline || fd == -EINTR)
+		if (sym_di_now() > d->deadline || fd == -EINTR || fd == -ETIME || fd == -ETIMEDOUT)
 			return -ETIME;
 		return -ENOENT;
 	}
@@ -297,6 +297,8 @@ struct sym_debuginfod *sym_debuginfod__new(const struct sym_debuginfod_opts *o)
 	const char *urls = getenv("DEBUGINFOD_URLS"), *xdg, *home;
 	char client[PATH_MAX], tmo[16];
 	struct sym_debuginfod *d;
+	const char *env;
+	uint32_t timeout;
 	int err, n;
 
 	if (!urls || !urls[strspn(urls, " \t")])
@@ -318,7 +320,13 @@ struct sym_debuginfod *sym_debuginfod__new(const struct sym_debuginfod_opts *o)
 		return errno = ENAMETOOLONG, NULL;
 	}
 	d->cap = o->cache_bytes ? o->cache_bytes : (1ull << 30);
-	d->timeout_ns = (uint64_t)(o->timeout_s ? o->timeout_s : 30) * 1000000000ull;
+	/* The user's DEBUGINFOD_TIMEOUT bounds our deadline too. */
+	timeout = o->timeout_s;
+	if (!timeout && (env = getenv("DEBUGINFOD_TIMEOUT")))
+		timeout = (uint32_t)strtoul(env, NULL, 10);
+	if (!timeout || timeout > 3600)
+		timeout = 30;
+	d->timeout_ns = (uint64_t)timeout * 1000000000ull;
 	snprintf(client, sizeof(client), "%s/client", d->dir);
 	err = sym_di_mkdirs(client);
 	if (err) {
@@ -329,7 +337,7 @@ struct sym_debuginfod *sym_debuginfod__new(const struct sym_debuginfod_opts *o)
 	 * exists, at start-up: setenv is not safe against concurrent getenv. */
 	setenv("DEBUGINFOD_CACHE_PATH", client, 1);
 	if (!getenv("DEBUGINFOD_TIMEOUT")) {
-		snprintf(tmo, sizeof(tmo), "%u", o->timeout_s ? o->timeout_s : 30);
+		snprintf(tmo, sizeof(tmo), "%u", timeout);
 		setenv("DEBUGINFOD_TIMEOUT", tmo, 0);
 	}
 	pthread_mutex_init(&d->lock, NULL);

@@ -26,7 +26,7 @@ struct sym_debuginfod_opts {
 	const char *cache_dir; /* NULL: /var/cache/ember/debuginfod (root), else
 				* $XDG_CACHE_HOME/ember/debuginfod */
 	uint64_t cache_bytes; /* 0: 1 GiB */
-	uint32_t timeout_s; /* one fetch at most; 0: 30 s */
+	uint32_t timeout_s; /* one fetch at most; 0: DEBUGINFOD_TIMEOUT, else 30 s */
 };
 
 /* Starts the worker. NULL with errno: ENOENT no server configured
