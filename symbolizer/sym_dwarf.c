@@ -408,7 +408,8 @@ static int sym_dwarf_index(struct sym_dwarf_cache *c, struct sym_dwarf *d)
 		}
 	}
 out:
-	qsort(d->ranges, d->nranges, sizeof(*d->ranges), sym_dwarf_range_cmp);
+	if (d->nranges)
+		qsort(d->ranges, d->nranges, sizeof(*d->ranges), sym_dwarf_range_cmp);
 	/* Reading each unit's top DIE made libdw keep a structure per unit. */
 	d->bytes += cap * sizeof(*d->ranges) + d->ncus * SYM_DWARF_CU_COST;
 	c->bytes += cap * sizeof(*d->ranges) + d->ncus * SYM_DWARF_CU_COST;
