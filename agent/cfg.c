@@ -46,6 +46,8 @@ enum {
 	OPT_JVM_MIN_AGE,
 	OPT_NO_MMAP_EVENTS,
 	OPT_DEBUGINFOD,
+	OPT_DEBUGINFOD_CACHE,
+	OPT_DEBUGINFOD_CACHE_MB,
 };
 
 static const struct option long_opts[] = {
@@ -82,6 +84,8 @@ static const struct option long_opts[] = {
 	{ "jvm-min-age", required_argument, NULL, OPT_JVM_MIN_AGE },
 	{ "no-mmap-events", no_argument, NULL, OPT_NO_MMAP_EVENTS },
 	{ "debuginfod", no_argument, NULL, OPT_DEBUGINFOD },
+	{ "debuginfod-cache", required_argument, NULL, OPT_DEBUGINFOD_CACHE },
+	{ "debuginfod-cache-mb", required_argument, NULL, OPT_DEBUGINFOD_CACHE_MB },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -106,6 +110,9 @@ static const char usage_text[] =
 	"                             within milliseconds then stay unnamed)\n"
 	"      --debuginfod           fetch missing debug files from DEBUGINFOD_URLS (also on\n"
 	"                             when DEBUGINFOD_URLS is set); cached on disk\n"
+	"      --debuginfod-cache DIR its cache (default /var/cache/ember/debuginfod as\n"
+	"                             root, else $XDG_CACHE_HOME/ember/debuginfod)\n"
+	"      --debuginfod-cache-mb N  cap on that cache, oldest files go (default 1024)\n"
 	"Outputs (any combination; at least one):\n"
 	"      --dry-run              print folded stacks to stdout at each window end\n"
 	"      --output-dir DIR       write each window's profiles as DIR/*.pb.gz\n"
@@ -310,6 +317,13 @@ int cfg_parse(struct cfg *cfg, int argc, char **argv)
 			break;
 		case OPT_DEBUGINFOD:
 			cfg->debuginfod = true;
+			break;
+		case OPT_DEBUGINFOD_CACHE:
+			cfg->debuginfod_cache = optarg;
+			break;
+		case OPT_DEBUGINFOD_CACHE_MB:
+			err = parse_u32("--debuginfod-cache-mb", optarg, 1, 1u << 20,
+					&cfg->debuginfod_cache_mb);
 			break;
 		case OPT_OUTPUT_DIR:
 			cfg->output_dir = optarg;

@@ -32,6 +32,8 @@ struct cfg {
 	bool kernel; /* kernel stacks, default true */
 	bool mmap_events; /* side-band mmap records, default true */
 	bool debuginfod; /* fetch debug files (also when DEBUGINFOD_URLS is set) */
+	const char *debuginfod_cache; /* its cache directory, NULL = default */
+	uint32_t debuginfod_cache_mb; /* its cap, 0 = 1024 */
 	bool verbose; /* debug logs, libbpf's included */
 	int log_level; /* enum log_level; --verbose means debug */
 	bool jvm; /* ask HotSpot JVMs for their perf map, default true */

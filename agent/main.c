@@ -149,7 +149,7 @@ static bool print_summary(struct agent *ag)
 	struct push_stats pu = { 0 };
 	struct jit_stats js = { 0 };
 	char push_part[256] = "", dest[3][256] = { "", "", "" }, jit_part[256];
-	char sb_part[256] = "", dbg_part[256] = "";
+	char sb_part[256] = "", dbg_part[256] = "", di_part[256] = "";
 	char caps_part[512];
 	uint64_t lost_windows = 0;
 
@@ -206,6 +206,16 @@ static bool print_summary(struct agent *ag)
 			 (unsigned long long)ss.debug_crc_mismatch,
 			 (unsigned long long)ss.debug_buildid_mismatch,
 			 (unsigned long long)ss.debug_bad_files);
+		snprintf(di_part, sizeof(di_part),
+			 " debuginfod_fetched=%llu debuginfod_missing=%llu debuginfod_bad=%llu "
+			 "debuginfod_timeouts=%llu debuginfod_queue_full=%llu "
+			 "debuginfod_evictions=%llu",
+			 (unsigned long long)ss.debuginfod_fetched,
+			 (unsigned long long)ss.debuginfod_missing,
+			 (unsigned long long)ss.debuginfod_bad,
+			 (unsigned long long)ss.debuginfod_timeouts,
+			 (unsigned long long)ss.debuginfod_queue_full,
+			 (unsigned long long)ss.debuginfod_evictions);
 	}
 	if (ag->sideband) {
 		struct sideband_stats sb;
@@ -225,7 +235,7 @@ static bool print_summary(struct agent *ag)
 	log_summary(
 		"summary samples=%llu lost=%llu processes=%llu named_pct=%.1f windows=%llu "
 		"kstack_failed=%llu ustack_failed=%llu bad_records=%llu%s%s%s%s "
-		"profiles_failed=%llu maps_over_cap=%llu%s%s%s %s",
+		"profiles_failed=%llu maps_over_cap=%llu%s%s%s%s %s",
 		(unsigned long long)as.samples,
 		(unsigned long long)(cnt[PROF_CNT_LOST_RINGBUF] + as.dropped),
 		(unsigned long long)ps.procs_seen,
@@ -233,7 +243,8 @@ static bool print_summary(struct agent *ag)
 		(unsigned long long)pls.windows, (unsigned long long)cnt[PROF_CNT_KSTACK_FAILED],
 		(unsigned long long)cnt[PROF_CNT_USTACK_FAILED], (unsigned long long)is.bad_records,
 		push_part, dest[0], dest[1], dest[2], (unsigned long long)pls.profiles_failed,
-		(unsigned long long)ps.maps_over_cap, jit_part, dbg_part, sb_part, caps_part);
+		(unsigned long long)ps.maps_over_cap, jit_part, dbg_part, sb_part, di_part,
+		caps_part);
 	return lost_windows != 0;
 }
 
@@ -353,6 +364,9 @@ int main(int argc, char **argv)
 	if (!ag.cfg.kernel)
 		symopts.kallsyms_path = NULL;
 	symopts.no_demangle = ag.cfg.no_demangle;
+	symopts.debuginfod = ag.cfg.debuginfod;
+	symopts.debuginfod_cache = ag.cfg.debuginfod_cache;
+	symopts.debuginfod_cache_bytes = (uint64_t)ag.cfg.debuginfod_cache_mb << 20;
 	if (ag.cfg.server) {
 		ag.push = push_client__new(&ag.cfg);
 		if (!ag.push) {

@@ -159,6 +159,7 @@ static void pipeline_stdout(struct pipeline *pl, const struct report *r)
 
 void pipeline__window(struct pipeline *pl, uint64_t start_wall_ns, uint64_t duration_ns)
 {
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 	struct report *r;
 	int err;
 
@@ -169,9 +170,13 @@ void pipeline__window(struct pipeline *pl, uint64_t start_wall_ns, uint64_t dura
 		return;
 	}
 	pl->stats.windows++;
-	log_info("agent: window samples=%llu procs=%zu frames=%zu named_frames=%llu/%llu",
+	/* finish_ms: wall time naming and aggregating took, what a window's
+	 * end is delayed by (a slow symbolization shows here). */
+	log_info("agent: window samples=%llu procs=%zu frames=%zu named_frames=%llu/%llu "
+		 "finish_ms=%llu",
 		 (unsigned long long)r->samples, r->nprocs, r->nframes,
-		 (unsigned long long)r->named_frames, (unsigned long long)r->total_frames);
+		 (unsigned long long)r->named_frames, (unsigned long long)r->total_frames,
+		 (unsigned long long)(clock_ns(CLOCK_MONOTONIC) - t0) / 1000000);
 
 	if (pl->cfg->dry_run && r->samples)
 		pipeline_stdout(pl, r);

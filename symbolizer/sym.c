@@ -24,6 +24,7 @@
 #include "caps.h"
 #include "sym_cache.h"
 #include "sym_debug.h"
+#include "sym_debuginfod.h"
 #include "sym_demangle.h"
 #include "sym_dwarf.h"
 #include "sym_elf.h"
@@ -35,6 +36,8 @@
 #define SYM_DEFAULT_CACHE_BYTES (8u << 20)
 /* libdw's structures for the units looked up, and the pages it reads. */
 #define SYM_DEFAULT_DWARF_BYTES (8u << 20)
+/* Files awaiting a debuginfod fetch tracked at most (its queue's size). */
+#define SYM_PENDING_MAX 64
 /* The vDSO is one or two pages; anything bigger is not what we expect. */
 #define SYM_VDSO_MAX (1u << 20)
 
@@ -62,6 +65,16 @@ struct sym {
 	uint64_t go_tables;
 	uint64_t go_errors;
 	struct sym_debug_stats debug;
+	/* Files named while their debuginfod fetch was under way: their
+	 * tables are dropped each time a fetch ends, so the next batch loads
+	 * them again with the debug file when it landed. */
+	struct sym_debuginfod *debuginfod;
+	uint64_t debuginfod_gen; /* when pending was last looked at */
+	struct {
+		struct sym_cache_key key;
+		uint64_t gen; /* the generation before its table was loaded */
+	} pending[SYM_PENDING_MAX];
+	size_t npending;
 };
 
 static int sym_kernel_load(struct sym *s)
@@ -121,6 +134,18 @@ struct sym *sym__new(const struct sym_opts *opts)
 		err = -ENOMEM;
 		goto cleanup;
 	}
+	if (opts->debuginfod || (getenv("DEBUGINFOD_URLS") && getenv("DEBUGINFOD_URLS")[0])) {
+		struct sym_debuginfod_opts dopts = {
+			.cache_dir = opts->debuginfod_cache,
+			.cache_bytes = opts->debuginfod_cache_bytes,
+		};
+
+		/* Naming without it is still naming: a warning, not an error. */
+		s->debuginfod = sym_debuginfod__new(&dopts);
+		if (!s->debuginfod)
+			log_warn("sym: debuginfod off err=%d%s", -errno,
+				 errno == ENOENT ? " (DEBUGINFOD_URLS is empty)" : "");
+	}
 	/* A host without readable kallsyms still profiles user space. */
 	if (s->kallsyms_path && sym_kernel_load(s) == -ENOMEM) {
 		err = -ENOMEM;
@@ -136,6 +161,7 @@ void sym__free(struct sym *s)
 {
 	if (!s)
 		return;
+	sym_debuginfod__free(s->debuginfod);
 	sym_elf_table__free(s->vdso);
 	sym_ksym__free(s->ksym);
 	sym_cache__free(s->cache);
@@ -229,6 +255,50 @@ static enum sym_reason sym_load_failed(struct sym *s, struct sym_file *f, int er
 	}
 }
 
+/* A fetch ended since a pending table was loaded: the table goes, to be
+ * loaded again (with the debug file, if it landed). The generation is the
+ * one read before the load: a fetch may end while the load runs. */
+static void sym_pending_check(struct sym *s)
+{
+	uint64_t gen;
+	size_t i;
+
+	if (!s->debuginfod || !s->npending)
+		return;
+	gen = sym_debuginfod__generation(s->debuginfod);
+	if (gen == s->debuginfod_gen)
+		return;
+	s->debuginfod_gen = gen;
+	for (i = 0; i < s->npending;) {
+		if (s->pending[i].gen == gen) {
+			i++;
+			continue;
+		}
+		sym_cache__remove(s->cache, &s->pending[i].key);
+		s->pending[i] = s->pending[--s->npending];
+	}
+}
+
+static void sym_pending_add(struct sym *s, const struct sym_cache_key *k, uint64_t gen)
+{
+	size_t i;
+
+	for (i = 0; i < s->npending; i++) {
+		if (s->pending[i].key.len == k->len &&
+		    !memcmp(s->pending[i].key.bytes, k->bytes, k->len)) {
+			s->pending[i].gen = gen;
+			return;
+		}
+	}
+	/* Full: this one keeps what it has until its table is evicted. */
+	if (s->npending < SYM_PENDING_MAX) {
+		s->pending[s->npending].key = *k;
+		s->pending[s->npending++].gen = gen;
+	}
+	/* Looked at again on the next table lookup, whatever the last saw. */
+	s->debuginfod_gen = UINT64_MAX;
+}
+
 /* The table of f, from the cache or loaded into it; NULL with *why set. */
 static const struct sym_elf_table *sym_user_table(struct sym *s, struct sym_file *f,
 						  enum sym_reason *why)
@@ -245,6 +315,7 @@ static const struct sym_elf_table *sym_user_table(struct sym *s, struct sym_file
 	if ((*why = sym_file__bad(f)) != SYM_OK)
 		return NULL;
 	sym_file__key(f, &key);
+	sym_pending_check(s);
 	t = sym_cache__get(s->cache, &key);
 	/* Its file was rewritten or truncated in place: names are read from it
 	 * at the offsets it had, so load the table again, from f (the table may
@@ -265,15 +336,25 @@ static const struct sym_elf_table *sym_user_table(struct sym *s, struct sym_file
 	/* Only .dynsym, or no function symbols at all: a debug file may
 	 * have the rest (a binary that is not ELF got -ENOEXEC above). */
 	if (!err || err == -ENODATA) {
+		uint64_t gen = s->debuginfod ? sym_debuginfod__generation(s->debuginfod) : 0;
 		struct sym_debug_ctx dc = {
 			.proc_root = s->proc_root,
 			.debug_dir = s->debug_dir,
 			.max_bytes = sym_cache__max_table(s->cache),
 			.stats = &s->debug,
+			.debuginfod = s->debuginfod,
 		};
 
 		loaded = sym_debug_table(&dc, f, err ? NULL : loaded);
 		err = loaded ? 0 : err;
+		/* Nothing to name with until the fetch lands: not a verdict on
+		 * the file, so it is tried again next batch. */
+		if (dc.pending && err) {
+			*why = SYM_NO_SYMBOLS;
+			return NULL;
+		}
+		if (dc.pending)
+			sym_pending_add(s, &key, gen);
 	}
 	if (!err) {
 		if (sym_elf_table__go(loaded))
@@ -538,6 +619,19 @@ void sym__stats(const struct sym *s, struct sym_stats *out)
 	out->debug_crc_mismatch = s->debug.crc_mismatch;
 	out->debug_buildid_mismatch = s->debug.buildid_mismatch;
 	out->debug_bad_files = s->debug.bad_debug_files;
+	out->debug_by_debuginfod = s->debug.by_debuginfod;
+	out->debug_files += s->debug.by_debuginfod;
+	if (s->debuginfod) {
+		struct sym_debuginfod_stats ds;
+
+		sym_debuginfod__stats(s->debuginfod, &ds);
+		out->debuginfod_fetched = ds.fetched;
+		out->debuginfod_missing = ds.missing;
+		out->debuginfod_bad = ds.bad;
+		out->debuginfod_timeouts = ds.timeouts;
+		out->debuginfod_queue_full = ds.queue_full;
+		out->debuginfod_evictions = ds.evictions;
+	}
 	if (s->ksym) {
 		out->kernel_symbols = sym_ksym__count(s->ksym);
 		out->kernel_bytes = sym_ksym__bytes(s->ksym);

@@ -38,6 +38,11 @@ struct sym_opts {
 	/* Bound on the DWARF handles kept open (their estimated memory);
 	 * 0 = default 8 MiB. */
 	size_t dwarf_bytes;
+	/* Fetch missing debug files from debuginfod servers (DEBUGINFOD_URLS),
+	 * off the naming path; also on when DEBUGINFOD_URLS is set. */
+	bool debuginfod;
+	const char *debuginfod_cache; /* NULL: see sym_debuginfod.h */
+	uint64_t debuginfod_cache_bytes; /* 0: 1 GiB */
 };
 
 /* Why a frame has no name; a batch never fails whole (blazesym's Reason). */
@@ -146,6 +151,13 @@ struct sym_stats {
 	uint64_t debug_crc_mismatch; /* debug link candidates with the wrong CRC */
 	uint64_t debug_buildid_mismatch; /* build-id paths holding another build-id */
 	uint64_t debug_bad_files; /* debug files or MiniDebugInfo that did not parse */
+	uint64_t debug_by_debuginfod; /* tables from files fetched from debuginfod */
+	uint64_t debuginfod_fetched; /* debug files that landed in the cache */
+	uint64_t debuginfod_missing; /* build-ids no server had, or unreachable */
+	uint64_t debuginfod_bad; /* fetched files not ELF or of another build-id */
+	uint64_t debuginfod_timeouts; /* fetches aborted at their deadline */
+	uint64_t debuginfod_queue_full; /* requests turned away, the queue full */
+	uint64_t debuginfod_evictions; /* cached files removed past the cap */
 };
 void sym__stats(const struct sym *s, struct sym_stats *out);
 

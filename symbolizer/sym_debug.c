@@ -19,13 +19,14 @@
 #include "log.h"
 #include "sym_buildid.h"
 #include "sym_debug.h"
+#include "sym_debuginfod.h"
 #include "sym_debuglink.h"
 #include "sym_minidebug.h"
 
 #define SYM_DEBUG_MAX_ROOTS 2
 
 struct sym_debug_search {
-	const struct sym_debug_ctx *c;
+	struct sym_debug_ctx *c;
 	struct sym_file *f;
 	const struct sym_elf_table *segs; /* the binary's segments */
 	char roots[SYM_DEBUG_MAX_ROOTS][64];
@@ -159,6 +160,34 @@ static struct sym_elf_table *sym_debug_by_link(struct sym_debug_search *s)
 	return NULL;
 }
 
+/* The file debuginfod fetched, if it is in its cache by now; else the
+ * fetch is queued and the caller names with what there is meanwhile. */
+static struct sym_elf_table *sym_debug_by_debuginfod(struct sym_debug_search *s)
+{
+	const char *id = sym_file__build_id(s->f);
+	char path[PATH_MAX], got[SYM_BUILDID_HEX];
+	struct sym_elf_table *t = NULL;
+	int fd, err;
+
+	if (!s->c->debuginfod || !id)
+		return NULL;
+	err = sym_debuginfod__find(s->c->debuginfod, id, path, sizeof(path));
+	if (err == -EAGAIN || err == -EBUSY)
+		s->c->pending = true;
+	if (err)
+		return NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return NULL;
+	/* Checked when it landed; the cache directory is ours but on disk. */
+	if (!sym_buildid_fd(fd, got) && !strcmp(got, id))
+		t = sym_debug_load(s, fd, path);
+	close(fd);
+	if (t)
+		s->c->stats->by_debuginfod++;
+	return t;
+}
+
 static struct sym_elf_table *sym_debug_by_minidebug(struct sym_debug_search *s)
 {
 	struct sym_elf_table *t = NULL;
@@ -186,7 +215,7 @@ static struct sym_elf_table *sym_debug_by_minidebug(struct sym_debug_search *s)
 	return t;
 }
 
-struct sym_elf_table *sym_debug_table(const struct sym_debug_ctx *c, struct sym_file *f,
+struct sym_elf_table *sym_debug_table(struct sym_debug_ctx *c, struct sym_file *f,
 				      struct sym_elf_table *own)
 {
 	struct sym_debug_search s = { .c = c, .f = f };
@@ -211,6 +240,8 @@ struct sym_elf_table *sym_debug_table(const struct sym_debug_ctx *c, struct sym_
 	t = sym_debug_by_buildid(&s);
 	if (!t)
 		t = sym_debug_by_link(&s);
+	if (!t)
+		t = sym_debug_by_debuginfod(&s);
 	if (!t)
 		t = sym_debug_by_minidebug(&s);
 	sym_elf_table__free(segs);

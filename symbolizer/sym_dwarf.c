@@ -187,9 +187,29 @@ static uint64_t sym_dwarf_inflated(Elf_Scn *scn, const GElf_Shdr *sh, const char
 	return size;
 }
 
+/* Debug sections that lines and inline chains never read: hidden from libdw
+ * (below), which would otherwise read them whole at open. */
+static bool sym_dwarf_unused(const char *name)
+{
+	static const char *const unused[] = { "loc",	      "loclists", "pubnames",
+					      "pubtypes",     "frame",	  "macro",
+					      "macinfo",      "types",	  "gnu_pubnames",
+					      "gnu_pubtypes", "names" };
+	size_t i;
+
+	for (i = 0; i < sizeof(unused) / sizeof(unused[0]); i++) {
+		if (!strcmp(name, unused[i]))
+			return true;
+	}
+	return false;
+}
+
 /* Whether e has DWARF worth opening: 0 yes, -ENOENT none, -E2BIG what libdw
- * would inflate exceeds max, -ENOEXEC corrupt section headers. */
-static int sym_dwarf_sections(Elf *e, size_t max)
+ * would read and inflate exceeds max, -ENOEXEC corrupt section headers.
+ * *bytes: that amount, what the handle holds from its start. Sections of
+ * no use are made SHT_NOBITS in libelf's copy of the headers (the file is
+ * not written), which libdw skips. */
+static int sym_dwarf_sections(Elf *e, size_t max, uint64_t *bytes)
 {
 	bool info = false, line = false;
 	Elf_Scn *scn = NULL;
@@ -209,15 +229,27 @@ static int sym_dwarf_sections(Elf *e, size_t max)
 		    (strncmp(name, ".debug_", 7) && strncmp(name, ".zdebug_", 8)))
 			continue;
 		name += name[1] == 'z' ? 8 : 7;
+		if (sym_dwarf_unused(name)) {
+			sh.sh_type = SHT_NOBITS;
+			if (!gelf_update_shdr(scn, &sh))
+				return -ENOEXEC;
+			continue;
+		}
 		info |= !strcmp(name, "info");
 		line |= !strcmp(name, "line");
 		sz = sym_dwarf_inflated(scn, &sh, name - (name[-7] == 'z' ? 8 : 7));
-		if (sz == UINT64_MAX)
+		if (sz == UINT64_MAX || sh.sh_size > UINT64_MAX / 4 || sz > UINT64_MAX / 4)
 			return -ENOEXEC;
-		inflated += sz;
+		/* libdw reads every debug section it knows at dwarf_begin,
+		 * through pread (ELF_C_READ): the raw bytes stay, and the
+		 * inflated copy of a compressed one besides. */
+		inflated += sh.sh_size + sz;
+		if (inflated > UINT64_MAX / 4)
+			return -ENOEXEC;
 	}
 	if (!info || !line)
 		return -ENOENT;
+	*bytes = inflated;
 	return inflated > max ? -E2BIG : 0;
 }
 
@@ -245,6 +277,7 @@ static int sym_dwarf_units(struct sym_dwarf *d)
 
 static int sym_dwarf_open(struct sym_dwarf_cache *c, struct sym_dwarf *d, int fd)
 {
+	uint64_t sections = 0;
 	int err;
 
 	d->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
@@ -252,15 +285,21 @@ static int sym_dwarf_open(struct sym_dwarf_cache *c, struct sym_dwarf *d, int fd
 		return -errno;
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return -ENOEXEC;
-	/* Mapped, not read: only what lookups touch becomes resident. */
-	d->elf = elf_begin(d->fd, ELF_C_READ_MMAP, NULL);
+	/* Read, not mapped: a mapped file cut short under us faults (SIGBUS)
+	 * wherever libdw reads past its new end, in the middle of a batch.
+	 * With ELF_C_READ libelf preads each section when first asked for
+	 * it, so a short read is an error libdw reports, and once open the
+	 * handle reads nothing more from the file. The cost: the debug
+	 * sections are held whole, so they count against the bound. */
+	d->elf = elf_begin(d->fd, ELF_C_READ, NULL);
 	if (!d->elf || elf_kind(d->elf) != ELF_K_ELF)
 		return -ENOEXEC;
-	err = sym_dwarf_sections(d->elf, c->max_bytes);
+	err = sym_dwarf_sections(d->elf, c->max_bytes, &sections);
 	if (err == -E2BIG)
 		caps__hit(CAPS_DWARF, 1, c->max_bytes);
 	if (err)
 		return err;
+	d->bytes += sections;
 	d->dw = dwarf_begin_elf(d->elf, DWARF_C_READ, NULL);
 	if (!d->dw)
 		return -ENOEXEC; /* its sections are there, so they are corrupt */
@@ -294,10 +333,9 @@ struct sym_dwarf *sym_dwarf_cache__get(struct sym_dwarf_cache *c, const struct s
 		if (d->key.len == k->len && !memcmp(d->key.bytes, k->bytes, k->len))
 			break;
 	}
-	/* A mapped file cut short under us faults (SIGBUS) where libdw reads
-	 * past its new end, so a file that changed since it was mapped is
-	 * mapped again, from the caller's fd, before anything reads it. The
-	 * window left is a change during one batch's lookups. */
+	/* A file that changed since it was read is read again, from the
+	 * caller's fd: the lines must be the new file's. The handle itself
+	 * holds its sections in memory, so a change never faults it. */
 	if (d && d->dw && sym_dwarf_changed(d)) {
 		sym_dwarf_unlink(c, d);
 		c->bytes -= d->bytes;

@@ -7,9 +7,10 @@
  * handles are estimated to hold (libdw builds its structures per compile
  * unit, lazily: a CU counts from the first lookup that touches it). Files
  * without DWARF are remembered as such, so they are looked at once. The
- * file is mapped (ELF_C_READ_MMAP), so only the pages a lookup reads are
- * resident; compressed debug sections are inflated whole by libdw, so they
- * count up front and a file whose DWARF cannot fit the bound is not read.
+ * file is read (ELF_C_READ, pread), not mapped, so a file truncated under
+ * the agent cannot fault it (SIGBUS); libdw reads its debug sections whole
+ * at open (and inflates compressed ones), so they count up front and a
+ * file whose DWARF cannot fit the bound is not read.
  * Thread: one owner (the symbolizer's).
  */
 #ifndef EMBER_SYM_DWARF_H

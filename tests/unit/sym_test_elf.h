@@ -23,6 +23,7 @@
 struct sym_test_func {
 	uint64_t off; /* file offset of the first byte */
 	uint64_t size; /* st_size */
+	uint64_t vaddr; /* st_value, the link-time address */
 };
 
 static inline bool sym_test_elf_func(Elf *e, const char *name, struct sym_test_func *out)
@@ -62,6 +63,7 @@ static inline bool sym_test_elf_func(Elf *e, const char *name, struct sym_test_f
 		if (sym.st_value >= ph.p_vaddr && sym.st_value < ph.p_vaddr + ph.p_filesz) {
 			out->off = sym.st_value - ph.p_vaddr + ph.p_offset;
 			out->size = sym.st_size;
+			out->vaddr = sym.st_value;
 			return true;
 		}
 	}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* test_sym_dwarf.c - source lines, inline chains and spelled names through
  * sym__user, on the fixtures built as their ecosystems build them */
+#include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 
 #include "sym.h"
+#include "sym_dwarf.h"
 #include "sym_test_elf.h"
 
 static struct sym *new_sym(bool no_demangle, bool no_dwarf, size_t dwarf_bytes)
@@ -271,12 +273,92 @@ static void test_dwarf_bound(void **state)
 	sym__free(s);
 }
 
+/* A file cut short while its DWARF is open, between one lookup and the
+ * next of the same batch (the handle is not looked up again): the open
+ * handle never faults, since libdw read the file rather than mapped it.
+ * The next batch notices the change: a counter, the symbol's name or
+ * file+offset, never a crash (SIGBUS when it was mapped). */
+static void test_truncated_under_us(void **state)
+{
+	char dir[] = "/tmp/ember-dwarf-XXXXXX", path[256];
+	const char *bin = FIXTURES_DIR "/hxinline";
+	struct sym_dwarf_cache *c = sym_dwarf_cache__new(8u << 20);
+	struct sym_cache_key key = { .len = 4, .bytes = "trnc" };
+	struct sym_line out[SYM_DWARF_MAX_LEVELS];
+	struct sym_test_func fn;
+	struct sym_dwarf *d;
+	struct sym_result r;
+	struct sym_stats st;
+	struct arena names = { 0 };
+	struct sym *s;
+	struct sym_file *f;
+	uint64_t vaddr, off;
+	size_t len;
+	char *img;
+	int fd, err, n, i;
+
+	assert_non_null(c);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/trunc", dir);
+	img = sym_test_read_file(bin, &len);
+	assert_non_null(img);
+	assert_true(sym_test_func(bin, "hx_hot", &fn));
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, img, len), (ssize_t)len);
+
+	/* The module itself: open, cut to a page, look up in the same handle. */
+	d = sym_dwarf_cache__get(c, &key, fd, &err);
+	assert_non_null(d);
+	vaddr = fn.vaddr;
+	n = sym_dwarf__lookup(c, d, vaddr, &names, out, SYM_DWARF_MAX_LEVELS);
+	assert_true(n >= 1);
+	assert_int_equal(ftruncate(fd, 4096), 0);
+	for (i = 0; i < 64; i++) {
+		n = sym_dwarf__lookup(c, d, vaddr + (uint64_t)i % fn.size, &names, out,
+				      SYM_DWARF_MAX_LEVELS);
+		assert_true(n >= 0);
+	}
+	/* Asked again: changed, read again, and now there is nothing to read. */
+	d = sym_dwarf_cache__get(c, &key, fd, &err);
+	assert_null(d);
+	assert_true(err == 0 || err == -ENOEXEC);
+	sym_dwarf_cache__free(c);
+	arena_release(&names);
+
+	/* Through the symbolizer: named with lines, cut, named from what is
+	 * left (file+offset when the symbol names are gone), counted. */
+	assert_int_equal(ftruncate(fd, 0), 0);
+	assert_int_equal(pwrite(fd, img, len, 0), (ssize_t)len);
+	s = new_sym(false, false, 0);
+	f = open_path(s, path);
+	off = fn.off;
+	sym__user(s, f, &off, 1, &r);
+	assert_int_equal(r.reason, SYM_OK);
+	assert_string_equal(r.name, "hx_hot");
+	assert_true(r.nlines >= 1 && r.lines[0].line > 0);
+	assert_int_equal(ftruncate(fd, len / 2), 0);
+	for (i = 0; i < 4; i++) {
+		off = fn.off + (uint64_t)i;
+		sym__user(s, f, &off, 1, &r);
+		assert_true(r.reason != SYM_OK || (r.name && r.nlines >= 1));
+	}
+	sym__stats(s, &st);
+	assert_true(st.dwarf_errors + st.stale_tables + st.name_errors >= 1);
+	sym_file__put(f);
+	sym__free(s);
+	close(fd);
+	free(img);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_inline_chain), cmocka_unit_test(test_cxx_spelled),
 		cmocka_unit_test(test_rust_spelled), cmocka_unit_test(test_corrupt_dwarf),
-		cmocka_unit_test(test_dwarf_bound),
+		cmocka_unit_test(test_dwarf_bound),  cmocka_unit_test(test_truncated_under_us),
 	};
 
 	return cmocka_run_group_tests_name("sym_dwarf", tests, NULL, NULL);
