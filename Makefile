@@ -62,7 +62,8 @@ DEB_BUILD := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev libdw-
 DEB_TEST := libcmocka-dev libclang-rt-14-dev libc6-dbg python3 python3-pytest python3-protobuf \
 	protobuf-compiler golang-go linux-perf bpftrace openssl procps util-linux
 
-.PHONY: all clean vmlinux deps deps-test unit unit-sanitized test integration e2e fuzz bench dry-run fixtures
+.PHONY: all clean vmlinux deps deps-test unit unit-sanitized test integration e2e fuzz bench dry-run fixtures \
+	test-under-load soak
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -130,6 +131,16 @@ e2e: all
 # root suites (real BPF on the real kernel, the agent against a receiver).
 test: all unit unit-sanitized fuzz
 	$(Q)/usr/bin/python3 -m pytest -ra tests/integration tests/e2e
+
+# Not in CI: `make test` with one CPU kept about half busy (tests/load/), and
+# SOAK_RUNS runs in a row of the root suites under that load, stopping at the
+# first failure. The timing and share tests must pass both.
+SOAK_RUNS ?= 3
+test-under-load:
+	$(Q)tests/load/under-load.sh $(MAKE) test
+
+soak: all
+	$(Q)tests/load/under-load.sh tests/load/soak.sh $(SOAK_RUNS)
 
 # The unit tests again under ASan and UBSan, in their own output tree.
 unit-sanitized:
