@@ -27,7 +27,6 @@ from sampling_truth import (Expected, Z, check_count, process_cpu_ns, samples_fo
                             share_tolerance)
 
 FUNCS = ("fx_work_a", "fx_work_b", "fx_work_c")
-WRITE_PATH = ("vfs_write_[k]", "ksys_write_[k]", "__x64_sys_write_[k]")
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
 SHARE_POINTS = 2.0    # DESIGN.md: each function's share within 2 points
@@ -230,6 +229,22 @@ def test_folded_lines_unique_per_process(ember, procs):
 # ---------------------------------------------------------------------------
 # 2. Kernel stacks under a write(2)-heavy user function.
 
+# The writer's samples inside the syscall: at least a majority. Nearly all of
+# its CPU time is between `syscall` and the return (about ten user instructions
+# per write), but where a sample lands is where the timer interrupt is taken:
+# one that fires while the kernel runs with interrupts off on its way back to
+# user space is taken at the first user instruction after it, so part of the
+# kernel's time is recorded in fx_writer_loop itself (20-24 % on the 2-CPU
+# Firecracker VM this was written on; up to about 40 % on the VM of issue 13,
+# where at least 184 of 310 samples were in the kernel). Likewise which
+# kernel frame a sample ends in depends on where interrupts are re-enabled:
+# there 137 of 310 samples ended in do_syscall_64 -> pvm_irq_enable, here 37 %
+# end in do_syscall_64 itself. So the write path must show, but its share is
+# not pinned.
+WRITER_IN_SYSCALL = 0.5
+WRITE_FUNC_MIN = 5   # samples in vfs_write or below: "it appears", not a share
+
+
 def writer_profile(ember, procs, *args, cpu_s=4.0):
     fx = procs.start("writer", "--seconds", 0)
     time.sleep(0.2)
@@ -241,31 +256,36 @@ def writer_profile(ember, procs, *args, cpu_s=4.0):
 
 
 def test_write_path_under_user_function(ember, procs):
-    fx = procs.start("writer", "--seconds", 0)
-    time.sleep(0.2)
-    run = ember.run("--dry-run", "--pid", fx.pid, "--window", 10, "--duration", 3)
-    procs.stop(fx)
-    assert run.returncode == 0, run.describe()
+    """A syscall-heavy fixture: most of its samples are inside the syscall
+    under the user function that issued it (kernel frames, entry and dispatch
+    frames included, stacked right on fx_writer_loop), and vfs_write is among
+    them."""
+    prof = writer_profile(ember, procs)
+    run = prof.run
     stacks = [s for s in run.stacks if s.comm == "writer"]
-    total = samples(stacks)
-    assert total >= 100, f"only {total} samples of a busy writer in 3 s\n{run.describe()}"
-    in_kernel = sum(s.count for s in stacks if is_kernel(s.frames[-1]))
-    under = 0
-    for s in stacks:
+    loop = [s for s in stacks if leaf_user(s.frames) == "fx_writer_loop"]
+    n = samples(loop)
+    assert n >= 100, f"only {n} samples in fx_writer_loop ({prof.reason})\n{stacks_text(stacks)}"
+    inside = write = 0
+    for s in loop:
         u = user_frames(s.frames)
-        if "fx_writer_loop" not in u or u[-1] != "fx_writer_loop":
+        k = s.frames[len(u):]
+        # Root first: every kernel frame comes after every user frame.
+        if not k or not all(is_kernel(f) for f in k):
             continue
-        k = [f for f in s.frames if is_kernel(f)]
-        # Kernel frames come after every user frame (root-first order).
-        if k and s.frames.index(k[0]) == len(u) and any(f in WRITE_PATH for f in k):
-            under += s.count
-    print(f"writer: {total} samples, {in_kernel} with a kernel leaf, {under} with the write "
-          f"path under fx_writer_loop")
-    assert in_kernel >= 0.5 * total, \
-        f"{in_kernel} of {total} samples in the kernel for a write loop\n{stacks_text(stacks)}"
-    assert under >= 0.2 * total, (
-        f"{under} of {total} samples show vfs_write/ksys_write/__x64_sys_write under "
-        f"fx_writer_loop\n{stacks_text(stacks)}")
+        inside += s.count
+        if "vfs_write_[k]" in k:
+            write += s.count
+    share = 100.0 * inside / n
+    floor = 100.0 * WRITER_IN_SYSCALL - share_tolerance(WRITER_IN_SYSCALL, n, 0.0)
+    print(f"writer: {samples(stacks)} samples, {n} in fx_writer_loop, {inside} ({share:.1f} %) "
+          f"inside the syscall (floor {floor:.1f} %), {write} ({100.0 * write / n:.1f} %) in "
+          f"vfs_write; {prof.reason}")
+    assert share >= floor, (
+        f"{inside} of {n} fx_writer_loop samples ({share:.1f} %) have kernel frames on top: "
+        f"a write(2) loop lives in the kernel\n{stacks_text(stacks)}")
+    assert write >= WRITE_FUNC_MIN, (
+        f"vfs_write_[k] under fx_writer_loop in {write} of {n} samples\n{stacks_text(stacks)}")
 
 
 def test_no_kernel_option_drops_kernel_frames(ember, procs):
