@@ -31,7 +31,10 @@ not only at the n one quiet machine gives:
   on/5 ms off neighbour runs in slices shorter than the 10 ms period: the
   variance approaches E, twice what a binomial over the ticks with
   p = CPU share would say. The tolerance is the design budget (3 %) or Z
-  standard deviations, whichever is larger.
+  standard deviations, whichever is larger. The model takes each slice's
+  phase against the timer as random; a period that shares a small multiple
+  with the scheduler tick (100 Hz and HZ=250 meet every 20 ms) can lock it
+  on a crowded CPU, so the truth tests sample at 97 Hz.
 
 Z = 3.5 makes a false alarm about 1 in 2000 per compared figure when the
 statistical term decides, and rarer when the budget does.

@@ -280,7 +280,7 @@ def profile_until(ember, pid, *args, cpu_s, bound_s, min_wall_s=0.0):
     t0 = time.monotonic()
     st0 = schedstat(pid)
     assert st0 is not None, f"pid {pid} is gone"
-    reached = False
+    reached = gone = False
     while proc.poll() is None:
         # Seldom and at random: see Timeline on periodic wakers.
         time.sleep(random.uniform(0.2, 0.4))
@@ -290,7 +290,8 @@ def profile_until(ember, pid, *args, cpu_s, bound_s, min_wall_s=0.0):
         if used >= cpu_s and wall >= min_wall_s:
             reached = True
             break
-        if wall >= bound_s or st is None:
+        gone = st is None
+        if wall >= bound_s or gone:
             break
     st1 = schedstat(pid) or st0
     wall = time.monotonic() - t0
@@ -305,7 +306,9 @@ def profile_until(ember, pid, *args, cpu_s, bound_s, min_wall_s=0.0):
            f"{ncpu} CPUs) and waited {waited:.1f} s runnable for a CPU")
     if reached:
         reason = f"collected: {got}, {cpu_s:.2f} CPU s wanted"
-    elif run.returncode is not None and tl.signalled is None:
+    elif gone:
+        reason = f"pid {pid} exited before it used {cpu_s:.2f} CPU s: {got}"
+    elif tl.signalled is None:
         reason = f"ember exited before pid {pid} used {cpu_s:.2f} CPU s: {got}"
     else:
         reason = (f"stopped at the {bound_s:g} s bound, short of {cpu_s:.2f} CPU s: {got}; "
