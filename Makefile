@@ -80,7 +80,7 @@ DEB_TEST := libcmocka-dev libclang-rt-14-dev libc6-dbg python3 python3-pytest py
 	default-jdk-headless nodejs xz-utils binutils debuginfod
 
 .PHONY: all clean vmlinux deps deps-test unit unit-sanitized test integration e2e faults soak fuzz bench \
-	dry-run fixtures
+	dry-run fixtures test-under-load repeat-under-load
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -164,6 +164,16 @@ soak: all
 # the agent into faults).
 test: all unit unit-sanitized fuzz
 	$(Q)/usr/bin/python3 -m pytest -ra tests/integration tests/e2e tests/faults
+
+# Not in CI: `make test` with one CPU kept about half busy (tests/load/), and
+# REPEAT_RUNS runs in a row of the root suites under that load, stopping at
+# the first failure. The timing and share tests must pass both.
+REPEAT_RUNS ?= 3
+test-under-load:
+	$(Q)tests/load/under-load.sh $(MAKE) test
+
+repeat-under-load: all
+	$(Q)tests/load/under-load.sh tests/load/repeat.sh $(REPEAT_RUNS)
 
 # The unit tests again under ASan and UBSan, in their own output tree.
 unit-sanitized:

@@ -7,6 +7,7 @@ import gzip
 import os
 import shutil
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -14,6 +15,10 @@ import urllib.request
 import pytest
 
 import receiver as rx
+
+# tests/sampling_truth.py (the timeline and the tolerances) is shared with
+# tests/integration.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 REPO = rx.REPO
 OUTPUT = os.path.join(REPO, ".output")

@@ -372,6 +372,7 @@ class Request:
         self.headers = headers  # lower-case name -> value
         self.body_len = body_len
         self.status = None
+        self.answered = None  # time.monotonic() when the reply was sent
         self.code = None
         self.message = None
         self.accepted = 0
@@ -921,6 +922,7 @@ class Receiver:
                 if self.req is not None:
                     with receiver.lock:
                         self.req.status = status
+                        self.req.answered = time.monotonic()
                         receiver.lock.notify_all()
                 try:
                     self.send_response(status)

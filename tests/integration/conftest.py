@@ -3,20 +3,22 @@
 
 What they give the tests: repository paths, a factory that starts fixture
 processes and always reaps them, a runner for `.output/ember` that parses its
-folded stdout into Stack records and its summary line from stderr, and a
-poller that follows a process's CPU time (and the agent's perf events) on a
-timeline, so figures can be computed over exactly the profiled interval.
+folded stdout into Stack records and its summary line from stderr, and
+profile_until(), which profiles a fixture until it has used the CPU seconds a
+figure needs (or a wall-time bound passes, saying why). The timeline and the
+statistics behind every tolerance are in tests/sampling_truth.py, shared with
+tests/e2e.
 
 Needs root and kernel BTF; without them every test here is skipped, loudly.
 Run: /usr/bin/python3 -m pytest -ra tests/integration  (after `make`).
 """
 import os
+import random
 import re
 import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import namedtuple
 from pathlib import Path
@@ -24,6 +26,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests"))
+from sampling_truth import Timeline, perf_event_fds, schedstat  # noqa: E402
 # EMBER_OUTPUT points the tests at another build directory (make OUTPUT=...).
 OUTPUT = Path(os.environ.get("EMBER_OUTPUT", REPO / ".output")).resolve()
 EMBER = OUTPUT / "ember"
@@ -105,95 +109,6 @@ def parse_summary(stderr):
     m = found[0]
     fields = dict(kv.split("=", 1) for kv in m.group(0).split()[2:])
     return Summary(int(m[1]), int(m[2]), int(m[3]), float(m[4]), fields)
-
-
-def process_cpu_ns(pid):
-    """CPU ns of every thread of pid (schedstat, ns precision), or None if gone.
-    /proc/PID/schedstat is the leader thread only, so the tasks are summed."""
-    total = 0
-    try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return None
-    for tid in tasks:
-        try:
-            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                total += int(f.read().split()[0])
-        except (OSError, ValueError, IndexError):
-            pass  # a thread that just exited
-    return total
-
-
-def perf_event_fds(pid):
-    """How many perf event fds pid holds (0 when gone)."""
-    n = 0
-    try:
-        for fd in os.listdir(f"/proc/{pid}/fd"):
-            try:
-                if os.readlink(f"/proc/{pid}/fd/{fd}") == "anon_inode:[perf_event]":
-                    n += 1
-            except OSError:
-                pass
-    except OSError:
-        pass
-    return n
-
-
-class Timeline:
-    """Polls a target's CPU time and, once told the agent's pid, whether the
-    agent holds perf events, every `period` s on CLOCK_MONOTONIC, so CPU can be
-    read over exactly the interval the agent was sampling."""
-
-    def __init__(self, target_pid, period=0.02):
-        self.target = target_pid
-        self.agent = None
-        self.period = period
-        self.points = []        # (t, target cpu ns)
-        self.attached = []      # t at which the agent held perf events
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        while not self._stop.is_set():
-            t = time.monotonic()
-            cpu = process_cpu_ns(self.target)
-            if cpu is not None:
-                self.points.append((t, cpu))
-            if self.agent is not None and perf_event_fds(self.agent) > 0:
-                self.attached.append(t)
-            self._stop.wait(self.period)
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join()
-
-    def cpu_at(self, t):
-        """Target CPU ns at time t, interpolated between polls."""
-        pts = self.points
-        assert pts, "no CPU readings of the target"
-        if t <= pts[0][0]:
-            return pts[0][1]
-        for (t0, c0), (t1, c1) in zip(pts, pts[1:]):
-            if t0 <= t <= t1:
-                return c0 + (c1 - c0) * (t - t0) / (t1 - t0) if t1 > t0 else c1
-        return pts[-1][1]
-
-    def attached_interval(self):
-        """(first, last) time the agent was seen with perf events, or None."""
-        if not self.attached:
-            return None
-        return self.attached[0], self.attached[-1]
-
-    def sampled_interval(self, duration):
-        """The interval the agent's samples cover: from attaching (its perf
-        events appear) for --duration seconds, which the agent counts from
-        attach; never past the last time it was seen attached. After that it
-        only symbolizes the last window, and what it samples then is dropped."""
-        span = self.attached_interval()
-        if span is None:
-            return None
-        return span[0], min(span[1], span[0] + duration)
 
 
 class EmberRun:
@@ -344,3 +259,59 @@ def copy_fixture(name, dest_dir, new_name=None):
     dst = Path(dest_dir) / (new_name or name)
     shutil.copy2(FIXTURES / name, dst)
     return dst
+
+
+class Profiled(namedtuple("Profiled", "run timeline reached reason")):
+    """A profile_until() run: the EmberRun, the target's Timeline, whether the
+    target used the CPU it was to use, and the sentence that says so."""
+
+
+def profile_until(ember, pid, *args, cpu_s, bound_s, min_wall_s=0.0):
+    """Runs ember *args (no --duration: it runs until told) while pid works,
+    until pid has used cpu_s CPU seconds since the agent attached and
+    min_wall_s have passed, or until bound_s wall seconds have passed; then
+    SIGINT, which makes ember print its last window and the summary. A busy
+    machine makes the run longer, not its figures poorer; when even the bound
+    is not enough, the reason is printed (and returned) with what pid got."""
+    tl = Timeline(pid)
+    proc = ember.start(*args)
+    tl.agent = proc.pid
+    wait_attached(proc)
+    t0 = time.monotonic()
+    st0 = schedstat(pid)
+    assert st0 is not None, f"pid {pid} is gone"
+    reached = gone = False
+    while proc.poll() is None:
+        # Seldom and at random: see Timeline on periodic wakers.
+        time.sleep(random.uniform(0.2, 0.4))
+        st = schedstat(pid)
+        used = (st[0] - st0[0]) / 1e9 if st else 0.0
+        wall = time.monotonic() - t0
+        if used >= cpu_s and wall >= min_wall_s:
+            reached = True
+            break
+        gone = st is None
+        if wall >= bound_s or gone:
+            break
+    st1 = schedstat(pid) or st0
+    wall = time.monotonic() - t0
+    if proc.poll() is None:
+        tl.stop_agent(signal.SIGINT)
+    run = ember.wait(proc, 60)
+    tl.stop()
+    used = (st1[0] - st0[0]) / 1e9
+    waited = (st1[1] - st0[1]) / 1e9
+    ncpu = len(os.sched_getaffinity(0))
+    got = (f"pid {pid} used {used:.2f} CPU s in {wall:.1f} s ({100 * used / wall / ncpu:.0f} % of "
+           f"{ncpu} CPUs) and waited {waited:.1f} s runnable for a CPU")
+    if reached:
+        reason = f"collected: {got}, {cpu_s:.2f} CPU s wanted"
+    elif gone:
+        reason = f"pid {pid} exited before it used {cpu_s:.2f} CPU s: {got}"
+    elif tl.signalled is None:
+        reason = f"ember exited before pid {pid} used {cpu_s:.2f} CPU s: {got}"
+    else:
+        reason = (f"stopped at the {bound_s:g} s bound, short of {cpu_s:.2f} CPU s: {got}; "
+                  f"the machine is busier than the test can wait for")
+    print(f"profile_until: {reason}")
+    return Profiled(run, tl, reached, reason)
