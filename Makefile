@@ -191,7 +191,7 @@ FUZZ_SECONDS ?= 10
 fuzz: $(FUZZ_BINS)
 	$(Q)set -e; for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p $(OUTPUT)/corpus/$$n; \
 		echo "== $$n ($(FUZZ_SECONDS)s)"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(OUTPUT)/corpus/$$n tests/fuzz/corpus/$$n \
+		$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=65536 $(OUTPUT)/corpus/$$n tests/fuzz/corpus/$$n \
 		2>$(OUTPUT)/corpus/$$n.log || { tail -50 $(OUTPUT)/corpus/$$n.log; exit 1; }; done
 
 bench: all
