@@ -34,6 +34,24 @@ static void sym_demangle_put(const char *s, size_t n, void *opaque)
 	b->len += n;
 }
 
+/* libiberty's Rust v0 demangler expands each backreference ("B<offset>_")
+ * in place and cannot be stopped from the output callback, so names whose
+ * backreferences refer to backreferences print exponentially long: the
+ * fuzzer found one that ran for minutes. A 'B' byte is an upper bound on
+ * the backreferences a name holds; with at most this many the expansion
+ * stays below 2^16 pieces, and real v0 names rarely come near it. */
+#define SYM_DEMANGLE_MAX_BACKREFS 16
+
+static bool sym_demangle_v0_bounded(const char *in)
+{
+	size_t backrefs = 0;
+
+	for (in += 2; *in; in++)
+		if (*in == 'B' && ++backrefs > SYM_DEMANGLE_MAX_BACKREFS)
+			return false;
+	return true;
+}
+
 bool sym_demangle_candidate(const char *name)
 {
 	return name[0] == '_' && (name[1] == 'Z' || name[1] == 'R');
@@ -57,6 +75,8 @@ const char *sym_demangle(struct arena *out, const char *mangled, bool params)
 	in[len] = '\0';
 	b.p = arena_reserve(out, SYM_DEMANGLE_MAX_OUT + 1);
 	if (!b.p)
+		return NULL;
+	if (in[1] == 'R' && !sym_demangle_v0_bounded(in))
 		return NULL;
 	/* DMGL_VERBOSE stays off: that is what drops the legacy Rust hash. */
 	ok = rust_demangle_callback(in, params ? DMGL_PARAMS | DMGL_ANSI : 0, sym_demangle_put, &b);

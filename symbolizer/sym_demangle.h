@@ -7,7 +7,9 @@
  * demangler drops their hash), then C++. Never the global-state dispatcher
  * cplus_demangle(). Output goes into the caller's arena, bounded; names
  * longer than SYM_DEMANGLE_MAX_IN stay mangled (libiberty's recursion limit
- * refuses them anyway, and its stack use grows with the name). Pure; any
+ * refuses them anyway, and its stack use grows with the name), and so do
+ * Rust v0 names with more backreferences than the demangler can expand in
+ * bounded time (see sym_demangle.c). Pure; any
  * thread, each with its own arena.
  */
 #ifndef EMBER_SYM_DEMANGLE_H

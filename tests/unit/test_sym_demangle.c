@@ -71,6 +71,46 @@ static void test_not_mangled(void **state)
 	expect(long_name, false, NULL);
 }
 
+/* Base-62 backreference offset as v0 spells it: "_" for 0, else v-1 then "_". */
+static void put_b62(char **p, unsigned int v)
+{
+	static const char d[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	char tmp[8];
+	int n = 0;
+
+	if (v--) {
+		do
+			tmp[n++] = d[v % 62];
+		while (v /= 62);
+	}
+	while (n)
+		*(*p)++ = tmp[--n];
+	*(*p)++ = '_';
+}
+
+/* A v0 name whose generic argument refers back to the one before it, n
+ * deep: printing it doubles with each level. libiberty took 9 s at 22 levels
+ * and over a minute at 26; it must be refused at once, not demangled. */
+static void test_rust_backref_bomb(void **state)
+{
+	char name[1024], *p;
+	int n = 26, k;
+
+	p = name;
+	*p++ = '_';
+	*p++ = 'R';
+	for (k = n; k >= 1; k--)
+		p += sprintf(p, "INvC1a1f");
+	*p++ = 'j';
+	for (k = 1; k <= n; k++) {
+		*p++ = 'B';
+		put_b62(&p, 8 * (n - k + 1));
+		*p++ = 'E';
+	}
+	*p = '\0';
+	expect(name, false, NULL);
+}
+
 /* A failed attempt leaves nothing behind in the arena. */
 static void test_arena_reuse(void **state)
 {
@@ -92,6 +132,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cxx),
 		cmocka_unit_test(test_rust),
+		cmocka_unit_test(test_rust_backref_bomb),
 		cmocka_unit_test(test_not_mangled),
 		cmocka_unit_test(test_arena_reuse),
 	};
