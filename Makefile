@@ -181,11 +181,22 @@ unit-sanitized:
 
 # libFuzzer harnesses, one per parser of untrusted bytes (clang only).
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/tests/fuzz/%,$(FUZZ_SRCS))
-$(OUTPUT)/tests/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(SKEL) $(PB_C) | $(OUTPUT)/tests/fuzz
+# The library is compiled once for all harnesses (instrumented, not linked
+# with libFuzzer's main), then each harness links against it.
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -D_GNU_SOURCE \
+	$(INC_ALL) $(PKG_CFLAGS) $(IBERTY_CFLAGS)
+FUZZ_OBJS := $(patsubst %.c,$(OUTPUT)/fuzzobj/%.o,$(filter-out %.h,$(LIB_SRCS)) $(PB_C))
+$(OUTPUT)/fuzzobj/%.o: %.c $(SKEL) $(PB_H)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+$(OUTPUT)/fuzzobj/$(OUTPUT)/%.o: $(OUTPUT)/%.c $(PB_H)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+$(OUTPUT)/tests/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS) | $(OUTPUT)/tests/fuzz
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
-		$(INC_ALL) $(PKG_CFLAGS) $(IBERTY_CFLAGS) \
-		$< $(filter-out %.h,$(LIB_SRCS)) $(PB_C) $(LIBS) -o $@
+	$(Q)$(CLANG) $(subst fuzzer-no-link,fuzzer,$(FUZZ_CFLAGS)) $< $(FUZZ_OBJS) $(LIBS) -o $@
 
 FUZZ_SECONDS ?= 10
 fuzz: $(FUZZ_BINS)
