@@ -120,9 +120,14 @@ def jvms(ember, tmp_path_factory):
     r.cwd = d
     r.noflags = start_jvm([JAVA, *cp, "2", str(JVM_SECONDS)], d)
     r.xrs = start_jvm([JAVA, "-Xrs", *cp, "1", str(JVM_SECONDS)], d)
-    # Its own pid namespace and its own /tmp: the JVM is pid 2 in there.
+    # Its own pid namespace and its own /tmp: the JVM has another pid in there.
+    # The classes travel into that /tmp: the checkout itself may live under the
+    # host's /tmp (CI clones there), which the new tmpfs hides.
     r.ns = start_jvm(["unshare", "--mount", "--pid", "--fork", "--mount-proc", "sh", "-c",
-                      f"mount -t tmpfs tmpfs /tmp && {JAVA} {' '.join(cp)} 1 {JVM_SECONDS}"], d)
+                      f"t=$(tar -C {CLASSES} -cf - . | base64 -w0) && "
+                      f"mount -t tmpfs tmpfs /tmp && mkdir /tmp/classes && "
+                      f"echo \"$t\" | base64 -d | tar -C /tmp/classes -xf - && "
+                      f"{JAVA} -cp /tmp/classes JitSplit 1 {JVM_SECONDS}"], d)
     procs = [r.noflags, r.xrs, r.ns]
     try:
         r.ns_pid = None
