@@ -74,7 +74,7 @@ def runs(ember, module_procs, tmp_path_factory):
     names = [*HOT, INLINE[0]]
     for n in names:
         if not (FIXTURES / n).exists():
-            pytest.fail(f"fixture {FIXTURES / n} is missing: run `make`")
+            pytest.fail(f"fixture {FIXTURES / n} is missing: run `make deps-test && make` (g++, rustc, go)")
     fx = {n: module_procs.start(n) for n in names}
     time.sleep(0.3)
     for n, p in fx.items():
