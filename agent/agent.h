@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* agent.h - the one struct that holds a running agent's modules
+ *
+ * Built by main.c, which wires the modules together; read by the exit
+ * summary. Everything hangs off it and is passed explicitly: no module
+ * keeps globals of its own. Thread: the main loop.
+ */
+#ifndef EMBER_AGENT_H
+#define EMBER_AGENT_H
+
+#include "agg.h"
+#include "cfg.h"
+#include "ingest.h"
+#include "jit.h"
+#include "mapstore.h"
+#include "pipeline.h"
+#include "proc.h"
+#include "push.h"
+#include "sampler.h"
+#include "sideband.h"
+#include "sym.h"
+
+struct agent {
+	struct cfg cfg;
+	char host[256];
+	struct sym *sym;
+	struct proc_table *procs;
+	struct jit *jit;
+	struct agg *agg;
+	struct ingest *ingest;
+	struct pipeline *pipeline;
+	struct sampler *sampler;
+	struct mapstore *mapstore;
+	struct sideband *sideband; /* NULL with --no-mmap-events */
+	struct push_client *push;
+};
+
+#endif /* EMBER_AGENT_H */
