@@ -44,40 +44,31 @@ int sym_debuglink_parse(const void *data, size_t len, bool big_endian, char *nam
 
 int sym_debuglink_read(int fd, char *name, uint32_t *crc)
 {
-	Elf_Scn *scn = NULL;
-	size_t shstrndx;
 	GElf_Ehdr eh;
 	GElf_Shdr sh;
 	Elf_Data *d;
+	Elf_Scn *scn;
 	int err = -ENODATA;
 	Elf *e;
 
 	e = sym_elf_open_fd(fd);
 	if (!e)
 		return -ENOEXEC;
-	if (elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, &eh) || elf_getshdrstrndx(e, &shstrndx)) {
+	if (elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, &eh)) {
 		err = -ENOEXEC;
 		goto cleanup;
 	}
-	while ((scn = elf_nextscn(e, scn))) {
-		const char *sname;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS)
-			continue;
-		sname = elf_strptr(e, shstrndx, sh.sh_name);
-		if (!sname || strcmp(sname, ".gnu_debuglink"))
-			continue;
-		if (sh.sh_size > SYM_DEBUGLINK_SECTION_MAX) {
-			err = -EINVAL;
-			break;
-		}
-		d = elf_rawdata(scn, NULL);
-		err = d && d->d_buf ?
-			      sym_debuglink_parse(d->d_buf, d->d_size,
+	scn = sym_elf_section(e, ".gnu_debuglink", &sh);
+	if (!scn || sh.sh_type != SHT_PROGBITS)
+		goto cleanup;
+	if (sh.sh_size > SYM_DEBUGLINK_SECTION_MAX) {
+		err = -EINVAL;
+		goto cleanup;
+	}
+	d = elf_rawdata(scn, NULL);
+	err = d && d->d_buf ? sym_debuglink_parse(d->d_buf, d->d_size,
 						  eh.e_ident[EI_DATA] == ELFDATA2MSB, name, crc) :
 			      -EINVAL;
-		break;
-	}
 cleanup:
 	elf_end(e);
 	return err;

@@ -78,7 +78,8 @@ struct sym_dwarf_cache *sym_dwarf_cache__new(size_t max_bytes)
 	return c;
 }
 
-static void sym_dwarf_close(struct sym_dwarf *d)
+/* Ends the libdw and libelf handles and closes the file. */
+static void sym_dwarf_release(struct sym_dwarf *d)
 {
 	if (d->dw)
 		dwarf_end(d->dw);
@@ -86,6 +87,11 @@ static void sym_dwarf_close(struct sym_dwarf *d)
 		elf_end(d->elf);
 	if (d->fd >= 0)
 		close(d->fd);
+}
+
+static void sym_dwarf_close(struct sym_dwarf *d)
+{
+	sym_dwarf_release(d);
 	free(d->cus);
 	free(d->touched);
 	free(d->ranges);
@@ -359,12 +365,7 @@ struct sym_dwarf *sym_dwarf_cache__get(struct sym_dwarf_cache *c, const struct s
 	*err = sym_dwarf_open(c, d, fd);
 	if (*err) {
 		/* Remembered without its handle: looked at once. */
-		if (d->dw)
-			dwarf_end(d->dw);
-		if (d->elf)
-			elf_end(d->elf);
-		if (d->fd >= 0)
-			close(d->fd);
+		sym_dwarf_release(d);
 		d->dw = NULL;
 		d->elf = NULL;
 		d->fd = -1;

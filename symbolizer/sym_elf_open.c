@@ -37,3 +37,21 @@ void sym_elf_close_mem(Elf *e, char *copy)
 	elf_end(e);
 	free(copy);
 }
+
+Elf_Scn *sym_elf_section(Elf *e, const char *name, GElf_Shdr *sh)
+{
+	Elf_Scn *scn = NULL;
+	const char *sname;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(e, &shstrndx))
+		return NULL;
+	while ((scn = elf_nextscn(e, scn))) {
+		if (!gelf_getshdr(scn, sh))
+			continue;
+		sname = elf_strptr(e, shstrndx, sh->sh_name);
+		if (sname && !strcmp(sname, name))
+			return scn;
+	}
+	return NULL;
+}

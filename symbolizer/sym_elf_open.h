@@ -11,6 +11,7 @@
 #ifndef EMBER_SYM_ELF_OPEN_H
 #define EMBER_SYM_ELF_OPEN_H
 
+#include <gelf.h>
 #include <libelf.h>
 #include <stddef.h>
 
@@ -23,6 +24,9 @@ Elf *sym_elf_open_fd(int fd);
 /* A handle on a copy of img in *copy. End both with sym_elf_close_mem(),
  * also on error. 0, -ENOEXEC or -ENOMEM. */
 int sym_elf_open_mem(const void *img, size_t len, char **copy, Elf **e);
+/* The first section called name, its header in *sh; NULL when there is
+ * none or the section names cannot be read. */
+Elf_Scn *sym_elf_section(Elf *e, const char *name, GElf_Shdr *sh);
 /* Ends the handle, then frees the copy: libelf reads it until elf_end().
  * Either may be NULL. */
 void sym_elf_close_mem(Elf *e, char *copy);

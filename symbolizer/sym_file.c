@@ -237,6 +237,34 @@ static int sym_files_locate(const char *proc_root, uint32_t pid, const struct sy
 	return 0;
 }
 
+/* The registry's file for the file open at *fd (st its fstat): the known
+ * one when another process mapped it already, else a new entry that takes
+ * the fd (*fd becomes -1, *created true). pid: the process it was opened
+ * for, 0 when none is alive. 0 or -errno. */
+static int sym_files_adopt(struct sym_files *r, int *fd, const struct stat *st, const char *path,
+			   uint32_t pid, struct sym_file **out, bool *created)
+{
+	struct sym_file_id id;
+	struct sym_file *f = NULL;
+	int err;
+
+	err = sym_files_find(r, st, &id, &f);
+	if (err || f) {
+		*out = f;
+		return err;
+	}
+	f = sym_file_new(*fd, &id, path);
+	if (!f)
+		return -errno;
+	*fd = -1;
+	f->reg = r;
+	f->pid = pid;
+	sym_files_insert(r, f);
+	*created = true;
+	*out = f;
+	return 0;
+}
+
 struct sym_file *sym_files__open(struct sym_files *r, const char *proc_root, uint32_t pid,
 				 const struct sym_map *m, bool *created)
 {
@@ -263,19 +291,7 @@ struct sym_file *sym_files__open(struct sym_files *r, const char *proc_root, uin
 		goto cleanup;
 	}
 	/* The file may have changed between stat() and open(): the fd decides. */
-	err = sym_files_find(r, &st, &id, &f);
-	if (err || f)
-		goto cleanup;
-	f = sym_file_new(fd, &id, m->path);
-	if (!f) {
-		err = -errno;
-		goto cleanup;
-	}
-	fd = -1;
-	f->reg = r;
-	f->pid = pid;
-	sym_files_insert(r, f);
-	*created = true;
+	err = sym_files_adopt(r, &fd, &st, m->path, pid, &f, created);
 cleanup:
 	if (fd >= 0)
 		close(fd);
@@ -330,19 +346,7 @@ struct sym_file *sym_files__open_path(struct sym_files *r, const char *const *ro
 			fd = -1;
 			continue;
 		}
-		err = sym_files_find(r, &st, &id, &f);
-		if (err || f)
-			goto cleanup;
-		f = sym_file_new(fd, &id, m->path);
-		if (!f) {
-			err = -errno;
-			goto cleanup;
-		}
-		fd = -1;
-		f->reg = r;
-		sym_files_insert(r, f);
-		*created = true;
-		err = 0;
+		err = sym_files_adopt(r, &fd, &st, m->path, 0, &f, created);
 		goto cleanup;
 	}
 cleanup:

@@ -195,13 +195,29 @@ static int sym_maps_cmp(const void *a, const void *b)
 	return 0;
 }
 
+/* Sorted maps keep the first of overlapping mappings; the others are
+ * counted as bad lines. */
+static void sym_maps_drop_overlaps(struct sym_maps *m)
+{
+	size_t i, out = 0;
+
+	for (i = 0; i < m->n; i++) {
+		if (out && m->maps[i].start < m->maps[out - 1].end) {
+			m->bad_lines++;
+			continue;
+		}
+		m->maps[out++] = m->maps[i];
+	}
+	m->n = out;
+}
+
 /* Fixes the paths to pointers once the blob is final, sorts, and drops
  * mappings that overlap an earlier one, so that lookups are exact. */
 static void sym_maps_finish(struct sym_maps_parser *ps)
 {
 	struct sym_maps *m = ps->m;
 	bool sorted = true;
-	size_t i, out = 0;
+	size_t i;
 
 	for (i = 0; i < m->n; i++) {
 		m->maps[i].path = ps->path_off[i] == UINT32_MAX ? NULL : m->paths + ps->path_off[i];
@@ -212,14 +228,7 @@ static void sym_maps_finish(struct sym_maps_parser *ps)
 	 * input needs this. */
 	if (!sorted)
 		qsort(m->maps, m->n, sizeof(*m->maps), sym_maps_cmp);
-	for (i = 0; i < m->n; i++) {
-		if (out && m->maps[i].start < m->maps[out - 1].end) {
-			m->bad_lines++;
-			continue;
-		}
-		m->maps[out++] = m->maps[i];
-	}
-	m->n = out;
+	sym_maps_drop_overlaps(m);
 }
 
 static struct sym_maps *sym_maps_run(const char *text, size_t len, int fd)
@@ -299,7 +308,7 @@ cleanup:
 
 struct sym_maps *sym_maps__from(const struct sym_map *in, size_t n)
 {
-	size_t i, bytes = 0, off = 0, len, out = 0;
+	size_t i, bytes = 0, off = 0, len;
 	struct sym_maps *m;
 
 	if (n > SYM_MAPS_MAX_ENTRIES)
@@ -328,14 +337,7 @@ struct sym_maps *sym_maps__from(const struct sym_map *in, size_t n)
 	m->n = n;
 	qsort(m->maps, m->n, sizeof(*m->maps), sym_maps_cmp);
 	/* Same rule as parsed text: the first of overlapping mappings stays. */
-	for (i = 0; i < m->n; i++) {
-		if (out && m->maps[i].start < m->maps[out - 1].end) {
-			m->bad_lines++;
-			continue;
-		}
-		m->maps[out++] = m->maps[i];
-	}
-	m->n = out;
+	sym_maps_drop_overlaps(m);
 	return m;
 }
 

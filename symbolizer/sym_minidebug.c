@@ -83,10 +83,9 @@ cleanup:
 
 int sym_minidebug_read(int fd, size_t max, void **out, size_t *out_len)
 {
-	Elf_Scn *scn = NULL;
-	size_t shstrndx;
 	GElf_Shdr sh;
 	Elf_Data *d;
+	Elf_Scn *scn;
 	int err = -ENODATA;
 	Elf *e;
 
@@ -95,31 +94,22 @@ int sym_minidebug_read(int fd, size_t max, void **out, size_t *out_len)
 	e = sym_elf_open_fd(fd);
 	if (!e)
 		return -ENOEXEC;
-	if (elf_kind(e) != ELF_K_ELF || elf_getshdrstrndx(e, &shstrndx)) {
+	if (elf_kind(e) != ELF_K_ELF) {
 		err = -ENOEXEC;
 		goto cleanup;
 	}
-	while ((scn = elf_nextscn(e, scn))) {
-		const char *name;
-
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		name = elf_strptr(e, shstrndx, sh.sh_name);
-		if (!name || strcmp(name, ".gnu_debugdata"))
-			continue;
-		/* perf refuses a NOBITS one too: there is nothing to read. */
-		if (sh.sh_type != SHT_PROGBITS)
-			break;
-		if (sh.sh_size > SYM_MINIDEBUG_IN_MAX) {
-			err = -E2BIG;
-			break;
-		}
-		d = elf_rawdata(scn, NULL);
-		err = d && d->d_buf && d->d_size ?
-			      sym_minidebug_unxz(d->d_buf, d->d_size, max, out, out_len) :
-			      -EINVAL;
-		break;
+	scn = sym_elf_section(e, ".gnu_debugdata", &sh);
+	/* perf refuses a NOBITS one too: there is nothing to read. */
+	if (!scn || sh.sh_type != SHT_PROGBITS)
+		goto cleanup;
+	if (sh.sh_size > SYM_MINIDEBUG_IN_MAX) {
+		err = -E2BIG;
+		goto cleanup;
 	}
+	d = elf_rawdata(scn, NULL);
+	err = d && d->d_buf && d->d_size ?
+		      sym_minidebug_unxz(d->d_buf, d->d_size, max, out, out_len) :
+		      -EINVAL;
 cleanup:
 	elf_end(e);
 	return err;

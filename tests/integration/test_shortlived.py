@@ -139,8 +139,10 @@ def test_churn_short_lived_processes_named(ember, tmp_path):
         f"only {f['named']} of {total} frames named: {f}\nunnamed: {unnamed}"
     assert rss1 - rss0 < 4096, f"agent RSS grew {rss0} -> {rss1} kB under churn"
     # Other processes on a busy host come and go: a few fds more is no leak,
-    # one per exec (6000) would be.
-    assert fds1[1] <= 2 and fds1[0] - fds0[0] <= 64, \
+    # one per exec (6000) would be. A file in use holds up to three (the
+    # registry's, its symbol table's, its DWARF handle's), per identity the
+    # binary had since the agent started: the count on churnchild must not grow.
+    assert fds1[1] <= max(fds0[1], 3) and fds1[0] - fds0[0] <= 64, \
         f"agent fds grew {fds0} -> {fds1} (all, on churnchild) under churn"
     s = run.summary
     assert s is not None and int(s.fields.get("mmap_records", 0)) > done["spawned"], \
