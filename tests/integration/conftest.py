@@ -12,6 +12,7 @@ tests/e2e.
 Needs root and kernel BTF; without them every test here is skipped, loudly.
 Run: /usr/bin/python3 -m pytest -ra tests/integration  (after `make`).
 """
+import importlib
 import os
 import random
 import re
@@ -315,3 +316,20 @@ def profile_until(ember, pid, *args, cpu_s, bound_s, min_wall_s=0.0):
                   f"the machine is busier than the test can wait for")
     print(f"profile_until: {reason}")
     return Profiled(run, tl, reached, reason)
+
+
+@pytest.fixture(scope="session")
+def profile_pb2(tmp_path_factory):
+    """perftools.profiles messages compiled from proto/profile.proto."""
+    if shutil.which("protoc") is None:
+        msg = "`protoc` is not installed (Debian: protobuf-compiler)"
+        sys.stderr.write(f"\n*** SKIPPING: {msg} ***\n")
+        pytest.skip(msg)
+    out = tmp_path_factory.mktemp("pb2")
+    subprocess.run(["protoc", f"--proto_path={REPO / 'proto'}", f"--python_out={out}",
+                    str(REPO / "proto" / "profile.proto")], check=True)
+    sys.path.insert(0, str(out))
+    try:
+        return importlib.import_module("profile_pb2")
+    finally:
+        sys.path.remove(str(out))

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from integration_helpers import FIXTURES, REPO, leaf_user, user_frames
+from integration_helpers import FIXTURES, leaf_user, user_frames
 
 JAVA = shutil.which("java")
 NODE = shutil.which("node") or shutil.which("nodejs")
@@ -276,21 +276,6 @@ class Hostile:
 
 def map_path(pid):
     return Path(f"/tmp/perf-{pid}.map")
-
-
-@pytest.fixture(scope="module")
-def profile_pb2(tmp_path_factory):
-    if shutil.which("protoc") is None:
-        skip_loudly("`protoc` is not installed (Debian: protobuf-compiler)")
-    out = tmp_path_factory.mktemp("pb2")
-    subprocess.run(["protoc", f"--proto_path={REPO / 'proto'}", f"--python_out={out}",
-                    str(REPO / "proto" / "profile.proto")], check=True)
-    sys.path.insert(0, str(out))
-    try:
-        import importlib
-        return importlib.import_module("profile_pb2")
-    finally:
-        sys.path.remove(str(out))
 
 
 @pytest.fixture(scope="module")

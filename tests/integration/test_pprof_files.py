@@ -14,7 +14,6 @@ Needs root (the conftest skips without it) and `go` (skipped loudly without).
 """
 import datetime
 import gzip
-import importlib
 import json
 import os
 import re
@@ -25,7 +24,7 @@ import time
 
 import pytest
 
-from integration_helpers import REPO, profile_until
+from integration_helpers import profile_until
 from sampling_truth import samples_for_share, share_tolerance
 
 FUNCS = ("fx_work_a", "fx_work_b", "fx_work_c")
@@ -57,21 +56,6 @@ def go():
     if path is None:
         skip_loudly("`go` is not installed (Debian: golang-go); go tool pprof reads the files")
     return path
-
-
-@pytest.fixture(scope="module")
-def profile_pb2(tmp_path_factory):
-    """perftools.profiles messages compiled from proto/profile.proto."""
-    if shutil.which("protoc") is None:
-        skip_loudly("`protoc` is not installed (Debian: protobuf-compiler)")
-    out = tmp_path_factory.mktemp("pb2")
-    subprocess.run(["protoc", f"--proto_path={REPO / 'proto'}", f"--python_out={out}",
-                    str(REPO / "proto" / "profile.proto")], check=True)
-    sys.path.insert(0, str(out))
-    try:
-        return importlib.import_module("profile_pb2")
-    finally:
-        sys.path.remove(str(out))
 
 
 class FilesRun:
