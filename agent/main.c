@@ -130,6 +130,7 @@ static int run(struct agent *ag)
 			usr1_requested = 0;
 			pipeline__window(ag->pipeline, window_wall, now - window_mono);
 			proc_table__sweep(ag->procs, window_mono);
+			sym__release_unused(ag->sym);
 			if (ag->sideband)
 				mapstore__sweep(ag->mapstore,
 						clock_ns(CLOCK_BOOTTIME) - MAPSTORE_GRACE_NS,

@@ -449,6 +449,11 @@ static void sym_release_gone(struct sym *s)
 	free(keys);
 }
 
+void sym__release_unused(struct sym *s)
+{
+	sym_release_gone(s);
+}
+
 void sym__user(struct sym *s, struct sym_file *f, const uint64_t *offsets, size_t n,
 	       struct sym_result *results)
 {

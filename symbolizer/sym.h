@@ -115,6 +115,11 @@ const char *sym_file__build_id(const struct sym_file *f);
  * (every result is then SYM_NO_FILE). */
 void sym__user(struct sym *s, struct sym_file *f, const uint64_t *offsets, size_t n,
 	       struct sym_result *results);
+/* Drops the cached tables and DWARF of files whose last reference went.
+ * sym__user() does it too, but a window without user frames (an idle host
+ * after its last short process) would keep their fds open until the next
+ * one: call it once a window, after the window's references are put. */
+void sym__release_unused(struct sym *s);
 /* Names n offsets within the vDSO (address - start of the "[vdso]" mapping).
  * The image read is the agent's own (getauxval(AT_SYSINFO_EHDR)): the kernel
  * maps the same one into every 64-bit process. */
