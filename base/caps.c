@@ -43,7 +43,7 @@ void caps__hit(enum caps_id id, uint64_t n, uint64_t limit)
 	__atomic_fetch_add(&caps_count[id], n, __ATOMIC_RELAXED);
 	/* Once per bound: a bound hit per sample must not flood the log. */
 	if (!__atomic_exchange_n(&caps_logged[id], true, __ATOMIC_RELAXED))
-		log_warn("caps: bound reached bound=%s max=%llu (%s); %s is dropped and "
+		log_warn("caps: bound reached bound=%s max=%llu (%s); dropped each time: %s, "
 			 "counted in caps_hit",
 			 caps_desc[id].name, (unsigned long long)limit, caps_desc[id].bound,
 			 caps_desc[id].dropped);
