@@ -6,6 +6,7 @@
  * order documented in docs/operating.md; the bounds that were hit come last.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "agent.h"
 #include "caps.h"
@@ -54,10 +55,11 @@ bool summary_print(const struct agent *ag)
 	struct proc_stats ps;
 	struct push_stats pu = { 0 };
 	struct jit_stats js = { 0 };
-	char push_part[256] = "", dest[3][256] = { "", "", "" }, jit_part[256];
+	char push_part[512] = "", dest[3][256] = { "", "", "" }, jit_part[256];
 	char sb_part[256] = "", dbg_part[256] = "", di_part[256] = "";
 	char caps_part[512];
 	uint64_t lost_windows = 0;
+	int i;
 
 	if (ag->sampler) {
 		sampler__counters(ag->sampler, cnt);
@@ -73,6 +75,15 @@ bool summary_print(const struct agent *ag)
 			 " push_ok=%llu push_failed=%llu push_dropped=%llu push_retries=%llu",
 			 (unsigned long long)pu.requests_ok, (unsigned long long)pu.requests_failed,
 			 (unsigned long long)pu.dropped, (unsigned long long)pu.retries);
+		/* Like caps: the reasons that occurred, each its own field. */
+		for (i = 0; i < PUSH_FAIL_N; i++) {
+			size_t used = strlen(push_part);
+
+			if (pu.failed_by[i])
+				snprintf(push_part + used, sizeof(push_part) - used,
+					 " push_failed_%s=%llu", push_fail_reason_name(i),
+					 (unsigned long long)pu.failed_by[i]);
+		}
 		dest_part(dest[2], sizeof(dest[2]), "push", pu.windows + pls.push_unsent,
 			  pu.windows_delivered, pu.windows_failed + pls.push_unsent,
 			  pu.windows_dropped, pu.windows_abandoned);
