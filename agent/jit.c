@@ -18,12 +18,14 @@
 #include <linux/openat2.h>
 
 #include "caps.h"
+#include "clock.h"
 #include "file.h"
 #include "hchain.h"
 #include "hindex.h"
 #include "jit.h"
 #include "jvm_attach.h"
 #include "log.h"
+#include "proc.h"
 #include "sym_perfmap.h"
 
 #define JIT_READ_CHUNK (64 * 1024)
@@ -33,6 +35,12 @@
 /* Unnamed frames inside a JVM's code cache in one window that say its map
  * is behind (methods compiled since). */
 #define JIT_REASK_MISSES 4
+/* A map last written this long before its process started is another
+ * process's (a pid reused, in a namespace or after wrapping): the start
+ * time has clock-tick precision and is turned into wall-clock time through
+ * today's offset between the two clocks, which a clock step moves. */
+#define JIT_STALE_SLACK_NS 1000000000ull
+#define JIT_NS_PER_S 1000000000ull
 
 struct jit_proc {
 	struct hchain_node node;
@@ -53,6 +61,9 @@ struct jit_proc {
 	uint64_t read_gen, seen_gen;
 	uint32_t misses; /* this window, inside the map's span */
 	bool truncated_logged;
+	/* The stale file last refused, so one file is counted once. */
+	ino_t stale_ino;
+	struct timespec stale_mtime;
 };
 
 struct jit {
@@ -62,6 +73,7 @@ struct jit {
 	uint64_t gen; /* the window */
 	struct jit_stats stats;
 	char *buf;
+	long ticks; /* clock ticks per second, the unit of start times */
 };
 
 int jit_open_in_root(const char *proc_root, uint32_t pid, const char *rel, int flags)
@@ -119,6 +131,9 @@ struct jit *jit__new(const struct jit_opts *opts)
 	if (!j->o.proc_root)
 		j->o.proc_root = "/proc";
 	j->gen = 1;
+	j->ticks = sysconf(_SC_CLK_TCK);
+	if (j->ticks <= 0)
+		j->ticks = 100;
 	j->buf = malloc(JIT_READ_CHUNK);
 	if (!j->buf || hchain_init(&j->procs, 64))
 		goto err_out;
@@ -213,6 +228,34 @@ static void jit_refused(struct jit *j, struct jit_proc *p, const char *why)
 			     p->nspid, why);
 }
 
+/* Does pid still hold the process that started at p->start? */
+static bool jit_same_process(struct jit *j, const struct jit_proc *p)
+{
+	char path[64], buf[1024];
+	uint64_t start;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%u/stat", j->o.proc_root, p->pid);
+	n = file_read(path, buf, sizeof(buf));
+	return n > 0 && !proc_parse_stat_start(buf, n, &start) && start == p->start;
+}
+
+/* Was the map last written before its process started? Then an earlier
+ * process with the same (namespace) pid left it: its names are not this
+ * process's. */
+static bool jit_map_stale(struct jit *j, const struct jit_proc *p, const struct stat *st)
+{
+	uint64_t now_rt = clock_ns(CLOCK_REALTIME), now_boot = clock_ns(CLOCK_BOOTTIME);
+	uint64_t start_boot = p->start * (JIT_NS_PER_S / j->ticks);
+	uint64_t mtime = (uint64_t)st->st_mtim.tv_sec * JIT_NS_PER_S + st->st_mtim.tv_nsec;
+	uint64_t start_rt;
+
+	if (start_boot > now_boot || now_rt < now_boot - start_boot)
+		return false;
+	start_rt = now_rt - (now_boot - start_boot);
+	return mtime + JIT_STALE_SLACK_NS < start_rt;
+}
+
 /* Did the file only grow since the last read? */
 static bool jit_only_grew(const struct jit_proc *p, int fd, const struct stat *st)
 {
@@ -262,6 +305,26 @@ static void jit_refresh(struct jit *j, struct jit_proc *p, bool whole)
 		jit_refused(j, p, "owned by another user");
 		goto cleanup;
 	}
+	/* The pid, its status and the root the map was opened in were one
+	 * process's if it still holds the pid now (a pid cannot come back to
+	 * the same start time). */
+	if (!jit_same_process(j, p))
+		goto cleanup;
+	if (jit_map_stale(j, p, &st)) {
+		if (st.st_ino != p->stale_ino || st.st_mtim.tv_sec != p->stale_mtime.tv_sec ||
+		    st.st_mtim.tv_nsec != p->stale_mtime.tv_nsec) {
+			p->stale_ino = st.st_ino;
+			p->stale_mtime = st.st_mtim;
+			j->stats.maps_stale++;
+			jit_refused(j, p, "older than the process (pid reused)");
+		}
+		/* Whatever was read before is no more this process's. */
+		if (p->pm)
+			sym_perfmap__reset(p->pm);
+		p->offset = 0;
+		p->tail_len = 0;
+		goto cleanup;
+	}
 	if (!whole && jit_only_grew(p, fd, &st)) {
 		if (st.st_size == p->size && st.st_mtim.tv_sec == p->mtime.tv_sec &&
 		    st.st_mtim.tv_nsec == p->mtime.tv_nsec)
@@ -298,6 +361,7 @@ static void jit_refresh(struct jit *j, struct jit_proc *p, bool whole)
 		if (err)
 			break;
 		p->offset += n;
+		j->stats.bytes_read += n;
 		if ((size_t)n >= JIT_TAIL) {
 			memcpy(p->tail, j->buf + n - JIT_TAIL, JIT_TAIL);
 			p->tail_len = JIT_TAIL;

@@ -29,7 +29,9 @@ struct jit_opts {
 struct jit_stats {
 	uint64_t frames_named; /* unique frames named from perf maps, all windows */
 	uint64_t maps_read; /* reads of a map, whole or on from an offset */
-	uint64_t maps_refused; /* not opened: symlink, not a regular file, wrong owner */
+	uint64_t maps_refused; /* not read: symlink, not a regular file, wrong owner, stale */
+	uint64_t maps_stale; /* of those, older than their process: a reused pid's */
+	uint64_t bytes_read; /* map bytes read, whole or on from an offset */
 	uint64_t map_errors; /* read errors, memory */
 	uint64_t bad_lines; /* lines skipped, over every map read */
 	uint64_t map_bytes; /* memory held by the maps now */
