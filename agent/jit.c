@@ -6,6 +6,10 @@
  * read on from the last offset when its file only grew: same file, larger,
  * and the bytes just before the offset unchanged; otherwise whole. Entries
  * of processes not seen for a few windows are dropped with their maps.
+ * Memory is bounded twice: one map is read only until it holds half the
+ * total bound (the rest of the file is ignored, counted), and past the total
+ * bound the least recently used processes' maps are dropped whole (counted;
+ * read again whole if their code is sampled again).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -61,6 +65,9 @@ struct jit_proc {
 	uint64_t read_gen, seen_gen;
 	uint32_t misses; /* this window, inside the map's span */
 	bool truncated_logged;
+	bool capped; /* stopped at the per-process bound: read no further */
+	size_t held; /* sym_perfmap__bytes(pm), as counted in jit.bytes */
+	uint64_t used; /* jit.uses at the last lookup: the LRU order */
 	/* The stale file last refused, so one file is counted once. */
 	ino_t stale_ino;
 	struct timespec stale_mtime;
@@ -74,6 +81,9 @@ struct jit {
 	struct jit_stats stats;
 	char *buf;
 	long ticks; /* clock ticks per second, the unit of start times */
+	uint64_t bytes; /* held by all maps */
+	uint64_t uses; /* lookups so far */
+	size_t max_proc; /* one process's map */
 };
 
 int jit_open_in_root(const char *proc_root, uint32_t pid, const char *rel, int flags)
@@ -131,6 +141,9 @@ struct jit *jit__new(const struct jit_opts *opts)
 	if (!j->o.proc_root)
 		j->o.proc_root = "/proc";
 	j->gen = 1;
+	if (!j->o.max_bytes)
+		j->o.max_bytes = JIT_DEFAULT_MAX_BYTES;
+	j->max_proc = j->o.max_bytes / 2;
 	j->ticks = sysconf(_SC_CLK_TCK);
 	if (j->ticks <= 0)
 		j->ticks = 100;
@@ -157,6 +170,26 @@ static void jit_proc_free(struct jit_proc *p)
 {
 	sym_perfmap__free(p->pm);
 	free(p);
+}
+
+/* Takes p out of the table and frees it, with its map's bytes. */
+static void jit_proc_drop(struct jit *j, struct jit_proc *p)
+{
+	j->bytes -= p->held;
+	hchain_remove(&j->procs, &p->node);
+	jit_proc_free(p);
+}
+
+/* Forgets p's map: it is read whole the next time it is needed. */
+static void jit_forget_map(struct jit *j, struct jit_proc *p)
+{
+	j->bytes -= p->held;
+	p->held = 0;
+	sym_perfmap__free(p->pm);
+	p->pm = NULL;
+	p->offset = 0;
+	p->tail_len = 0;
+	p->capped = false;
 }
 
 void jit__free(struct jit *j)
@@ -191,8 +224,7 @@ static struct jit_proc *jit_get(struct jit *j, uint32_t pid, uint64_t start)
 		if (p->start == start)
 			return p;
 		/* The pid was reused: the old process's map is not this one's. */
-		hchain_remove(&j->procs, n);
-		jit_proc_free(p);
+		jit_proc_drop(j, p);
 		break;
 	}
 	p = calloc(1, sizeof(*p));
@@ -270,6 +302,37 @@ static bool jit_only_grew(const struct jit_proc *p, int fd, const struct stat *s
 	       !memcmp(cmp, p->tail, p->tail_len);
 }
 
+/* Counts p's map at its size now, then drops the least recently used other
+ * maps, whole, while all of them hold more than the bound. */
+static void jit_account(struct jit *j, struct jit_proc *p)
+{
+	size_t now = p->pm ? sym_perfmap__bytes(p->pm) : 0;
+	struct jit_proc *lru, *q;
+	struct hchain_node *n;
+	size_t i;
+
+	j->bytes = j->bytes - p->held + now;
+	p->held = now;
+	while (j->bytes > j->o.max_bytes) {
+		lru = NULL;
+		for (i = 0; i < j->procs.nbuckets; i++) {
+			for (n = j->procs.buckets[i]; n; n = n->next) {
+				q = hchain_entry(n, struct jit_proc, node);
+				if (q != p && q->held && (!lru || q->used < lru->used))
+					lru = q;
+			}
+		}
+		if (!lru)
+			break;
+		j->stats.maps_evicted++;
+		caps__hit(CAPS_PERFMAP_TOTAL, 1, j->o.max_bytes);
+		log_ratelimited(LOG_INFO,
+				"jit: perf map dropped for the memory bound pid=%u bytes=%zu",
+				lru->pid, lru->held);
+		jit_forget_map(j, lru);
+	}
+}
+
 /* Reads p's map on, or whole. At most once per window. */
 static void jit_refresh(struct jit *j, struct jit_proc *p, bool whole)
 {
@@ -319,20 +382,18 @@ static void jit_refresh(struct jit *j, struct jit_proc *p, bool whole)
 			jit_refused(j, p, "older than the process (pid reused)");
 		}
 		/* Whatever was read before is no more this process's. */
-		if (p->pm)
-			sym_perfmap__reset(p->pm);
-		p->offset = 0;
-		p->tail_len = 0;
+		jit_forget_map(j, p);
 		goto cleanup;
 	}
 	if (!whole && jit_only_grew(p, fd, &st)) {
-		if (st.st_size == p->size && st.st_mtim.tv_sec == p->mtime.tv_sec &&
-		    st.st_mtim.tv_nsec == p->mtime.tv_nsec)
+		/* A capped map stays as it is until the file is rewritten. */
+		if (p->capped || (st.st_size == p->size && st.st_mtim.tv_sec == p->mtime.tv_sec &&
+				  st.st_mtim.tv_nsec == p->mtime.tv_nsec))
 			goto cleanup;
 	} else if (p->pm) {
-		sym_perfmap__reset(p->pm);
-		p->offset = 0;
-		p->tail_len = 0;
+		/* Read whole into a new table: the old one's capacity would count
+		 * against the bound. */
+		jit_forget_map(j, p);
 	}
 	if (!p->pm) {
 		p->pm = sym_perfmap__new(0);
@@ -374,11 +435,20 @@ static void jit_refresh(struct jit *j, struct jit_proc *p, bool whole)
 			memcpy(p->tail + keep, j->buf, got);
 			p->tail_len = keep + got;
 		}
+		if (sym_perfmap__bytes(p->pm) > j->max_proc) {
+			p->capped = true;
+			break;
+		}
 	}
 	if (!err)
 		err = sym_perfmap__commit(p->pm);
 	j->stats.bad_lines += sym_perfmap__bad_lines(p->pm) - bad0;
-	if ((p->offset >= JIT_MAX_BYTES || sym_perfmap__full(p->pm)) && !p->truncated_logged) {
+	if (p->capped) {
+		j->stats.maps_capped++;
+		caps__hit(CAPS_PERFMAP, 1, j->max_proc);
+	}
+	if ((p->offset >= JIT_MAX_BYTES || sym_perfmap__full(p->pm) || p->capped) &&
+	    !p->truncated_logged) {
 		p->truncated_logged = true;
 		/* Entries and names are counted where they are refused. */
 		if (p->offset >= JIT_MAX_BYTES)
@@ -397,6 +467,7 @@ cleanup:
 		log_warn_ratelimited("jit: reading perf map failed pid=%u err=%d", p->pid, err);
 	}
 	close(fd);
+	jit_account(j, p);
 }
 
 static bool jit_is_java(const char *comm, const char *exe)
@@ -432,6 +503,7 @@ void jit__lookup(struct jit *j, uint32_t pid, uint64_t start_time, uint64_t addr
 	if (!p)
 		return;
 	p->seen_gen = j->gen;
+	p->used = ++j->uses;
 	if (p->java && j->ja)
 		maps = jvm_attach__maps(j->ja, pid, start_time);
 	if (p->read_gen != j->gen && (!p->pm || maps != p->maps)) {
@@ -467,10 +539,8 @@ void jit__window_end(struct jit *j)
 			if (p->java && j->ja && p->misses >= JIT_REASK_MISSES)
 				jvm_attach__request(j->ja, p->pid, p->start, true);
 			p->misses = 0;
-			if (p->seen_gen + JIT_KEEP_WINDOWS < j->gen) {
-				hchain_remove(&j->procs, n);
-				jit_proc_free(p);
-			}
+			if (p->seen_gen + JIT_KEEP_WINDOWS < j->gen)
+				jit_proc_drop(j, p);
 		}
 	}
 	j->gen++;
@@ -479,19 +549,9 @@ void jit__window_end(struct jit *j)
 void jit__stats(const struct jit *j, struct jit_stats *out)
 {
 	struct jvm_attach_stats js = { 0 };
-	struct hchain_node *n;
-	size_t i;
 
 	*out = j->stats;
-	out->map_bytes = 0;
-	for (i = 0; i < j->procs.nbuckets; i++) {
-		for (n = j->procs.buckets[i]; n; n = n->next) {
-			struct jit_proc *p = hchain_entry(n, struct jit_proc, node);
-
-			if (p->pm)
-				out->map_bytes += sym_perfmap__bytes(p->pm);
-		}
-	}
+	out->map_bytes = j->bytes;
 	if (j->ja)
 		jvm_attach__stats(j->ja, &js);
 	out->jvm_attached = js.attached;

@@ -31,6 +31,9 @@ static const struct caps_desc caps_desc[CAPS_N] = {
 	[CAPS_MAPSTORE_IMAGES] = { "mapstore_images", "exec images kept per process",
 				   "the oldest image's records" },
 	[CAPS_JVM] = { "jvm", "JVMs tracked for attaching", "the attach" },
+	[CAPS_PERFMAP_TOTAL] = { "perfmap_total", "perf-map bytes held over all processes",
+				 "the least recently used process's whole map (read again when "
+				 "needed)" },
 };
 
 static uint64_t caps_count[CAPS_N];

@@ -63,9 +63,35 @@ static void set_start(struct fake *fk, uint64_t start)
 	proc_file(fk, "stat", stat);
 }
 
+/* Another process with the same root: /proc/pid with status (innermost
+ * pid nspid) and stat (started with the fake one). */
+static void add_proc(struct fake *fk, int pid, int nspid)
+{
+	char path[160], text[512];
+
+	snprintf(path, sizeof(path), "%s/%d", fk->proc, pid);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/%d/root", fk->proc, pid);
+	assert_int_equal(symlink("../../fs", path), 0);
+	snprintf(text, sizeof(text),
+		 "Name:\tp\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\nNStgid:\t%d\t%d\n",
+		 getuid(), getuid(), getuid(), getuid(), getgid(), getgid(), getgid(), getgid(),
+		 pid, nspid);
+	snprintf(path, sizeof(path), "%s/%d/status", fk->proc, pid);
+	write_at(path, text);
+	snprintf(text, sizeof(text), "%d (p) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 %llu 0\n", pid,
+		 (unsigned long long)fk->start);
+	snprintf(path, sizeof(path), "%s/%d/stat", fk->proc, pid);
+	write_at(path, text);
+}
+
+static uint64_t max_bytes_opt; /* the next setup's jit_opts.max_bytes */
+
 static int setup(void **state)
 {
-	struct jit_opts o = { .jvm = false };
+	struct jit_opts o = { .jvm = false, .max_bytes = max_bytes_opt };
+
+	max_bytes_opt = 0;
 	struct fake *fk = calloc(1, sizeof(*fk));
 	char path[160], status[512];
 	long ticks = sysconf(_SC_CLK_TCK);
@@ -376,6 +402,93 @@ static void test_symlink_and_fifo_refused(void **state)
 	assert_int_equal(stats(fk).bytes_read, 0);
 }
 
+/* A map of n entries 0x100 apart from base, each name ~60 bytes. */
+static void write_big_map(const char *path, uint64_t base, int n, const char *tag)
+{
+	FILE *f = fopen(path, "w");
+	int i;
+
+	assert_non_null(f);
+	for (i = 0; i < n; i++)
+		fprintf(f, "%llx 100 LazyCompile:*%s_function_%06d /app/src/module.js:%d:7\n",
+			(unsigned long long)(base + 0x100ull * i), tag, i, i);
+	assert_int_equal(fclose(f), 0);
+}
+
+static int setup_small(void **state)
+{
+	max_bytes_opt = 256 << 10;
+	return setup(state);
+}
+
+static void test_per_process_bound(void **state)
+{
+	struct fake *fk = *state;
+	uint64_t read0;
+	struct jit_stats s;
+
+	/* ~700 KB of map for a 128 KiB per-process bound. */
+	write_big_map(fk->map, 0x100000, 10000, "big");
+	expect(fk, 0x100000, "LazyCompile:*big_function_000000 /app/src/module.js:0:7");
+	s = stats(fk);
+	assert_int_equal(s.maps_capped, 1);
+	assert_true(s.map_bytes <= (128 << 10) + (128 << 10) / 2);
+	assert_true(s.bytes_read < 700000);
+	assert_true(caps__count(CAPS_PERFMAP) >= 1);
+	/* The entries past the bound are not there... */
+	expect(fk, 0x100000 + 0x100ull * 9999, NULL);
+	read0 = stats(fk).bytes_read;
+	/* ... and the file is not read on, window after window. */
+	jit__window_end(fk->j);
+	expect(fk, 0x100000 + 0x100ull * 9998, NULL);
+	assert_int_equal(stats(fk).bytes_read, read0);
+	assert_int_equal(stats(fk).maps_capped, 1);
+	/* A rewritten (smaller) file is read whole again. */
+	replace(fk, LINE_A);
+	jit__window_end(fk->j);
+	expect(fk, 0x1000, "alpha");
+	assert_true(stats(fk).map_bytes < (16 << 10));
+}
+
+static void test_total_bound_evicts_lru(void **state)
+{
+	struct fake *fk = *state;
+	char path[3][192];
+	struct sym_result r;
+	struct jit_stats s;
+	int i;
+
+	/* Three processes with ~100 KB maps each, 256 KiB for all. */
+	for (i = 0; i < 3; i++) {
+		add_proc(fk, 5001 + i, 11 + i);
+		snprintf(path[i], sizeof(path[i]), "%s/fs/tmp/perf-%d.map", fk->dir, 11 + i);
+		write_big_map(path[i], 0x100000, 800, i == 0 ? "p0" : i == 1 ? "p1" : "p2");
+	}
+	for (i = 0; i < 3; i++) {
+		jit__lookup(fk->j, 5001 + i, fk->start, 0x100000, &r);
+		assert_int_equal(r.reason, SYM_OK);
+	}
+	s = stats(fk);
+	assert_int_equal(s.maps_capped, 0);
+	assert_int_equal(s.maps_evicted, 1);
+	assert_true(s.map_bytes <= 256 << 10);
+	assert_true(caps__count(CAPS_PERFMAP_TOTAL) >= 1);
+	/* The oldest (5001) went: named again after a whole read, next window,
+	 * which drops the least recently used now (5002). */
+	jit__window_end(fk->j);
+	jit__lookup(fk->j, 5003, fk->start, 0x100000, &r);
+	jit__lookup(fk->j, 5001, fk->start, 0x100100, &r);
+	assert_int_equal(r.reason, SYM_OK);
+	assert_string_equal(r.name, "LazyCompile:*p0_function_000001 /app/src/module.js:1:7");
+	s = stats(fk);
+	assert_int_equal(s.maps_read, 4);
+	assert_int_equal(s.maps_evicted, 2);
+	assert_true(s.map_bytes <= 256 << 10);
+	jit__lookup(fk->j, 5003, fk->start, 0x100000, &r);
+	assert_int_equal(r.reason, SYM_OK);
+	assert_int_equal(stats(fk).maps_read, 4);
+}
+
 /* /proc/PID/status for the JVM attach. */
 
 #define STATUS_HEAD "Name:\tjava\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t900\n"
@@ -386,19 +499,22 @@ static void test_status_sigquit(void **state)
 	bool quit;
 
 	/* HotSpot: SIGQUIT (bit 2) caught among others. */
-	assert_int_equal(jvm_parse_status(STATUS_HEAD "Uid:\t1\t1\t1\t1\nGid:\t2\t2\t2\t2\n"
+	assert_int_equal(jvm_parse_status(STATUS_HEAD
+					  "Uid:\t1\t1\t1\t1\nGid:\t2\t2\t2\t2\n"
 					  "SigIgn:\t0000000000000000\nSigCgt:\t2000000181005ccf\n",
 					  900, &uid, &gid, &nspid, &quit),
 			 0);
 	assert_true(quit);
 	/* -Xrs: every bit but SIGQUIT's. */
-	assert_int_equal(jvm_parse_status(STATUS_HEAD "Uid:\t1\t1\t1\t1\nGid:\t2\t2\t2\t2\n"
+	assert_int_equal(jvm_parse_status(STATUS_HEAD
+					  "Uid:\t1\t1\t1\t1\nGid:\t2\t2\t2\t2\n"
 					  "SigIgn:\t0000000000000000\nSigCgt:\t2000000181005ccb\n",
 					  900, &uid, &gid, &nspid, &quit),
 			 0);
 	assert_false(quit);
 	/* Caught but also ignored: not signalled. */
-	assert_int_equal(jvm_parse_status(STATUS_HEAD "Uid:\t1\t1\t1\t1\nGid:\t2\t2\t2\t2\n"
+	assert_int_equal(jvm_parse_status(STATUS_HEAD
+					  "Uid:\t1\t1\t1\t1\nGid:\t2\t2\t2\t2\n"
 					  "SigIgn:\t0000000000000004\nSigCgt:\t0000000000000004\n",
 					  900, &uid, &gid, &nspid, &quit),
 			 0);
@@ -418,8 +534,8 @@ static void test_status_nspid_and_ids(void **state)
 	/* Two nested namespaces: the innermost pid is the last field; the
 	 * effective ids are the second. */
 	assert_int_equal(jvm_parse_status(STATUS_HEAD "Uid:\t1000\t1001\t1002\t1003\n"
-					  "Gid:\t2000\t2001\t2002\t2003\n"
-					  "NStgid:\t900\t45\t1\nNSpid:\t901\t46\t2\n",
+						      "Gid:\t2000\t2001\t2002\t2003\n"
+						      "NStgid:\t900\t45\t1\nNSpid:\t901\t46\t2\n",
 					  900, &uid, &gid, &nspid, &quit),
 			 0);
 	assert_int_equal(uid, 1001);
@@ -432,7 +548,7 @@ static void test_status_nspid_and_ids(void **state)
 	assert_int_equal(nspid, 900);
 	/* NStgid the last line, without a newline. */
 	assert_int_equal(jvm_parse_status(STATUS_HEAD "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n"
-					  "NStgid:\t900\t12",
+						      "NStgid:\t900\t12",
 					  900, &uid, &gid, &nspid, &quit),
 			 0);
 	assert_int_equal(nspid, 12);
@@ -444,19 +560,19 @@ static void test_status_malformed(void **state)
 	bool quit;
 
 	assert_int_equal(jvm_parse_status("", 900, &uid, &gid, &nspid, &quit), -EINVAL);
-	assert_int_equal(jvm_parse_status(STATUS_HEAD "Gid:\t0\t0\t0\t0\n", 900, &uid, &gid,
-					  &nspid, &quit),
-			 -EINVAL);
+	assert_int_equal(
+		jvm_parse_status(STATUS_HEAD "Gid:\t0\t0\t0\t0\n", 900, &uid, &gid, &nspid, &quit),
+		-EINVAL);
 	assert_int_equal(jvm_parse_status(STATUS_HEAD "Uid:\tx\ty\nGid:\t0\t0\t0\t0\n", 900, &uid,
 					  &gid, &nspid, &quit),
 			 -EINVAL);
 	assert_int_equal(uid, 77);
 	assert_int_equal(jvm_parse_status(STATUS_HEAD "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n"
-					  "NStgid:\t900\t0\n",
+						      "NStgid:\t900\t0\n",
 					  900, &uid, &gid, &nspid, &quit),
 			 -EINVAL);
 	assert_int_equal(jvm_parse_status(STATUS_HEAD "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n"
-					  "NStgid:\t900\t99999999999\n",
+						      "NStgid:\t900\t99999999999\n",
 					  900, &uid, &gid, &nspid, &quit),
 			 -EINVAL);
 }
@@ -478,6 +594,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pid_now_held_by_another_process, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_symlink_and_fifo_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_per_process_bound, setup_small, teardown),
+		cmocka_unit_test_setup_teardown(test_total_bound_evicts_lru, setup_small, teardown),
 		cmocka_unit_test(test_status_sigquit),
 		cmocka_unit_test(test_status_nspid_and_ids),
 		cmocka_unit_test(test_status_malformed),
