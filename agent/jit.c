@@ -65,7 +65,10 @@ struct jit_proc {
 	uint64_t read_gen, seen_gen;
 	uint32_t misses; /* this window, inside the map's span */
 	bool truncated_logged;
-	bool capped; /* stopped at the per-process bound: read no further */
+	bool capped; /* the last read stopped at the per-process bound */
+	bool read_cut; /* the last read stopped at JIT_MAX_BYTES */
+	uint64_t base; /* where the part kept starts: 0, or the newest part */
+	size_t held_read; /* the table's bytes when the last read stopped */
 	size_t held; /* sym_perfmap__bytes(pm), as counted in jit.bytes */
 	uint64_t used; /* jit.uses at the last lookup: the LRU order */
 	/* The stale file last refused, so one file is counted once. */
@@ -187,7 +190,7 @@ static void jit_forget_map(struct jit *j, struct jit_proc *p)
 	p->held = 0;
 	sym_perfmap__free(p->pm);
 	p->pm = NULL;
-	p->offset = 0;
+	p->offset = p->base = 0;
 	p->tail_len = 0;
 	p->capped = false;
 }
@@ -333,13 +336,96 @@ static void jit_account(struct jit *j, struct jit_proc *p)
 	}
 }
 
+/* Feeds p's map from p->offset on (a new table when it has none), at most
+ * JIT_MAX_BYTES in one call, stopping once the table holds more than the
+ * per-process bound (p->capped), then commits. 0 or -errno. */
+static int jit_read(struct jit *j, struct jit_proc *p, int fd)
+{
+	uint64_t bad0, done = 0;
+	ssize_t n;
+	int err = 0;
+
+	if (!p->pm) {
+		p->pm = sym_perfmap__new(0);
+		if (!p->pm)
+			return -ENOMEM;
+	}
+	p->capped = false;
+	p->read_cut = false;
+	bad0 = sym_perfmap__bad_lines(p->pm);
+	for (;;) {
+		size_t want = JIT_READ_CHUNK;
+
+		if (done >= JIT_MAX_BYTES) {
+			p->read_cut = true;
+			break;
+		}
+		if (want > JIT_MAX_BYTES - done)
+			want = JIT_MAX_BYTES - done;
+		n = pread(fd, j->buf, want, p->offset);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			break;
+		}
+		if (!n)
+			break;
+		err = sym_perfmap__feed(p->pm, j->buf, n, false);
+		if (err)
+			break;
+		p->offset += n;
+		done += n;
+		j->stats.bytes_read += n;
+		if ((size_t)n >= JIT_TAIL) {
+			memcpy(p->tail, j->buf + n - JIT_TAIL, JIT_TAIL);
+			p->tail_len = JIT_TAIL;
+		} else {
+			/* Keep the tail contiguous: shift in the few new bytes. */
+			size_t got = n;
+			size_t keep = p->tail_len + got > JIT_TAIL ? JIT_TAIL - got : p->tail_len;
+
+			memmove(p->tail, p->tail + p->tail_len - keep, keep);
+			memcpy(p->tail + keep, j->buf, got);
+			p->tail_len = keep + got;
+		}
+		if (sym_perfmap__bytes(p->pm) > j->max_proc) {
+			p->capped = true;
+			break;
+		}
+	}
+	p->held_read = sym_perfmap__bytes(p->pm);
+	if (!err)
+		err = sym_perfmap__commit(p->pm);
+	j->stats.bad_lines += sym_perfmap__bad_lines(p->pm) - bad0;
+	return err;
+}
+
+/* Starts p's (empty) map at the first line that begins at or after at. */
+static int jit_seek_line(struct jit *j, struct jit_proc *p, int fd, uint64_t at)
+{
+	const char *nl;
+	ssize_t n;
+
+	p->base = p->offset = 0;
+	if (!at)
+		return 0;
+	/* The byte before at says whether a line starts there. */
+	n = pread(fd, j->buf, SYM_PERFMAP_MAX_LINE + 1, at - 1);
+	if (n < 0)
+		return -errno;
+	nl = memchr(j->buf, '\n', n);
+	if (!nl)
+		return -EBADMSG; /* no line end in a line's length: not a map */
+	p->base = p->offset = at + (nl - j->buf);
+	return 0;
+}
+
 /* Reads p's map on, or whole. At most once per window. */
 static void jit_refresh(struct jit *j, struct jit_proc *p, bool whole)
 {
 	char rel[48];
 	struct stat st;
-	uint64_t bad0;
-	ssize_t n;
 	int fd, err = 0;
 
 	p->read_gen = j->gen;
@@ -386,76 +472,44 @@ static void jit_refresh(struct jit *j, struct jit_proc *p, bool whole)
 		goto cleanup;
 	}
 	if (!whole && jit_only_grew(p, fd, &st)) {
-		/* A capped map stays as it is until the file is rewritten. */
-		if (p->capped || (st.st_size == p->size && st.st_mtim.tv_sec == p->mtime.tv_sec &&
-				  st.st_mtim.tv_nsec == p->mtime.tv_nsec))
+		if (st.st_size == p->size && st.st_mtim.tv_sec == p->mtime.tv_sec &&
+		    st.st_mtim.tv_nsec == p->mtime.tv_nsec)
 			goto cleanup;
 	} else if (p->pm) {
 		/* Read whole into a new table: the old one's capacity would count
 		 * against the bound. */
 		jit_forget_map(j, p);
 	}
-	if (!p->pm) {
-		p->pm = sym_perfmap__new(0);
-		if (!p->pm) {
-			err = -ENOMEM;
-			goto cleanup;
-		}
-	}
-	bad0 = sym_perfmap__bad_lines(p->pm);
 	j->stats.maps_read++;
-	while (p->offset < JIT_MAX_BYTES) {
-		size_t want = JIT_READ_CHUNK;
+	err = jit_read(j, p, fd);
+	/* Past the per-process bound before the end of the file: keep the
+	 * newest part instead, the end, which fits by the density of the part
+	 * read (JITs append: the end is the latest code, which also wins where
+	 * ranges overlap). */
+	if (!err && p->capped && (uint64_t)st.st_size > p->offset) {
+		uint64_t held = p->held_read, span = p->offset - p->base;
+		uint64_t keep = held ? (uint64_t)(j->max_proc / 2) * span / held : 0;
 
-		if (want > JIT_MAX_BYTES - p->offset)
-			want = JIT_MAX_BYTES - p->offset;
-		n = pread(fd, j->buf, want, p->offset);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = -errno;
-			break;
-		}
-		if (!n)
-			break;
-		err = sym_perfmap__feed(p->pm, j->buf, n, false);
-		if (err)
-			break;
-		p->offset += n;
-		j->stats.bytes_read += n;
-		if ((size_t)n >= JIT_TAIL) {
-			memcpy(p->tail, j->buf + n - JIT_TAIL, JIT_TAIL);
-			p->tail_len = JIT_TAIL;
-		} else {
-			/* Keep the tail contiguous: shift in the few new bytes. */
-			size_t got = n;
-			size_t keep = p->tail_len + got > JIT_TAIL ? JIT_TAIL - got : p->tail_len;
-
-			memmove(p->tail, p->tail + p->tail_len - keep, keep);
-			memcpy(p->tail + keep, j->buf, got);
-			p->tail_len = keep + got;
-		}
-		if (sym_perfmap__bytes(p->pm) > j->max_proc) {
-			p->capped = true;
-			break;
-		}
+		jit_forget_map(j, p);
+		err = jit_seek_line(j, p, fd,
+				    (uint64_t)st.st_size > keep ? (uint64_t)st.st_size - keep : 0);
+		if (!err)
+			err = jit_read(j, p, fd);
 	}
-	if (!err)
-		err = sym_perfmap__commit(p->pm);
-	j->stats.bad_lines += sym_perfmap__bad_lines(p->pm) - bad0;
-	if (p->capped) {
+	if (p->capped || p->base) {
 		j->stats.maps_capped++;
 		caps__hit(CAPS_PERFMAP, 1, j->max_proc);
 	}
-	if ((p->offset >= JIT_MAX_BYTES || sym_perfmap__full(p->pm) || p->capped) &&
+	if (p->pm && (p->read_cut || sym_perfmap__full(p->pm) || p->capped || p->base) &&
 	    !p->truncated_logged) {
 		p->truncated_logged = true;
 		/* Entries and names are counted where they are refused. */
-		if (p->offset >= JIT_MAX_BYTES)
+		if (p->read_cut)
 			caps__hit(CAPS_PERFMAP, 1, JIT_MAX_BYTES);
-		log_warn("jit: perf map past its bounds, the rest is ignored pid=%u bytes=%llu "
-			 "ranges=%zu",
-			 p->pid, (unsigned long long)p->offset, sym_perfmap__count(p->pm));
+		log_warn("jit: perf map past its bounds, only part is kept pid=%u from=%llu "
+			 "to=%llu ranges=%zu",
+			 p->pid, (unsigned long long)p->base, (unsigned long long)p->offset,
+			 sym_perfmap__count(p->pm));
 	}
 	p->dev = st.st_dev;
 	p->ino = st.st_ino;
