@@ -6,10 +6,10 @@
  * read on from the last offset when its file only grew: same file, larger,
  * and the bytes just before the offset unchanged; otherwise whole. Entries
  * of processes not seen for a few windows are dropped with their maps.
- * Memory is bounded twice: one map is read only until it holds half the
- * total bound (the rest of the file is ignored, counted), and past the total
- * bound the least recently used processes' maps are dropped whole (counted;
- * read again whole if their code is sampled again).
+ * Memory is bounded twice: one map keeps at most half the total bound (its
+ * newest part, the end of the file: the oldest is dropped, counted), and
+ * past the total bound the least recently used processes' maps are dropped
+ * whole (counted; read again whole if their code is sampled again).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -426,6 +426,7 @@ static void jit_refresh(struct jit *j, struct jit_proc *p, bool whole)
 {
 	char rel[48];
 	struct stat st;
+	bool over;
 	int fd, err = 0;
 
 	p->read_gen = j->gen;
@@ -482,6 +483,7 @@ static void jit_refresh(struct jit *j, struct jit_proc *p, bool whole)
 	}
 	j->stats.maps_read++;
 	err = jit_read(j, p, fd);
+	over = p->capped;
 	/* Past the per-process bound before the end of the file: keep the
 	 * newest part instead, the end, which fits by the density of the part
 	 * read (JITs append: the end is the latest code, which also wins where
@@ -496,7 +498,7 @@ static void jit_refresh(struct jit *j, struct jit_proc *p, bool whole)
 		if (!err)
 			err = jit_read(j, p, fd);
 	}
-	if (p->capped || p->base) {
+	if (over) {
 		j->stats.maps_capped++;
 		caps__hit(CAPS_PERFMAP, 1, j->max_proc);
 	}
