@@ -498,3 +498,39 @@ def test_reused_pid_not_named_from_the_old_process_map(ember, module_procs, tmp_
     ctl = comm_stacks(run, "jl_control")
     hot = sum(s.count for s in ctl if leaf_user(s.frames) == "jit_control")
     assert hot >= 0.8 * samples(ctl) > 0, f"the control process lost its JIT name\n{top(ctl)}"
+
+
+# ---------------------------------------------------------------------------
+# A perf map larger than its memory bound: the newest part is kept.
+
+def test_map_over_its_bound_keeps_its_newest_part(ember, module_procs, tmp_path):
+    """An 8 MB V8-style map whose last line names the hot JIT code, read
+    with --perfmap-max-mb 1: the map is held within the bound, the hot code
+    (at the end of the file) is named, the cap is counted."""
+    if os.uname().machine != "x86_64":
+        skip_loudly("the jitloop fixture generates x86-64 code")
+    exe = tmp_path / "jl_big"
+    shutil.copy2(FIXTURES / "jitloop", exe)
+    p = module_procs.start(exe)
+    info = json.loads(p.stdout.readline())
+    path = map_path(p.pid)
+    try:
+        with open(path, "w") as f:
+            i = 0
+            while f.tell() < 8 << 20:
+                f.write(f"{0x10000000 + i * 0x40:x} 40 LazyCompile:*fn_{i} /app/m{i % 97}.js:{i}:3\n")
+                i += 1
+            f.write(f"{info['addr']:x} {info['size']:x} jit_newest_entry\n")
+        run = ember.run("--dry-run", "--window", 2, "--duration", 4, "--no-jvm",
+                        "--perfmap-max-mb", 1, "--pid", p.pid, timeout=40)
+    finally:
+        path.unlink(missing_ok=True)
+    assert run.returncode == 0, run.describe()
+    stacks = comm_stacks(run, "jl_big")
+    hot = sum(s.count for s in stacks if leaf_user(s.frames) == "jit_newest_entry")
+    assert hot >= 0.8 * samples(stacks) > 0, f"{hot}/{samples(stacks)}\n{top(stacks)}"
+    sm = run.summary.fields
+    assert int(sm["perfmap_capped"]) >= 1, run.describe()
+    assert int(sm["perfmap_bytes"]) <= 1 << 20, run.describe()
+    assert int(sm["perfmap_read_bytes"]) < 4 << 20, run.describe()
+    assert "perf map past its bounds" in run.stderr, run.describe()
