@@ -9,6 +9,9 @@ mount + pid namespace (its own /tmp). Node runs with --perf-basic-prof.
 Hostile maps (garbage, a 10 MB line, a symlink to /etc/shadow, a FIFO, a file
 rewritten while read) and fake JVMs (never answering, exiting mid-attach, no
 SIGQUIT handler) each leave a counter, while other processes stay named.
+A pid reused by another process (two processes in turn pid 1 of their own
+pid namespace, sharing one /tmp) is not named from the map the first left,
+and a map larger than --perfmap-max-mb keeps its newest part.
 One run of each kind is shared by its tests (JVM start-up is slow).
 Root, kernel BTF; `java` (default-jdk-headless) and `node` (nodejs) for
 their parts, which skip loudly without them. Run after `make`.
