@@ -337,9 +337,9 @@ static void jit_account(struct jit *j, struct jit_proc *p)
 }
 
 /* Feeds p's map from p->offset on (a new table when it has none), at most
- * JIT_MAX_BYTES in one call, stopping once the table holds more than the
- * per-process bound (p->capped), then commits. 0 or -errno. */
-static int jit_read(struct jit *j, struct jit_proc *p, int fd)
+ * JIT_MAX_BYTES in one call, stopping once the table holds more than limit
+ * bytes (p->capped), then commits. 0 or -errno. */
+static int jit_read(struct jit *j, struct jit_proc *p, int fd, size_t limit)
 {
 	uint64_t bad0, done = 0;
 	ssize_t n;
@@ -389,7 +389,7 @@ static int jit_read(struct jit *j, struct jit_proc *p, int fd)
 			memcpy(p->tail + keep, j->buf, got);
 			p->tail_len = keep + got;
 		}
-		if (sym_perfmap__bytes(p->pm) > j->max_proc) {
+		if (sym_perfmap__bytes(p->pm) > limit) {
 			p->capped = true;
 			break;
 		}
@@ -482,7 +482,7 @@ static void jit_refresh(struct jit *j, struct jit_proc *p, bool whole)
 		jit_forget_map(j, p);
 	}
 	j->stats.maps_read++;
-	err = jit_read(j, p, fd);
+	err = jit_read(j, p, fd, j->max_proc);
 	over = p->capped;
 	/* Past the per-process bound before the end of the file: keep the
 	 * newest part instead, the end, which fits by the density of the part
@@ -495,8 +495,12 @@ static void jit_refresh(struct jit *j, struct jit_proc *p, bool whole)
 		jit_forget_map(j, p);
 		err = jit_seek_line(j, p, fd,
 				    (uint64_t)st.st_size > keep ? (uint64_t)st.st_size - keep : 0);
+		/* Sized to hold half the bound once committed; while read, the
+		 * arrays' doubling and a denser tail can take it past the bound,
+		 * so this pass stops only at twice the bound: stopping short of
+		 * the end would lose the newest entries it is for. */
 		if (!err)
-			err = jit_read(j, p, fd);
+			err = jit_read(j, p, fd, 2 * j->max_proc);
 	}
 	if (over) {
 		j->stats.maps_capped++;
