@@ -54,7 +54,7 @@ bool summary_print(const struct agent *ag)
 	struct proc_stats ps;
 	struct push_stats pu = { 0 };
 	struct jit_stats js = { 0 };
-	char push_part[256] = "", dest[3][256] = { "", "", "" }, jit_part[384];
+	char push_part[256] = "", dest[3][256] = { "", "", "" }, jit_part[640];
 	char sb_part[256] = "", dbg_part[256] = "", di_part[256] = "";
 	char caps_part[512];
 	uint64_t lost_windows = 0;
