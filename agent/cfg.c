@@ -44,6 +44,7 @@ enum {
 	OPT_LINES,
 	OPT_NO_JVM,
 	OPT_JVM_MIN_AGE,
+	OPT_PERFMAP_MAX_MB,
 	OPT_NO_MMAP_EVENTS,
 	OPT_DEBUGINFOD,
 	OPT_DEBUGINFOD_CACHE,
@@ -82,6 +83,7 @@ static const struct option long_opts[] = {
 	{ "lines", no_argument, NULL, OPT_LINES },
 	{ "no-jvm", no_argument, NULL, OPT_NO_JVM },
 	{ "jvm-min-age", required_argument, NULL, OPT_JVM_MIN_AGE },
+	{ "perfmap-max-mb", required_argument, NULL, OPT_PERFMAP_MAX_MB },
 	{ "no-mmap-events", no_argument, NULL, OPT_NO_MMAP_EVENTS },
 	{ "debuginfod", no_argument, NULL, OPT_DEBUGINFOD },
 	{ "debuginfod-cache", required_argument, NULL, OPT_DEBUGINFOD_CACHE },
@@ -106,6 +108,8 @@ static const char usage_text[] =
 	"      --lines                folded stacks: end each name in :LINE (its source line)\n"
 	"      --no-jvm               never attach to JVMs to ask for their perf map\n"
 	"      --jvm-min-age SECONDS  leave JVMs younger than this alone (default 10)\n"
+	"      --perfmap-max-mb MB    memory for all perf maps (default 8); one process's\n"
+	"                             map is read up to half of it\n"
 	"      --no-mmap-events       read mappings from /proc only (processes that exit\n"
 	"                             within milliseconds then stay unnamed)\n"
 	"      --debuginfod           fetch missing debug files from DEBUGINFOD_URLS (also on\n"
@@ -221,6 +225,7 @@ static void cfg_defaults(struct cfg *cfg)
 	cfg->log_level = LOG_WARN;
 	cfg->jvm = true;
 	cfg->jvm_min_age_s = 10;
+	cfg->perfmap_max_mb = 8;
 }
 
 static int cfg_check(const struct cfg *cfg)
@@ -311,6 +316,9 @@ int cfg_parse(struct cfg *cfg, int argc, char **argv)
 			break;
 		case OPT_JVM_MIN_AGE:
 			err = parse_u32("--jvm-min-age", optarg, 0, 3600, &cfg->jvm_min_age_s);
+			break;
+		case OPT_PERFMAP_MAX_MB:
+			err = parse_u32("--perfmap-max-mb", optarg, 1, 4096, &cfg->perfmap_max_mb);
 			break;
 		case OPT_NO_MMAP_EVENTS:
 			cfg->mmap_events = false;

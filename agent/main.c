@@ -242,6 +242,7 @@ int main(int argc, char **argv)
 	}
 	jopts.jvm = ag.cfg.jvm;
 	jopts.jvm_min_age_s = ag.cfg.jvm_min_age_s;
+	jopts.max_bytes = (uint64_t)ag.cfg.perfmap_max_mb << 20;
 	ag.jit = ag.procs ? jit__new(&jopts) : NULL;
 	ag.agg = ag.jit ? agg__new(&type) : NULL;
 	if (ag.agg)

@@ -55,7 +55,7 @@ bool summary_print(const struct agent *ag)
 	struct proc_stats ps;
 	struct push_stats pu = { 0 };
 	struct jit_stats js = { 0 };
-	char push_part[512] = "", dest[3][256] = { "", "", "" }, jit_part[256];
+	char push_part[512] = "", dest[3][256] = { "", "", "" }, jit_part[640];
 	char sb_part[256] = "", dbg_part[256] = "", di_part[256] = "";
 	char caps_part[512];
 	uint64_t lost_windows = 0;
@@ -105,13 +105,16 @@ bool summary_print(const struct agent *ag)
 	snprintf(
 		jit_part, sizeof(jit_part),
 		" jvm_attached=%llu jvm_refused=%llu jvm_failed=%llu jit_frames=%llu "
-		"perfmap_reads=%llu perfmap_refused=%llu perfmap_errors=%llu perfmap_bad_lines=%llu "
-		"perfmap_bytes=%llu",
+		"perfmap_reads=%llu perfmap_read_bytes=%llu perfmap_refused=%llu perfmap_stale=%llu "
+		"perfmap_errors=%llu perfmap_bad_lines=%llu perfmap_bytes=%llu perfmap_capped=%llu "
+		"perfmap_evicted=%llu",
 		(unsigned long long)js.jvm_attached, (unsigned long long)js.jvm_refused,
 		(unsigned long long)js.jvm_failed, (unsigned long long)js.frames_named,
-		(unsigned long long)js.maps_read, (unsigned long long)js.maps_refused,
+		(unsigned long long)js.maps_read, (unsigned long long)js.bytes_read,
+		(unsigned long long)js.maps_refused, (unsigned long long)js.maps_stale,
 		(unsigned long long)js.map_errors, (unsigned long long)js.bad_lines,
-		(unsigned long long)js.map_bytes);
+		(unsigned long long)js.map_bytes, (unsigned long long)js.maps_capped,
+		(unsigned long long)js.maps_evicted);
 	{
 		struct sym_stats ss;
 

@@ -24,13 +24,16 @@ static const struct caps_desc caps_desc[CAPS_N] = {
 	[CAPS_STRTAB] = { "strtab", "bytes of one string blob", "the name or path" },
 	[CAPS_LINE] = { "line", "bytes of one text line", "the line" },
 	[CAPS_PERFMAP] = { "perfmap", "perf-map entries or bytes of one process",
-			   "the rest of the map" },
+			   "part of the map (over the bytes, its oldest part)" },
 	[CAPS_DWARF] = { "dwarf", "DWARF bytes of one file", "the file's lines and inlines" },
 	[CAPS_MAPSTORE_MAPS] = { "mapstore_maps", "mmap records kept per process image",
 				 "the record" },
 	[CAPS_MAPSTORE_IMAGES] = { "mapstore_images", "exec images kept per process",
 				   "the oldest image's records" },
 	[CAPS_JVM] = { "jvm", "JVMs tracked for attaching", "the attach" },
+	[CAPS_PERFMAP_TOTAL] = { "perfmap_total", "perf-map bytes held over all processes",
+				 "the least recently used process's whole map (read again when "
+				 "needed)" },
 };
 
 static uint64_t caps_count[CAPS_N];
