@@ -16,6 +16,7 @@
 
 #include "label.h"
 #include "profiler.h"
+#include "relabel.h"
 
 #define CFG_MAX_LABELS 16
 #define CFG_MAX_HEADERS 16
@@ -67,6 +68,7 @@ struct cfg {
 	struct label labels[CFG_MAX_LABELS];
 	size_t nlabels;
 	const char *host; /* host label; default: the hostname */
+	struct relabel *relabel; /* relabel_configs from the file, or NULL */
 };
 
 /* Fills cfg from argv. Returns 0, 1 after printing --help (caller exits 0), or

@@ -31,6 +31,10 @@ static const struct caps_desc caps_desc[CAPS_N] = {
 	[CAPS_MAPSTORE_IMAGES] = { "mapstore_images", "exec images kept per process",
 				   "the oldest image's records" },
 	[CAPS_JVM] = { "jvm", "JVMs tracked for attaching", "the attach" },
+	[CAPS_RELABEL_SET] = { "relabel_set", "labels per process while relabelling",
+			       "the labels a rule adds past it" },
+	[CAPS_LABEL_NAMES] = { "label_names", "label names per series",
+			       "the labels past it, in name order" },
 };
 
 static uint64_t caps_count[CAPS_N];

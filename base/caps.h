@@ -31,6 +31,8 @@ enum caps_id {
 	CAPS_MAPSTORE_MAPS, /* mmap records kept per process image */
 	CAPS_MAPSTORE_IMAGES, /* exec images kept per process */
 	CAPS_JVM, /* JVMs tracked for attaching */
+	CAPS_RELABEL_SET, /* labels one process's set may grow to under relabel rules */
+	CAPS_LABEL_NAMES, /* label names per series (the server's limit) */
 	CAPS_N
 };
 
