@@ -259,9 +259,13 @@ static int compile_regex(struct relabel_rule *r, const char *regex, char *why, s
 	free(pat.p);
 	if (!r->re) {
 		pcre2_get_error_message(code, msg, sizeof(msg));
-		/* The offset is in the wrapped pattern: 4 bytes of "^(?:". */
+		/* The offset is in the wrapped pattern: 4 bytes of "^(?:" before
+		 * the regex, and past its end when something is left open. */
+		off = off >= 4 ? off - 4 : 0;
+		if (off > strlen(regex))
+			off = strlen(regex);
 		return why_set(why, whylen, "regex '%.200s' does not compile: %s at offset %zu",
-			       regex, (const char *)msg, off >= 4 ? (size_t)off - 4 : 0);
+			       regex, (const char *)msg, (size_t)off);
 	}
 	/* JIT when the CPU has it: 50 rules on every process each window. */
 	pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE);

@@ -141,7 +141,8 @@ bool summary_print(const struct agent *ag)
 	log_summary("summary samples=%llu lost=%llu processes=%llu named_pct=%.1f windows=%llu "
 		    "kstack_failed=%llu ustack_failed=%llu bad_records=%llu%s%s%s%s "
 		    "profiles_failed=%llu relabel_dropped=%llu relabel_dropped_samples=%llu "
-		    "relabel_windows_empty=%llu labels_invalid=%llu maps_over_cap=%llu%s%s%s%s %s",
+		    "relabel_windows_empty=%llu labels_invalid=%llu reloads=%llu reloads_refused=%llu "
+		    "maps_over_cap=%llu%s%s%s%s %s",
 		    (unsigned long long)as.samples,
 		    (unsigned long long)(cnt[PROF_CNT_LOST_RINGBUF] + as.dropped),
 		    (unsigned long long)ps.procs_seen,
@@ -154,7 +155,8 @@ bool summary_print(const struct agent *ag)
 		    (unsigned long long)pls.labels.procs_dropped,
 		    (unsigned long long)pls.labels.samples_dropped,
 		    (unsigned long long)pls.windows_all_dropped,
-		    (unsigned long long)pls.labels.labels_invalid, (unsigned long long)ps.maps_over_cap,
+		    (unsigned long long)pls.labels.labels_invalid, (unsigned long long)ag->reloads,
+		    (unsigned long long)ag->reloads_refused, (unsigned long long)ps.maps_over_cap,
 		    jit_part, dbg_part, sb_part, di_part, caps_part);
 	return lost_windows != 0;
 }
