@@ -195,9 +195,9 @@ static int base_set(const struct cfg *cfg, struct report *r, const struct report
 /* What the rules left, as the set the server gets: no __ names but
  * __name__, names the server accepts, values within its limits. */
 static int final_set(struct report *r, struct report_proc *p, const struct relabel_set *set,
-		     struct labels_stats *st)
+		     const char *service, struct labels_stats *st)
 {
-	struct label *out = report__alloc(r, (set->n + 1) * sizeof(*out));
+	struct label *out = report__alloc(r, (set->n + 2) * sizeof(*out));
 	size_t n = 0, i;
 
 	if (!out)
@@ -224,6 +224,10 @@ static int final_set(struct report *r, struct report_proc *p, const struct relab
 		}
 		out[n++] = (struct label){ name, value };
 	}
+	/* The server refuses a series without service_name: a rule that
+	 * removed it gets the derived one back. */
+	if (!relabel_set_get(set, "service_name"))
+		out[n++] = (struct label){ "service_name", service };
 	qsort(out, n, sizeof(*out), label_cmp_name);
 	if (n > LABELS_MAX_NAMES) {
 		caps__hit(CAPS_LABEL_NAMES, n - LABELS_MAX_NAMES, LABELS_MAX_NAMES);
@@ -238,12 +242,15 @@ static int assign_one(const struct cfg *cfg, struct report *r, struct report_pro
 		      struct relabel_set *set, struct labels_stats *st)
 {
 	uint64_t overflows = set->overflows;
+	const char *service = NULL;
 	int ret;
 
 	relabel_set_clear(set);
 	ret = base_set(cfg, r, p, set);
-	if (!ret)
+	if (!ret) {
+		service = relabel_set_get(set, "service_name");
 		ret = relabel__apply(cfg->relabel, set);
+	}
 	if (set->overflows > overflows)
 		caps__hit(CAPS_RELABEL_SET, set->overflows - overflows, RELABEL_MAX_SET);
 	if (ret < 0)
@@ -255,7 +262,7 @@ static int assign_one(const struct cfg *cfg, struct report *r, struct report_pro
 		st->samples_dropped += p->samples;
 		return 0;
 	}
-	return final_set(r, p, set, st);
+	return final_set(r, p, set, service, st);
 }
 
 int labels_assign(const struct cfg *cfg, struct report *r, struct labels_stats *st)

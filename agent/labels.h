@@ -57,7 +57,8 @@ struct labels_stats {
  * rules (cfg->relabel), these and __meta_process_comm, __meta_process_exe,
  * __meta_process_cgroup and __meta_process_pid go through the rules; then
  * every __ label is removed, __name__ is put back as r's type name (rules
- * cannot rename the profile type), a name outside [A-Za-z_][A-Za-z0-9_]* is
+ * cannot rename the profile type), service_name comes back when a rule
+ * removed it (the server refuses a series without one), a name outside [A-Za-z_][A-Za-z0-9_]* is
  * removed and counted, and values are repaired to UTF-8 within
  * LABELS_MAX_VALUE_LEN. A process the rules drop gets no labels
  * (nlabels 0) and is counted in st. Sets are sorted by name. cfg must have
