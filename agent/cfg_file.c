@@ -363,47 +363,51 @@ static int load_root(struct loader *ld, const yaml_node_t *root)
 	return err;
 }
 
-int cfg_file_load(struct cfg *cfg, const char *path, bool reload)
+int cfg_file_parse(struct cfg *cfg, const char *name, const char *text, size_t len,
+		   bool reload)
 {
-	struct loader ld = { .cfg = cfg, .where = { .file = path, .reload = reload } };
+	struct loader ld = { .cfg = cfg, .where = { .file = name, .reload = reload } };
 	yaml_parser_t parser;
 	yaml_node_t *root;
-	bool have_doc = false;
+	int err;
+
+	if (!yaml_parser_initialize(&parser))
+		return cfg_bad(&ld.where, "out of memory starting the YAML parser");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &ld.doc)) {
+		ld.where.line = parser.problem_mark.line + 1;
+		err = cfg_bad(&ld.where, "not valid YAML: %s%s%s",
+			      parser.problem ? parser.problem : "parse error",
+			      parser.context ? " " : "", parser.context ? parser.context : "");
+		yaml_parser_delete(&parser);
+		return err;
+	}
+	root = yaml_document_get_root_node(&ld.doc);
+	/* An empty file (or only comments) sets nothing. */
+	err = root ? load_root(&ld, root) : 0;
+	yaml_document_delete(&ld.doc);
+	yaml_parser_delete(&parser);
+	return err;
+}
+
+int cfg_file_load(struct cfg *cfg, const char *path, bool reload)
+{
+	struct cfg_where where = { .file = path, .reload = reload };
 	ssize_t len;
 	char *buf;
 	int err;
 
 	buf = malloc(CFG_FILE_MAX + 1);
 	if (!buf)
-		return cfg_bad(&ld.where, "out of memory reading the configuration file");
+		return cfg_bad(&where, "out of memory reading the configuration file");
 	len = file_read(path, buf, CFG_FILE_MAX + 1);
-	if (len < 0) {
-		err = len == -EFBIG ? cfg_bad(&ld.where, "the file is over %d bytes", CFG_FILE_MAX) :
-				      cfg_bad(&ld.where, "cannot read the configuration file: %s",
-					      strerror((int)-len));
-		free(buf);
-		return err;
-	}
-	if (!yaml_parser_initialize(&parser)) {
-		free(buf);
-		return cfg_bad(&ld.where, "out of memory starting the YAML parser");
-	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, (size_t)len);
-	if (!yaml_parser_load(&parser, &ld.doc)) {
-		ld.where.line = parser.problem_mark.line + 1;
-		err = cfg_bad(&ld.where, "not valid YAML: %s%s%s",
-			      parser.problem ? parser.problem : "parse error",
-			      parser.context ? " " : "", parser.context ? parser.context : "");
-		goto cleanup;
-	}
-	have_doc = true;
-	root = yaml_document_get_root_node(&ld.doc);
-	/* An empty file (or only comments) sets nothing. */
-	err = root ? load_root(&ld, root) : 0;
-cleanup:
-	if (have_doc)
-		yaml_document_delete(&ld.doc);
-	yaml_parser_delete(&parser);
+	if (len == -EFBIG)
+		err = cfg_bad(&where, "the file is over %d bytes", CFG_FILE_MAX);
+	else if (len < 0)
+		err = cfg_bad(&where, "cannot read the configuration file: %s",
+			      strerror((int)-len));
+	else
+		err = cfg_file_parse(cfg, path, buf, (size_t)len, reload);
 	free(buf);
 	return err;
 }

@@ -9,6 +9,7 @@
 #define EMBER_CFG_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "cfg.h"
 
@@ -32,5 +33,9 @@ int cfg_option(const char *name, bool *takes_value);
 /* Loads the YAML file path into cfg (agent/cfg_file.c). 0 or -EINVAL after
  * one line naming the file and line (and, on a reload, that it is refused). */
 int cfg_file_load(struct cfg *cfg, const char *path, bool reload);
+/* The same for the file's text, len bytes (need not be NUL-terminated);
+ * name is what the error line calls it. For cfg_file_load and the fuzzer. */
+int cfg_file_parse(struct cfg *cfg, const char *name, const char *text, size_t len,
+		   bool reload);
 
 #endif /* EMBER_CFG_INTERNAL_H */
