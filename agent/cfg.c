@@ -436,16 +436,17 @@ static int parse(struct cfg *cfg, int argc, char **argv, bool reload)
 {
 	struct cfg_where cmdline = { .reload = reload };
 	const char *path = NULL;
-	int c, err, i;
+	int c, err;
 
 	cfg_defaults(cfg);
 	/* The file first, whatever the order on the command line: every flag
-	 * overrides it. */
-	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
-		if (!strcmp(argv[i], "--config") && i + 1 < argc)
-			path = argv[++i];
-		else if (!strncmp(argv[i], "--config=", 9))
-			path = argv[i] + 9;
+	 * overrides it. A first getopt pass finds --config as the second
+	 * will see it (--config=F, abbreviations); the second reports errors. */
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":p:F:w:d:vh", long_opts, NULL)) != -1) {
+		if (c == OPT_CONFIG)
+			path = optarg;
 	}
 	if (path) {
 		cfg->config_file = path;
@@ -455,7 +456,6 @@ static int parse(struct cfg *cfg, int argc, char **argv, bool reload)
 	}
 	cfg->nlabels_file = cfg->nlabels;
 	cfg->nheaders_file = cfg->nheaders;
-	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":p:F:w:d:vh", long_opts, NULL)) != -1) {
 		switch (c) {
