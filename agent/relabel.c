@@ -55,6 +55,7 @@ struct relabel_rule {
 	uint64_t modulus;
 	pcre2_code *re;
 	pcre2_match_data *md; /* sized for re; only the applying thread uses it */
+	EVP_MD *md5; /* hashmod: fetched once, an implicit fetch per digest costs more than it */
 };
 
 struct relabel {
@@ -185,6 +186,7 @@ static void rule_fini(struct relabel_rule *r)
 	free(r->replacement);
 	pcre2_match_data_free(r->md);
 	pcre2_code_free(r->re);
+	EVP_MD_free(r->md5);
 }
 
 struct relabel *relabel__new(void)
@@ -362,6 +364,11 @@ int relabel__add(struct relabel *rl, const struct relabel_spec *spec, char *why,
 	err = compile_regex(&r, spec->regex ? spec->regex : DEFAULT_REGEX, why, whylen);
 	if (err)
 		goto cleanup;
+	/* MD5 is no security here: Prometheus's sharding hash, matched. */
+	if (r.action == RELABEL_HASHMOD && !(r.md5 = EVP_MD_fetch(NULL, "MD5", NULL))) {
+		err = why_set(why, whylen, "hashmod needs MD5, which libcrypto does not offer");
+		goto cleanup;
+	}
 	rl->rules[rl->n++] = r;
 	return 0;
 cleanup:
@@ -458,13 +465,13 @@ static bool match(const struct relabel_rule *r, const char *s)
 }
 
 /* Prometheus's hashmod: the low 64 bits of the MD5 of value, big-endian. */
-static uint64_t hash_md5_64(const char *s)
+static uint64_t hash_md5_64(const struct relabel_rule *r, const char *s)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int len = 0, i;
 	uint64_t v = 0;
 
-	if (!EVP_Digest(s, strlen(s), md, &len, EVP_md5(), NULL) || len != 16)
+	if (!EVP_Digest(s, strlen(s), md, &len, r->md5, NULL) || len != 16)
 		return 0;
 	for (i = 8; i < 16; i++)
 		v = (v << 8) | md[i];
@@ -530,7 +537,7 @@ static int apply_one(const struct relabel_rule *r, struct relabel_set *s, struct
 		return err ? err : 1;
 	case RELABEL_HASHMOD:
 		snprintf(num, sizeof(num), "%llu",
-			 (unsigned long long)(hash_md5_64(val->p) % r->modulus));
+			 (unsigned long long)(hash_md5_64(r, val->p) % r->modulus));
 		err = put_checked(s, r->target, num);
 		return err ? err : 1;
 	case RELABEL_LOWERCASE:
