@@ -171,7 +171,8 @@ int cfg_bad(const struct cfg_where *w, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static int parse_u32(const struct cfg_where *w, const char *opt, const char *s, uint32_t min, uint32_t max, uint32_t *out)
+static int parse_u32(const struct cfg_where *w, const char *opt, const char *s, uint32_t min,
+		     uint32_t max, uint32_t *out)
 {
 	unsigned long v;
 	char *end;

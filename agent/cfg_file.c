@@ -238,8 +238,8 @@ static int load_rule(struct loader *ld, const yaml_node_t *map, size_t index)
 			if (spec.nsource_labels == RELABEL_MAX_SOURCES)
 				return cfg_bad(at(ld, v), "more than %d source_labels",
 					       RELABEL_MAX_SOURCES);
-			if (!item || !(sources[spec.nsource_labels++] =
-					       scalar(ld, item, "source_labels")))
+			if (!item ||
+			    !(sources[spec.nsource_labels++] = scalar(ld, item, "source_labels")))
 				return -EINVAL;
 		}
 	}
@@ -363,8 +363,7 @@ static int load_root(struct loader *ld, const yaml_node_t *root)
 	return err;
 }
 
-int cfg_file_parse(struct cfg *cfg, const char *name, const char *text, size_t len,
-		   bool reload)
+int cfg_file_parse(struct cfg *cfg, const char *name, const char *text, size_t len, bool reload)
 {
 	struct loader ld = { .cfg = cfg, .where = { .file = name, .reload = reload } };
 	yaml_parser_t parser;
@@ -432,8 +431,8 @@ static size_t restart_needed(const struct cfg *cur, const struct cfg *next, cons
 		return 0;
 	if ((!a && !b) || (a && b && !strcmp(a, b)))
 		return 0;
-	log_warn("config: %s changed in %s but needs a restart; the running value is kept",
-		 key, next->config_file);
+	log_warn("config: %s changed in %s but needs a restart; the running value is kept", key,
+		 next->config_file);
 	return 1;
 }
 

@@ -21,8 +21,7 @@ struct cfg_where {
 };
 
 /* Prints "ember: error [FILE:LINE: ]<message>; see ..." and returns -EINVAL. */
-__attribute__((format(printf, 2, 3))) int cfg_bad(const struct cfg_where *w, const char *fmt,
-						  ...);
+__attribute__((format(printf, 2, 3))) int cfg_bad(const struct cfg_where *w, const char *fmt, ...);
 /* Applies option opt (a long option's val) with its value arg (NULL for a
  * switch; kept by reference, so it must outlive cfg). 0 or -EINVAL after
  * cfg_bad. */
@@ -35,7 +34,6 @@ int cfg_option(const char *name, bool *takes_value);
 int cfg_file_load(struct cfg *cfg, const char *path, bool reload);
 /* The same for the file's text, len bytes (need not be NUL-terminated);
  * name is what the error line calls it. For cfg_file_load and the fuzzer. */
-int cfg_file_parse(struct cfg *cfg, const char *name, const char *text, size_t len,
-		   bool reload);
+int cfg_file_parse(struct cfg *cfg, const char *name, const char *text, size_t len, bool reload);
 
 #endif /* EMBER_CFG_INTERNAL_H */

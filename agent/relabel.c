@@ -297,11 +297,12 @@ int relabel__add(struct relabel *rl, const struct relabel_spec *spec, char *why,
 				break;
 		}
 		if (i == sizeof(action_names) / sizeof(action_names[0]))
-			return why_set(why, whylen,
-				       "unknown relabel action '%.64s': expected replace, keep, drop, "
-				       "labelmap, labeldrop, labelkeep, hashmod, lowercase or "
-				       "uppercase",
-				       spec->action);
+			return why_set(
+				why, whylen,
+				"unknown relabel action '%.64s': expected replace, keep, drop, "
+				"labelmap, labeldrop, labelkeep, hashmod, lowercase or "
+				"uppercase",
+				spec->action);
 		r.action = i;
 	}
 	if (spec->nsource_labels > RELABEL_MAX_SOURCES)
@@ -323,7 +324,8 @@ int relabel__add(struct relabel *rl, const struct relabel_spec *spec, char *why,
 				       action_names[r.action]);
 		if (r.action == RELABEL_REPLACE ? !target_template_valid(spec->target_label) :
 						  !relabel_name_valid(spec->target_label))
-			return why_set(why, whylen, "target_label '%.64s' is not a valid label name",
+			return why_set(why, whylen,
+				       "target_label '%.64s' is not a valid label name",
 				       spec->target_label);
 		break;
 	case RELABEL_LABELDROP:

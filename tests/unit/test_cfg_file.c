@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* test_cfg_file.c - the --config YAML file: a good file, each refusal with its line, flags over file, reload */
+/* test_cfg_file.c - the --config YAML file: a good file, each refusal with its line, flags over
+ * file, reload */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -74,34 +75,33 @@ static int parse_with(struct cfg *cfg, const char *const *extra)
 
 static void test_good_file(void **state)
 {
-	static const char text[] =
-		"# every kind of key\n"
-		"dry-run: true\n"
-		"frequency: 49\n"
-		"window: 5\n"
-		"pid: [1, 2]\n"
-		"no-kernel: true\n"
-		"lines: false\n"
-		"output-dir: /tmp/out\n"
-		"server: https://profiles.example.com\n"
-		"basic-auth-user: me\n"
-		"basic-auth-password-file: /etc/ember/password\n"
-		"timeout: 2.5\n"
-		"log-level: info\n"
-		"labels:\n"
-		"  team: core\n"
-		"  env: prod\n"
-		"label: [zone=a]\n"
-		"headers:\n"
-		"  X-Extra: yes\n"
-		"relabel_configs:\n"
-		"  - source_labels: [__meta_process_comm]\n"
-		"    regex: 'python.*'\n"
-		"    action: drop\n"
-		"  - action: hashmod\n"
-		"    source_labels: [service_name]\n"
-		"    target_label: shard\n"
-		"    modulus: 4\n";
+	static const char text[] = "# every kind of key\n"
+				   "dry-run: true\n"
+				   "frequency: 49\n"
+				   "window: 5\n"
+				   "pid: [1, 2]\n"
+				   "no-kernel: true\n"
+				   "lines: false\n"
+				   "output-dir: /tmp/out\n"
+				   "server: https://profiles.example.com\n"
+				   "basic-auth-user: me\n"
+				   "basic-auth-password-file: /etc/ember/password\n"
+				   "timeout: 2.5\n"
+				   "log-level: info\n"
+				   "labels:\n"
+				   "  team: core\n"
+				   "  env: prod\n"
+				   "label: [zone=a]\n"
+				   "headers:\n"
+				   "  X-Extra: yes\n"
+				   "relabel_configs:\n"
+				   "  - source_labels: [__meta_process_comm]\n"
+				   "    regex: 'python.*'\n"
+				   "    action: drop\n"
+				   "  - action: hashmod\n"
+				   "    source_labels: [service_name]\n"
+				   "    target_label: shard\n"
+				   "    modulus: 4\n";
 	struct cfg cfg;
 
 	write_file(text);
@@ -221,9 +221,9 @@ static void test_missing_file(void **state)
  * label's name replaces it, a header name matches in any case. */
 static void test_flags_override(void **state)
 {
-	static const char *const flags[] = { "--frequency", "99", "--label", "team=edge",
-					     "--label", "extra=1", "--header", "x-extra: 2",
-					     "--window=7", NULL };
+	static const char *const flags[] = { "--frequency", "99",      "--label",  "team=edge",
+					     "--label",	    "extra=1", "--header", "x-extra: 2",
+					     "--window=7",  NULL };
 	struct cfg cfg;
 
 	write_file("dry-run: true\nfrequency: 49\nwindow: 3\nduration: 60\n"
@@ -281,8 +281,8 @@ static void test_reload(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good_file),	cmocka_unit_test(test_empty_file),
-		cmocka_unit_test(test_bad_files),	cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_good_file),      cmocka_unit_test(test_empty_file),
+		cmocka_unit_test(test_bad_files),      cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_flags_override), cmocka_unit_test(test_reload),
 	};
 
