@@ -243,6 +243,30 @@ static void test_flags_override(void **state)
 	unlink(path);
 }
 
+/* --config=FILE and an abbreviation find the file as getopt does; flags
+ * before --config still override it. */
+static void test_config_spellings(void **state)
+{
+	static const char *const spellings[] = { "--config=%s", "--conf=%s" };
+	size_t i;
+
+	write_file("dry-run: true\nfrequency: 49\nwindow: 4\n");
+	for (i = 0; i < 2; i++) {
+		char store[3][128], *argv[5];
+		struct cfg cfg;
+
+		snprintf(store[0], sizeof(store[0]), "ember");
+		snprintf(store[1], sizeof(store[1]), "--window=9");
+		snprintf(store[2], sizeof(store[2]), spellings[i], path);
+		argv[0] = store[0], argv[1] = store[1], argv[2] = store[2], argv[3] = NULL;
+		assert_int_equal(cfg_parse(&cfg, 3, argv), 0);
+		assert_int_equal(cfg.frequency, 49);
+		assert_int_equal(cfg.window_s, 9);
+		cfg_free(&cfg);
+	}
+	unlink(path);
+}
+
 /* A reload takes labels, host, rules and log level; a changed frequency
  * stays and is counted as needing a restart. */
 static void test_reload(void **state)
@@ -283,7 +307,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_file),      cmocka_unit_test(test_empty_file),
 		cmocka_unit_test(test_bad_files),      cmocka_unit_test(test_missing_file),
-		cmocka_unit_test(test_flags_override), cmocka_unit_test(test_reload),
+		cmocka_unit_test(test_flags_override), cmocka_unit_test(test_config_spellings),
+		cmocka_unit_test(test_reload),
 	};
 
 	log_level = LOG_ERR;
