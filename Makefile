@@ -81,7 +81,7 @@ DEB_TEST := libcmocka-dev libclang-rt-14-dev libc6-dbg python3 python3-pytest py
 	default-jdk-headless nodejs xz-utils binutils debuginfod
 
 .PHONY: all clean vmlinux deps deps-test unit unit-sanitized test integration e2e faults soak fuzz bench \
-	dry-run fixtures test-under-load repeat-under-load
+	dry-run fixtures test-under-load repeat-under-load bench-relabel
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -208,6 +208,15 @@ fuzz: $(FUZZ_BINS)
 
 bench: all
 	$(Q)bench/run.sh
+
+# labels_assign's CPU per window with 0 and 50 relabel rules (no root).
+$(OUTPUT)/bench/relabel: bench/relabel.c $(LIB)
+	$(call msg,BENCH,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(LIB) $(ALL_LDFLAGS) $(LIBS) -o $@
+
+bench-relabel: $(OUTPUT)/bench/relabel
+	$(Q)$<
 
 dry-run: $(EMBER)
 	$(Q)$(EMBER) --dry-run --duration 10

@@ -51,7 +51,8 @@ struct relabel_set {
 	uint64_t overflows; /* labels not added: the set was at RELABEL_MAX_SET */
 };
 
-/* Sets name to value (both borrowed), replacing a label of that name; an
+/* Sets name to value (both borrowed, both valid UTF-8: the rules match
+ * without checking), replacing a label of that name; an
  * empty or NULL value deletes it, as Prometheus's Set does. 0 or -ENOMEM
  * (-ENOSPC past RELABEL_MAX_SET, counted in overflows). */
 int relabel_set_put(struct relabel_set *s, const char *name, const char *value);

@@ -310,6 +310,10 @@ static const struct bad_case bad_cases[] = {
 	  "not a valid label name" },
 	{ { .source_labels = SRC("a.b"), .target_label = "c" }, "source label 'a.b'" },
 	{ { .action = "labelmap", .regex = "a", .target_label = "c" }, "takes no target_label" },
+	{ { .source_labels = SRC("a"), .target_label = "b", .replacement = "\xff" },
+	  "must be UTF-8" },
+	{ { .source_labels = SRC("a"), .regex = "\xc3(", .target_label = "b" },
+	  "does not compile" },
 };
 
 static void test_refused(void **state)
