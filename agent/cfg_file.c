@@ -102,17 +102,16 @@ static int remember_key(struct loader *ld, const char *key, const char *text)
 	return 0;
 }
 
-static int text_add(struct text *t, const char *a, const char *b)
+/* Appends one value and a newline. */
+static int text_add(struct text *t, const char *value)
 {
-	size_t la = strlen(a), lb = b ? strlen(b) : 0;
-	int err = VEC_RESERVE(t->p, t->cap, t->len + la + lb + 2, CFG_FILE_MAX);
+	size_t len = strlen(value);
+	int err = VEC_RESERVE(t->p, t->cap, t->len + len + 2, CFG_FILE_MAX);
 
 	if (err)
 		return err;
-	memcpy(t->p + t->len, a, la);
-	t->len += la;
-	memcpy(t->p + t->len, b ? b : "", lb);
-	t->len += lb;
+	memcpy(t->p + t->len, value, len);
+	t->len += len;
 	t->p[t->len++] = '\n';
 	t->p[t->len] = '\0';
 	return 0;
@@ -127,7 +126,7 @@ static int apply_value(struct loader *ld, const char *key, int opt, const yaml_n
 	if (!s)
 		return -EINVAL;
 	/* Before cfg_apply: it may cut s in two (KEY=VALUE). */
-	if (text_add(t, s, NULL))
+	if (text_add(t, s))
 		return cfg_bad(at(ld, n), "out of memory");
 	return cfg_apply(ld->cfg, opt, s, at(ld, n));
 }
@@ -157,7 +156,7 @@ static int load_pairs(struct loader *ld, const char *key, const char *flag, cons
 		if (!joined)
 			return cfg_bad(at(ld, v), "out of memory");
 		snprintf(joined, len, "%s%s%s", name, sep, value);
-		if (text_add(t, joined, NULL))
+		if (text_add(t, joined))
 			return cfg_bad(at(ld, v), "out of memory");
 		err = cfg_apply(ld->cfg, opt, joined, at(ld, k));
 		if (err)
@@ -289,7 +288,7 @@ static int load_option(struct loader *ld, const yaml_node_t *k, const char *key,
 	if (!takes_value) {
 		if (!(s = scalar(ld, v, key)))
 			return -EINVAL;
-		if (text_add(t, s, NULL))
+		if (text_add(t, s))
 			return cfg_bad(at(ld, v), "out of memory");
 		if (!strcmp(s, "false"))
 			return 0;
@@ -354,8 +353,10 @@ static int load_root(struct loader *ld, const yaml_node_t *root)
 			err = load_pairs(ld, key, "header", ": ", v, &t);
 		else
 			err = load_option(ld, k, key, v, &t);
-		if (!err && remember_key(ld, key, t.p ? t.p : ""))
-			err = cfg_bad(at(ld, k), "more than %d keys", CFG_FILE_MAX_KEYS);
+		if (!err && (err = remember_key(ld, key, t.p ? t.p : "")))
+			err = err == -ENOSPC ?
+				      cfg_bad(at(ld, k), "more than %d keys", CFG_FILE_MAX_KEYS) :
+				      cfg_bad(at(ld, k), "out of memory");
 		if (err)
 			break;
 	}

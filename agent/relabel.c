@@ -18,6 +18,7 @@
 
 #include <openssl/evp.h>
 
+#include "caps.h"
 #include "relabel.h"
 #include "utf8.h"
 #include "vec.h"
@@ -57,11 +58,13 @@ struct relabel_rule {
 	pcre2_code *re;
 	pcre2_match_data *md; /* sized for re; only the applying thread uses it */
 	EVP_MD *md5; /* hashmod: fetched once, an implicit fetch per digest costs more than it */
+	pcre2_match_context *mctx; /* the list's, borrowed */
 };
 
 struct relabel {
 	struct relabel_rule *rules;
 	size_t n, cap;
+	pcre2_match_context *mctx; /* the match limit, for every rule */
 };
 
 /* A growing output buffer for joins and expansions. */
@@ -192,7 +195,19 @@ static void rule_fini(struct relabel_rule *r)
 
 struct relabel *relabel__new(void)
 {
-	return calloc(1, sizeof(struct relabel));
+	struct relabel *rl = calloc(1, sizeof(*rl));
+
+	if (!rl)
+		return NULL;
+	/* PCRE2 backtracks (RE2, Prometheus's engine, does not): a regex like
+	 * (a+)+b over a long path could spin. The limit bounds each match. */
+	rl->mctx = pcre2_match_context_create(NULL);
+	if (!rl->mctx || pcre2_set_match_limit(rl->mctx, RELABEL_MATCH_LIMIT)) {
+		relabel__free(rl);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return rl;
 }
 
 void relabel__free(struct relabel *rl)
@@ -204,6 +219,7 @@ void relabel__free(struct relabel *rl)
 	for (i = 0; i < rl->n; i++)
 		rule_fini(&rl->rules[i]);
 	free(rl->rules);
+	pcre2_match_context_free(rl->mctx);
 	free(rl);
 }
 
@@ -357,6 +373,7 @@ int relabel__add(struct relabel *rl, const struct relabel_spec *spec, char *why,
 	if (err)
 		return err;
 	r.modulus = spec->modulus;
+	r.mctx = rl->mctx;
 	r.nsources = spec->nsource_labels;
 	r.sources = calloc(r.nsources ? r.nsources : 1, sizeof(*r.sources));
 	r.separator = dup_or(spec->separator, DEFAULT_SEPARATOR);
@@ -473,8 +490,13 @@ static int expand(const struct relabel_rule *r, const char *tmpl, const char *su
  * and the check was a fifth of a match's cost. */
 static bool match(const struct relabel_rule *r, const char *s)
 {
-	return pcre2_match(r->re, (PCRE2_SPTR)s, strlen(s), 0, PCRE2_NO_UTF_CHECK, r->md, NULL) >=
-	       0;
+	int rc =
+		pcre2_match(r->re, (PCRE2_SPTR)s, strlen(s), 0, PCRE2_NO_UTF_CHECK, r->md, r->mctx);
+
+	/* Past the limit the value counts as not matching. */
+	if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT)
+		caps__hit(CAPS_RELABEL_MATCH, 1, RELABEL_MATCH_LIMIT);
+	return rc >= 0;
 }
 
 /* Prometheus's hashmod: the low 64 bits of the MD5 of value, big-endian. */

@@ -26,6 +26,9 @@
 /* A set grows past this only by a rule bug (labelmap copying everything
  * twice); apply() then stops adding and counts it. */
 #define RELABEL_MAX_SET 256
+/* PCRE2's match limit per match: past it the value does not match, and the
+ * bound is counted (cap_relabel_match). */
+#define RELABEL_MATCH_LIMIT 100000
 
 /* One rule as written in the configuration; NULL / 0 fields take
  * Prometheus's defaults. Strings are copied by relabel__add. */

@@ -35,6 +35,8 @@ static const struct caps_desc caps_desc[CAPS_N] = {
 			       "the labels a rule adds past it" },
 	[CAPS_LABEL_NAMES] = { "label_names", "label names per series",
 			       "the labels past it, in name order" },
+	[CAPS_RELABEL_MATCH] = { "relabel_match", "backtracking steps of one relabel regex match",
+				 "the match (the value counts as not matching)" },
 };
 
 static uint64_t caps_count[CAPS_N];

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "caps.h"
 #include "relabel.h"
 
 #define DROP "<dropped>"
@@ -376,6 +377,33 @@ static void test_rule_bound(void **state)
 	relabel__free(rl);
 }
 
+/* A regex that backtracks without end stops at the match limit: no match,
+ * counted, and the call returns. */
+static void test_match_limit(void **state)
+{
+	struct relabel_spec spec = { .action = "drop",
+				     .source_labels = SRC("a"),
+				     .regex = "(a|aa)+" };
+	struct arena arena = { 0 };
+	struct relabel_set set = { .arena = &arena };
+	struct relabel *rl = relabel__new();
+	char why[128], value[64];
+
+	assert_non_null(rl);
+	assert_int_equal(relabel__add(rl, &spec, why, sizeof(why)), 0);
+	/* 62 a's then '!': every split of the a's is tried before failing */
+	memset(value, 'a', sizeof(value) - 2);
+	value[sizeof(value) - 2] = '!';
+	value[sizeof(value) - 1] = '\0';
+	assert_int_equal(relabel_set_put(&set, "a", value), 0);
+	caps__reset();
+	assert_int_equal(relabel__apply(rl, &set), 1); /* not dropped */
+	assert_true(caps__count(CAPS_RELABEL_MATCH) >= 1);
+	relabel_set_release(&set);
+	arena_release(&arena);
+	relabel__free(rl);
+}
+
 static void test_names(void **state)
 {
 	assert_true(relabel_name_valid("_a1"));
@@ -389,9 +417,9 @@ static void test_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_table),	  cmocka_unit_test(test_refused),
-		cmocka_unit_test(test_set_bound), cmocka_unit_test(test_rule_bound),
-		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_table),	    cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_set_bound),   cmocka_unit_test(test_rule_bound),
+		cmocka_unit_test(test_match_limit), cmocka_unit_test(test_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
