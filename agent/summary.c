@@ -154,7 +154,9 @@ bool summary_print(const struct agent *ag)
 	caps__format(caps_part, sizeof(caps_part));
 	log_summary("summary samples=%llu lost=%llu processes=%llu named_pct=%.1f windows=%llu "
 		    "kstack_failed=%llu ustack_failed=%llu bad_records=%llu%s%s%s%s "
-		    "profiles_failed=%llu maps_over_cap=%llu%s%s%s%s %s",
+		    "profiles_failed=%llu relabel_dropped=%llu relabel_dropped_samples=%llu "
+		    "relabel_windows_empty=%llu labels_invalid=%llu reloads=%llu reloads_refused=%llu "
+		    "maps_over_cap=%llu%s%s%s%s %s",
 		    (unsigned long long)as.samples,
 		    (unsigned long long)(cnt[PROF_CNT_LOST_RINGBUF] + as.dropped),
 		    (unsigned long long)ps.procs_seen,
@@ -163,7 +165,12 @@ bool summary_print(const struct agent *ag)
 		    (unsigned long long)cnt[PROF_CNT_KSTACK_FAILED],
 		    (unsigned long long)cnt[PROF_CNT_USTACK_FAILED],
 		    (unsigned long long)is.bad_records, push_part, dest[0], dest[1], dest[2],
-		    (unsigned long long)pls.profiles_failed, (unsigned long long)ps.maps_over_cap,
+		    (unsigned long long)pls.profiles_failed,
+		    (unsigned long long)pls.labels.procs_dropped,
+		    (unsigned long long)pls.labels.samples_dropped,
+		    (unsigned long long)pls.windows_all_dropped,
+		    (unsigned long long)pls.labels.labels_invalid, (unsigned long long)ag->reloads,
+		    (unsigned long long)ag->reloads_refused, (unsigned long long)ps.maps_over_cap,
 		    jit_part, dbg_part, sb_part, di_part, caps_part);
 	return lost_windows != 0;
 }

@@ -34,6 +34,12 @@ static const struct caps_desc caps_desc[CAPS_N] = {
 	[CAPS_PERFMAP_TOTAL] = { "perfmap_total", "perf-map bytes held over all processes",
 				 "the least recently used process's whole map (read again when "
 				 "needed)" },
+	[CAPS_RELABEL_SET] = { "relabel_set", "labels per process while relabelling",
+			       "the labels a rule adds past it" },
+	[CAPS_LABEL_NAMES] = { "label_names", "label names per series",
+			       "the labels past it, in name order" },
+	[CAPS_RELABEL_MATCH] = { "relabel_match", "backtracking steps of one relabel regex match",
+				 "the match (the value counts as not matching)" },
 };
 
 static uint64_t caps_count[CAPS_N];
