@@ -9,6 +9,7 @@
 #define EMBER_AGENT_H
 
 #include "agg.h"
+#include "cgroup.h"
 #include "cfg.h"
 #include "ingest.h"
 #include "jit.h"
@@ -25,6 +26,7 @@ struct agent {
 	char host[256];
 	struct sym *sym;
 	struct proc_table *procs;
+	struct cgroup_cache *cgroups; /* NULL when it could not be made */
 	struct jit *jit;
 	struct agg *agg;
 	struct ingest *ingest;

@@ -88,9 +88,34 @@ static int check_name(const char *name)
 	return 0;
 }
 
+static const char *const derived_names[LABELS_DERIVED] = { "unit", "container_id", "pod_uid",
+							   "container_runtime" };
+
+static bool is_derived(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < LABELS_DERIVED; i++)
+		if (!strcmp(name, derived_names[i]))
+			return true;
+	return false;
+}
+
+static bool is_static(const struct cfg *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nlabels; i++)
+		if (!strcmp(cfg->labels[i].name, name))
+			return true;
+	return false;
+}
+
 int labels_check(const struct cfg *cfg)
 {
-	size_t i, j, names = 3; /* __name__, service_name, host */
+	/* __name__, service_name, host and the derived ones of where a
+	 * process runs: unit, container_id, pod_uid, container_runtime. */
+	size_t i, j, names = 3 + LABELS_DERIVED;
 	int err;
 
 	if (cfg->host) {
@@ -115,8 +140,9 @@ int labels_check(const struct cfg *cfg)
 				return -EINVAL;
 			}
 		}
-		/* A static service_name replaces the derived one: no new name. */
-		if (strcmp(kv->name, "service_name"))
+		/* A static service_name (or unit, ...) replaces the derived one:
+		 * no new name. */
+		if (strcmp(kv->name, "service_name") && !is_derived(kv->name))
 			names++;
 	}
 	if (names > LABELS_MAX_NAMES) {
@@ -157,7 +183,8 @@ static const char *service_of(const struct cfg *cfg, const struct report_proc *p
 }
 
 /* p's label set, in r's arena: __name__ (the report's type), service_name,
- * host and the static labels, sorted by name. */
+ * host, where it runs (unit, container_id, pod_uid, container_runtime, each
+ * when known and not given statically) and the static labels, sorted by name. */
 static int assign_one(const struct cfg *cfg, struct report *r, struct report_proc *p)
 {
 	const char *host = cfg->host ? cfg->host : LABELS_UNKNOWN_HOST;
@@ -165,7 +192,10 @@ static int assign_one(const struct cfg *cfg, struct report *r, struct report_pro
 	struct label *set;
 	size_t n = 0, i;
 
-	set = report__alloc(r, (cfg->nlabels + 3) * sizeof(*set));
+	const char *derived[LABELS_DERIVED] = { p->unit && p->unit[0] ? p->unit : NULL,
+						p->container_id, p->pod_uid, p->container_runtime };
+
+	set = report__alloc(r, (cfg->nlabels + 3 + LABELS_DERIVED) * sizeof(*set));
 	if (!set)
 		return -ENOMEM;
 	if (!utf8_copy(service, service_of(cfg, p), LABELS_MAX_VALUE_LEN))
@@ -175,6 +205,20 @@ static int assign_one(const struct cfg *cfg, struct report *r, struct report_pro
 	set[n++] = (struct label){ "host", host };
 	if (!set[1].value)
 		return -ENOMEM;
+	/* The unit's name comes from the kernel: sanitized like service_name.
+	 * Container ids, uids and runtimes are checked hex or constants. */
+	for (i = 0; i < LABELS_DERIVED; i++) {
+		if (!derived[i] || is_static(cfg, derived_names[i]))
+			continue;
+		if (i == 0) {
+			if (!utf8_copy(service, derived[i], LABELS_MAX_VALUE_LEN))
+				continue;
+			derived[i] = report__strdup(r, service);
+			if (!derived[i])
+				return -ENOMEM;
+		}
+		set[n++] = (struct label){ derived_names[i], derived[i] };
+	}
 	/* The static service_name already decided service; labels_check
 	 * rejected static __* and host names. cfg outlives the report. */
 	for (i = 0; i < cfg->nlabels; i++) {

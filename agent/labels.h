@@ -2,7 +2,8 @@
 /* labels.h - the label set of each process, and grouping a report by label set
  *
  * __name__=process_cpu, service_name (systemd unit when the process runs in
- * one, else the executable's name), host, and static --label pairs. Names and
+ * one, else the executable's name), host, unit, container_id, pod_uid,
+ * container_runtime, and static --label pairs. Names and
  * values are checked against the server's limits once, at start-up; no
  * __-prefixed label other than __name__ is ever produced. Pure; any thread.
  */
@@ -19,6 +20,8 @@
 #define LABELS_MAX_NAMES 30
 #define LABELS_MAX_NAME_LEN 1024
 #define LABELS_MAX_VALUE_LEN 2048
+/* Labels of where a process runs: unit, container_id, pod_uid, container_runtime. */
+#define LABELS_DERIVED 4
 
 /* Checks the static labels and host of cfg (call it after cfg->host is
  * final). Names: non-empty, <= LABELS_MAX_NAME_LEN bytes, [A-Za-z_][A-Za-z0-9_]*
@@ -42,8 +45,10 @@ struct labels_group {
 /* Gives each process of r its label set, in r's memory: __name__ (r's type
  * name), service_name (the static one, else the process's systemd unit, else
  * the basename of its exe, else its comm; invalid UTF-8 bytes become '_'),
- * host (cfg->host, "unknown" when NULL) and the static labels, sorted by
- * name. cfg must have passed labels_check and outlive r. 0 or -ENOMEM. */
+ * host (cfg->host, "unknown" when NULL), where the process runs when known
+ * (unit: its systemd unit; container_id, pod_uid, container_runtime: from
+ * its cgroup; a static label of the same name wins) and the static labels,
+ * sorted by name. cfg must have passed labels_check and outlive r. 0 or -ENOMEM. */
 int labels_assign(const struct cfg *cfg, struct report *r);
 
 /* Groups r's processes by their whole label set (labels_assign first): one

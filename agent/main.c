@@ -46,6 +46,9 @@ static volatile sig_atomic_t stop_requested, hup_requested, usr1_requested;
 /* A process that exited is kept this long after its exit record, for its
  * samples still in the ring buffer. */
 #define MAPSTORE_GRACE_NS (2 * CLOCK_NS_PER_SEC)
+/* cgroups remembered by id: a node runs a few hundred pods, each with a few
+ * containers; 4096 covers that with room, at ~200 bytes an entry. */
+#define CGROUP_CACHE_MAX 4096
 
 static void on_signal(int sig)
 {
@@ -130,6 +133,8 @@ static int run(struct agent *ag)
 			usr1_requested = 0;
 			pipeline__window(ag->pipeline, window_wall, now - window_mono);
 			proc_table__sweep(ag->procs, window_mono);
+			if (ag->cgroups)
+				cgroup_cache__sweep(ag->cgroups);
 			sym__release_unused(ag->sym);
 			if (ag->sideband)
 				mapstore__sweep(ag->mapstore,
@@ -223,6 +228,10 @@ int main(int argc, char **argv)
 	type = report_type_cpu(ag.cfg.frequency);
 	ag.sym = sym__new(&symopts);
 	ag.procs = ag.sym ? proc_table__new(ag.sym, "/proc") : NULL;
+	/* Without it, each process's own cgroup file still names its container. */
+	ag.cgroups = ag.procs ? cgroup_cache__new(NULL, CGROUP_CACHE_MAX) : NULL;
+	if (ag.cgroups)
+		proc_table__set_cgroups(ag.procs, ag.cgroups);
 	if (ag.procs && ag.cfg.mmap_events) {
 		ag.mapstore = mapstore__new();
 		ag.sideband = ag.mapstore ? sideband__new(ag.mapstore) : NULL;
@@ -261,6 +270,7 @@ cleanup:
 	agg__free(ag.agg);
 	jit__free(ag.jit);
 	proc_table__free(ag.procs);
+	cgroup_cache__free(ag.cgroups);
 	sideband__free(ag.sideband);
 	mapstore__free(ag.mapstore);
 	sym__free(ag.sym);

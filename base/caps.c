@@ -31,6 +31,7 @@ static const struct caps_desc caps_desc[CAPS_N] = {
 	[CAPS_MAPSTORE_IMAGES] = { "mapstore_images", "exec images kept per process",
 				   "the oldest image's records" },
 	[CAPS_JVM] = { "jvm", "JVMs tracked for attaching", "the attach" },
+	[CAPS_CGROUP] = { "cgroup", "cgroups remembered by id", "the least recently used cgroup's entry" },
 };
 
 static uint64_t caps_count[CAPS_N];

@@ -31,6 +31,7 @@ enum caps_id {
 	CAPS_MAPSTORE_MAPS, /* mmap records kept per process image */
 	CAPS_MAPSTORE_IMAGES, /* exec images kept per process */
 	CAPS_JVM, /* JVMs tracked for attaching */
+	CAPS_CGROUP, /* cgroups remembered by id */
 	CAPS_N
 };
 
