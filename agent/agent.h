@@ -21,6 +21,9 @@
 #include "sideband.h"
 #include "sym.h"
 
+struct http_server;
+struct summary;
+
 struct agent {
 	struct cfg cfg;
 	char host[256];
@@ -35,6 +38,8 @@ struct agent {
 	struct mapstore *mapstore;
 	struct sideband *sideband; /* NULL with --no-mmap-events */
 	struct push_client *push;
+	struct http_server *http; /* --http-listen, else NULL */
+	struct summary *snapshot; /* the counters as last published to http */
 };
 
 #endif /* EMBER_AGENT_H */

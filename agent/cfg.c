@@ -48,6 +48,7 @@ enum {
 	OPT_DEBUGINFOD,
 	OPT_DEBUGINFOD_CACHE,
 	OPT_DEBUGINFOD_CACHE_MB,
+	OPT_HTTP_LISTEN,
 };
 
 static const struct option long_opts[] = {
@@ -86,6 +87,7 @@ static const struct option long_opts[] = {
 	{ "debuginfod", no_argument, NULL, OPT_DEBUGINFOD },
 	{ "debuginfod-cache", required_argument, NULL, OPT_DEBUGINFOD_CACHE },
 	{ "debuginfod-cache-mb", required_argument, NULL, OPT_DEBUGINFOD_CACHE_MB },
+	{ "http-listen", required_argument, NULL, OPT_HTTP_LISTEN },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -130,6 +132,8 @@ static const char usage_text[] =
 	"      --queue-size N         requests kept while the server is away (default 64)\n"
 	"      --max-retries N        per request (default 5)\n"
 	"Other:\n"
+	"      --http-listen ADDR     serve /metrics and /healthz on HOST:PORT, [IPv6]:PORT\n"
+	"                             or :PORT (all addresses); default: off\n"
 	"      --log-level LEVEL      error, warn (default), info or debug\n"
 	"  -v, --verbose              debug logs, libbpf's included\n"
 	"  -h, --help                 this text\n"
@@ -327,6 +331,9 @@ int cfg_parse(struct cfg *cfg, int argc, char **argv)
 			break;
 		case OPT_OUTPUT_DIR:
 			cfg->output_dir = optarg;
+			break;
+		case OPT_HTTP_LISTEN:
+			cfg->http_listen = optarg;
 			break;
 		case OPT_SERVER:
 			cfg->server = optarg;

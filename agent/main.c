@@ -21,6 +21,7 @@
 #include "caps.h"
 #include "cfg.h"
 #include "clock.h"
+#include "http.h"
 #include "ingest.h"
 #include "jit.h"
 #include "labels.h"
@@ -49,6 +50,8 @@ static volatile sig_atomic_t stop_requested, hup_requested, usr1_requested;
 /* cgroups remembered by id: a node runs a few hundred pods, each with a few
  * containers; 4096 covers that with room, at ~200 bytes an entry. */
 #define CGROUP_CACHE_MAX 4096
+/* /metrics and /healthz are at most this old, and fresh after a window. */
+#define PUBLISH_NS CLOCK_NS_PER_SEC
 
 static void on_signal(int sig)
 {
@@ -107,9 +110,16 @@ static void raise_fd_limit(void)
 	}
 }
 
+/* The counters, to the HTTP server's snapshot (its thread reads only that). */
+static void publish(struct agent *ag, uint64_t now)
+{
+	summary_collect(ag, ag->snapshot);
+	http_server__publish(ag->http, ag->snapshot, now);
+}
+
 static int run(struct agent *ag)
 {
-	uint64_t start_mono, window_mono, window_wall, end_mono, now;
+	uint64_t start_mono, window_mono, window_wall, end_mono, now, published = 0;
 	uint64_t window_ns = (uint64_t)ag->cfg.window_s * 1000000000ull;
 	int n, timeout;
 
@@ -126,6 +136,10 @@ static int run(struct agent *ag)
 		now = clock_ns(CLOCK_MONOTONIC);
 		if (now >= end_mono)
 			break;
+		if (ag->http && now - published >= PUBLISH_NS) {
+			publish(ag, now);
+			published = now;
+		}
 		/* SIGUSR1 ends the window now: its profiles go out at once. */
 		if (now >= window_mono + window_ns || usr1_requested) {
 			if (usr1_requested)
@@ -142,6 +156,7 @@ static int run(struct agent *ag)
 						"/proc");
 			window_mono = now;
 			window_wall = clock_ns(CLOCK_REALTIME);
+			published = 0; /* the window's counters, at once */
 			continue;
 		}
 		timeout = (window_mono + window_ns - now) / 1000000 + 1;
@@ -257,12 +272,26 @@ int main(int argc, char **argv)
 		err = 1;
 		goto cleanup;
 	}
+	if (ag.cfg.http_listen) {
+		ag.snapshot = calloc(1, sizeof(*ag.snapshot));
+		ag.http = ag.snapshot ? http_server__new(ag.cfg.http_listen,
+							 (uint64_t)ag.cfg.window_s * CLOCK_NS_PER_SEC) :
+					NULL;
+		if (!ag.http) {
+			err = 2;
+			goto cleanup;
+		}
+	}
 	err = run(&ag) ? 1 : 0;
 	/* 3: every window was produced, but not every one reached every
 	 * output asked for (docs/operating.md). */
 	if (summary_print(&ag) && !err)
 		err = 3;
 cleanup:
+	/* The server first: its thread reads nothing of the others, but it
+	 * should stop answering before they go. */
+	http_server__free(ag.http);
+	free(ag.snapshot);
 	sampler__free(ag.sampler);
 	push_client__free(ag.push);
 	pipeline__free(ag.pipeline);
