@@ -241,8 +241,10 @@ int cgroup_parse_path(const char *path, size_t len, struct cgroup_where *out)
 			}
 			break;
 		}
-		/* Past the leaf candidates, a container without a pod (plain
-		 * docker, podman) ends at the first component that is neither. */
+		/* No container among the leaf candidates: a pod cgroup further
+		 * up is an ancestor of something else (a nested manager), not
+		 * this process's pod. With a container, the walk goes on up to
+		 * the root for its pod (there may be none: plain docker). */
 		if (depth > 3 && !out->container_id[0])
 			break;
 	}
