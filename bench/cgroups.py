@@ -17,6 +17,7 @@ container ids that arrived and the cgroup cache's counters. Budgets
 import argparse
 import datetime
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -76,6 +77,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=60)
     ap.add_argument("--window", type=int, default=15)
     ap.add_argument("--port", type=int, default=4197)
+    ap.add_argument("--ember", default=EMBER, help="the agent binary (e.g. a sanitized build)")
     ap.add_argument("--outside", action="store_true",
                     help="the baseline: the same processes left outside the cgroups")
     args = ap.parse_args()
@@ -104,9 +106,11 @@ def main():
             ids.add(cid)
         log("%d pods made, one busy process each" % args.pods)
         base = "http://127.0.0.1:%d" % args.port
-        agent = subprocess.Popen([EMBER, "--server", recv.url, "--window", str(args.window),
+        agent = subprocess.Popen([args.ember, "--server", recv.url, "--window", str(args.window),
                                   "--http-listen", "127.0.0.1:%d" % args.port],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                 preexec_fn=lambda: resource.setrlimit(
+                                     resource.RLIMIT_CORE, (resource.RLIM_INFINITY,) * 2))
         t0 = time.monotonic()
         time.sleep(5)
         c0 = cpu_seconds(agent.pid)
@@ -121,6 +125,14 @@ def main():
         agent.send_signal(signal.SIGTERM)
         _, err = agent.communicate(timeout=60)
         elapsed = time.monotonic() - t0
+    except Exception:
+        if agent:
+            if agent.poll() is None:
+                agent.send_signal(signal.SIGTERM)
+            _, err = agent.communicate(timeout=60)
+            log("agent exit %s, stderr tail:\n%s" % (agent.returncode,
+                                                   "\n".join(err.splitlines()[-15:])))
+        raise
     finally:
         if agent and agent.poll() is None:
             agent.kill()
