@@ -442,8 +442,8 @@ struct cgroup_cache *cgroup_cache__new(const char *cgroup2_root, size_t max_entr
 	/* A cgroup id means something only to a cgroup v2 mount; any other
 	 * file system would call every id stale. Assume handles work there
 	 * until the kernel says otherwise. */
-	c->handles_ok = c->root_fd >= 0 && !fstatfs(c->root_fd, &sfs) &&
-			sfs.f_type == CGROUP2_SUPER_MAGIC;
+	c->handles_ok =
+		c->root_fd >= 0 && !fstatfs(c->root_fd, &sfs) && sfs.f_type == CGROUP2_SUPER_MAGIC;
 	if (!c->handles_ok)
 		log_info("cgroup: no cgroup v2 mount at %s; cgroups are forgotten when unused "
 			 "for %d windows",

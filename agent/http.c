@@ -51,8 +51,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn_ratelimited("http: %s", line);
 }
 
-static enum MHD_Result answer(struct MHD_Connection *conn, unsigned int status,
-			      const char *type, const char *body, size_t len)
+static enum MHD_Result answer(struct MHD_Connection *conn, unsigned int status, const char *type,
+			      const char *body, size_t len)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -92,8 +92,8 @@ static void judge(struct http_server *h, uint64_t now, char *reason, size_t size
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version,
-				  const char *upload_data, size_t *upload_data_size, void **req_cls)
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **req_cls)
 {
 	static int first_call_marker;
 	struct http_server *h = cls;
@@ -209,11 +209,11 @@ struct http_server *http_server__new(const char *addr, uint64_t window_ns)
 		flags |= MHD_USE_IPv6;
 	h->daemon = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_CONNECTIONS,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_PER_IP_CONNECTIONS,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_TIMEOUT_S,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT, MHD_OPTION_END);
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned int)HTTP_MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		(unsigned int)HTTP_PER_IP_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned int)HTTP_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)HTTP_MEMORY_LIMIT, MHD_OPTION_END);
 	if (!h->daemon) {
 		int e = errno ? errno : EADDRINUSE;
 

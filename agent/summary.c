@@ -60,18 +60,18 @@ static struct summary_item *add(struct summary *s, const char *key, const char *
 #define WINDOWS_HELP "Windows given to an output, and how each ended"
 
 /* The five ends of an output's windows, summary keys "<end>_<dest>". */
-#define DEST(s, dest, w, d, f, dr, ab)                                                           \
-	do {                                                                                     \
-		COUNTER(s, "windows_" dest, "output_windows", "output=\"" dest "\",end=\"all\"", \
-			WINDOWS_HELP, w);                                                        \
-		COUNTER(s, "delivered_" dest, "output_windows",                                 \
-			"output=\"" dest "\",end=\"delivered\"", WINDOWS_HELP, d);               \
+#define DEST(s, dest, w, d, f, dr, ab)                                                             \
+	do {                                                                                       \
+		COUNTER(s, "windows_" dest, "output_windows", "output=\"" dest "\",end=\"all\"",   \
+			WINDOWS_HELP, w);                                                          \
+		COUNTER(s, "delivered_" dest, "output_windows",                                    \
+			"output=\"" dest "\",end=\"delivered\"", WINDOWS_HELP, d);                 \
 		COUNTER(s, "failed_" dest, "output_windows", "output=\"" dest "\",end=\"failed\"", \
-			WINDOWS_HELP, f);                                                        \
-		COUNTER(s, "dropped_" dest, "output_windows",                                   \
-			"output=\"" dest "\",end=\"dropped\"", WINDOWS_HELP, dr);                \
-		COUNTER(s, "abandoned_" dest, "output_windows",                                 \
-			"output=\"" dest "\",end=\"abandoned\"", WINDOWS_HELP, ab);              \
+			WINDOWS_HELP, f);                                                          \
+		COUNTER(s, "dropped_" dest, "output_windows",                                      \
+			"output=\"" dest "\",end=\"dropped\"", WINDOWS_HELP, dr);                  \
+		COUNTER(s, "abandoned_" dest, "output_windows",                                    \
+			"output=\"" dest "\",end=\"abandoned\"", WINDOWS_HELP, ab);                \
 	} while (0)
 
 static uint64_t rss_bytes(void)
@@ -153,8 +153,8 @@ void summary_collect(const struct agent *ag, struct summary *s)
 			pu.retries);
 		COUNTER(s, NULL, "push_bytes", NULL, "Request body bytes the server accepted",
 			pu.bytes_sent);
-		GAUGE(s, NULL, "push_queue_requests", NULL,
-		      "Push requests queued or in flight now", pu.queued);
+		GAUGE(s, NULL, "push_queue_requests", NULL, "Push requests queued or in flight now",
+		      pu.queued);
 	}
 	if (ag->cfg.dry_run)
 		DEST(s, "stdout", pls.out_stdout.windows, pls.out_stdout.delivered,
@@ -166,8 +166,8 @@ void summary_collect(const struct agent *ag, struct summary *s)
 		     pu.windows_failed + pls.push_unsent, pu.windows_dropped, pu.windows_abandoned);
 	COUNTER(s, "profiles_failed", "profiles_failed", NULL,
 		"Profiles (label sets) that could not be built", pls.profiles_failed);
-	COUNTER(s, "maps_over_cap", "maps_over_cap", NULL,
-		"Mappings left out of a full maps table", ps.maps_over_cap);
+	COUNTER(s, "maps_over_cap", "maps_over_cap", NULL, "Mappings left out of a full maps table",
+		ps.maps_over_cap);
 	COUNTER(s, "jvm_attached", "jvm_attaches", "result=\"attached\"",
 		"JVMs asked for their perf map, by result", js.jvm_attached);
 	COUNTER(s, "jvm_refused", "jvm_attaches", "result=\"refused\"",
@@ -179,8 +179,7 @@ void summary_collect(const struct agent *ag, struct summary *s)
 	COUNTER(s, "perfmap_reads", "perfmap_reads", NULL, "Reads of a perf map", js.maps_read);
 	COUNTER(s, "perfmap_refused", "perfmap_refused", NULL,
 		"Perf maps not opened (symlink, not a regular file, wrong owner)", js.maps_refused);
-	COUNTER(s, "perfmap_errors", "perfmap_errors", NULL, "Perf map read errors",
-		js.map_errors);
+	COUNTER(s, "perfmap_errors", "perfmap_errors", NULL, "Perf map read errors", js.map_errors);
 	COUNTER(s, "perfmap_bad_lines", "perfmap_bad_lines", NULL, "Perf map lines skipped",
 		js.bad_lines);
 	GAUGE(s, "perfmap_bytes", "perfmap_bytes", NULL, "Memory held by perf maps now",
@@ -256,10 +255,8 @@ void summary_collect(const struct agent *ag, struct summary *s)
 		COUNTER(s, NULL, "cgroup_unknown_paths", NULL,
 			"Cgroup paths that named neither container nor pod", cs.unknown);
 	}
-	COUNTER(s, NULL, "cgroup_bad", NULL, "Cgroup files that could not be read",
-		ps.cgroup_bad);
-	GAUGE(s, NULL, "resident_memory_bytes", NULL, "The agent's resident set size",
-	      rss_bytes());
+	COUNTER(s, NULL, "cgroup_bad", NULL, "Cgroup files that could not be read", ps.cgroup_bad);
+	GAUGE(s, NULL, "resident_memory_bytes", NULL, "The agent's resident set size", rss_bytes());
 	for (i = 0; i < CAPS_N; i++) {
 		it = COUNTER(s, NULL, "caps_hit", NULL,
 			     "Refusals of each bound (docs/operating.md, bounds)", caps__count(i));
@@ -306,7 +303,8 @@ bool summary_print(const struct agent *ag)
 		if (!it->key)
 			continue;
 		if (it->fraction)
-			n = snprintf(line + off, sizeof(line) - off, " %s=%.1f", it->key, it->value);
+			n = snprintf(line + off, sizeof(line) - off, " %s=%.1f", it->key,
+				     it->value);
 		else
 			n = snprintf(line + off, sizeof(line) - off, " %s=%llu", it->key,
 				     (unsigned long long)it->value);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* test_cgroup.c - cgroup paths of every runtime, driver and cgroup version -> container and pod; the cache */
+/* test_cgroup.c - cgroup paths of every runtime, driver and cgroup version -> container and pod;
+ * the cache */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -72,8 +73,9 @@ static const struct shape shapes[] = {
 	  CGROUP_QOS_NONE },
 	{ "plain docker systemd, init sub-cgroup", "/system.slice/docker-" ID_A ".scope/init", 0,
 	  ID_A, NULL, CGROUP_RT_DOCKER, CGROUP_QOS_NONE },
-	{ "podman", "/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" ID_B ".scope",
-	  0, ID_B, NULL, CGROUP_RT_PODMAN, CGROUP_QOS_NONE },
+	{ "podman",
+	  "/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" ID_B ".scope", 0, ID_B,
+	  NULL, CGROUP_RT_PODMAN, CGROUP_QOS_NONE },
 	{ "nested cgroup namespace",
 	  "/../../kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" UID_A_
 	  ".slice/cri-containerd-" ID_A ".scope",
@@ -92,9 +94,12 @@ static const struct shape shapes[] = {
 	  CGROUP_QOS_NONE },
 	{ "user session", "/user.slice/user-0.slice/session-3.scope", -ENOENT, NULL, NULL,
 	  CGROUP_RT_NONE, CGROUP_QOS_NONE },
-	{ "id one digit short", "/docker/" "bacb920470900725e0aa7d914fee5eb0854315448b024b6b8420ad8429c607b",
+	{ "id one digit short",
+	  "/docker/"
+	  "bacb920470900725e0aa7d914fee5eb0854315448b024b6b8420ad8429c607b",
 	  -ENOENT, NULL, NULL, CGROUP_RT_NONE, CGROUP_QOS_NONE },
-	{ "upper-case hex is not an id", "/kubepods/podX/BACB920470900725E0AA7D914FEE5EB0854315448B024B6B8420AD8429C607BA",
+	{ "upper-case hex is not an id",
+	  "/kubepods/podX/BACB920470900725E0AA7D914FEE5EB0854315448B024B6B8420AD8429C607BA",
 	  -ENOENT, NULL, NULL, CGROUP_RT_NONE, CGROUP_QOS_NONE },
 	{ "mixed uid separators",
 	  "/kubepods.slice/kubepods-pod4c9f1974_5c46-44c2_b42f_3bbf0e98eef9.slice", -ENOENT, NULL,
@@ -121,8 +126,8 @@ static void test_shapes(void **state)
 		if (err != s->err || strcmp(w.container_id, s->id ? s->id : "") ||
 		    strcmp(w.pod_uid, s->uid ? s->uid : "") || w.runtime != s->rt ||
 		    w.qos != s->qos)
-			fail_msg("%s: %s -> err=%d id=%s uid=%s rt=%d qos=%d", s->what, s->path, err,
-				 w.container_id, w.pod_uid, w.runtime, w.qos);
+			fail_msg("%s: %s -> err=%d id=%s uid=%s rt=%d qos=%d", s->what, s->path,
+				 err, w.container_id, w.pod_uid, w.runtime, w.qos);
 	}
 }
 
@@ -145,14 +150,16 @@ static void test_bad_args(void **state)
 static void test_proc_files(void **state)
 {
 	struct cgroup_where w;
-	const char *v2 = "0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" UID_A_
-			 ".slice/cri-containerd-" ID_A ".scope\n";
+	const char *v2 =
+		"0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" UID_A_
+		".slice/cri-containerd-" ID_A ".scope\n";
 	/* Hybrid: the v2 line names the runtime's unit, the v1 lines the container. */
-	const char *hybrid =
-		"12:hugetlb:/kubepods.slice/kubepods-pod" UID_A_ ".slice/cri-containerd-" ID_B ".scope\n"
-		"4:memory:/kubepods.slice/kubepods-pod" UID_A_ ".slice/cri-containerd-" ID_B ".scope\n"
-		"1:name=systemd:/system.slice/containerd.service\n"
-		"0::/system.slice/containerd.service\n";
+	const char *hybrid = "12:hugetlb:/kubepods.slice/kubepods-pod" UID_A_
+			     ".slice/cri-containerd-" ID_B ".scope\n"
+			     "4:memory:/kubepods.slice/kubepods-pod" UID_A_
+			     ".slice/cri-containerd-" ID_B ".scope\n"
+			     "1:name=systemd:/system.slice/containerd.service\n"
+			     "0::/system.slice/containerd.service\n";
 	const char *v1_memory_first = "5:cpu,cpuacct:/kubepods/pod" UID_A "\n"
 				      "4:memory:/kubepods/pod" UID_A "/" ID_A "\n";
 	const char *host = "9:name=systemd:/\n8:pids:/\n0::/system.slice/ssh.service\n";
@@ -293,9 +300,9 @@ static void test_cache_real_cgroup(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_shapes),	  cmocka_unit_test(test_bad_args),
+		cmocka_unit_test(test_shapes),	   cmocka_unit_test(test_bad_args),
 		cmocka_unit_test(test_proc_files), cmocka_unit_test(test_names),
-		cmocka_unit_test(test_cache),	  cmocka_unit_test(test_cache_real_cgroup),
+		cmocka_unit_test(test_cache),	   cmocka_unit_test(test_cache_real_cgroup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
