@@ -9,6 +9,7 @@
 #define EMBER_AGENT_H
 
 #include "agg.h"
+#include "cgroup.h"
 #include "cfg.h"
 #include "ingest.h"
 #include "jit.h"
@@ -20,6 +21,9 @@
 #include "sideband.h"
 #include "sym.h"
 
+struct http_server;
+struct summary;
+
 struct agent {
 	struct cfg cfg;
 	/* The command line, parsed again over the file on each SIGHUP. */
@@ -28,6 +32,7 @@ struct agent {
 	char host[256];
 	struct sym *sym;
 	struct proc_table *procs;
+	struct cgroup_cache *cgroups; /* NULL when it could not be made */
 	struct jit *jit;
 	struct agg *agg;
 	struct ingest *ingest;
@@ -37,6 +42,8 @@ struct agent {
 	struct sideband *sideband; /* NULL with --no-mmap-events */
 	struct push_client *push;
 	uint64_t reloads, reloads_refused; /* SIGHUP with --config */
+	struct http_server *http; /* --http-listen, else NULL */
+	struct summary *snapshot; /* the counters as last published to http */
 };
 
 #endif /* EMBER_AGENT_H */

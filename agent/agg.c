@@ -33,6 +33,7 @@ struct agg_proc {
 	uint32_t pid;
 	uint64_t start_time;
 	char *comm, *exe, *unit, *cgroup;
+	struct cgroup_where where;
 	uint64_t samples;
 	size_t nstacks;
 };
@@ -197,6 +198,7 @@ static int intern_proc(struct agg *a, const struct proc *p, uint32_t *out)
 	wp->exe = dup_or_null(proc__exe(p));
 	wp->unit = dup_or_null(proc__unit(p));
 	wp->cgroup = dup_or_null(proc__cgroup(p));
+	wp->where = *proc__where(p);
 	err = wp->comm ? hindex_add(&a->proc_idx, h, a->nprocs + 1) : -ENOMEM;
 	/* Once per process per window: a JVM is asked for its map now, so
 	 * this window's JIT frames can be named when it ends. */
@@ -523,6 +525,12 @@ static int build_procs(struct agg *a, struct report *r)
 		rp->exe = wp->exe ? report__strdup(r, wp->exe) : NULL;
 		rp->unit = wp->unit ? report__strdup(r, wp->unit) : NULL;
 		rp->cgroup = wp->cgroup ? report__strdup(r, wp->cgroup) : NULL;
+		rp->container_id = wp->where.container_id[0] ?
+					   report__strdup(r, wp->where.container_id) :
+					   NULL;
+		rp->pod_uid = wp->where.pod_uid[0] ? report__strdup(r, wp->where.pod_uid) : NULL;
+		/* A static string: outlives any report. */
+		rp->container_runtime = cgroup_runtime_name(wp->where.runtime);
 		rp->samples = wp->samples;
 		rp->nstacks = wp->nstacks;
 		next[i] = report__alloc(r, (wp->nstacks ? wp->nstacks : 1) * sizeof(**next));

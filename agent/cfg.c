@@ -52,6 +52,7 @@ enum {
 	OPT_DEBUGINFOD_CACHE,
 	OPT_DEBUGINFOD_CACHE_MB,
 	OPT_CONFIG,
+	OPT_HTTP_LISTEN,
 };
 
 static const struct option long_opts[] = {
@@ -92,6 +93,7 @@ static const struct option long_opts[] = {
 	{ "debuginfod-cache", required_argument, NULL, OPT_DEBUGINFOD_CACHE },
 	{ "debuginfod-cache-mb", required_argument, NULL, OPT_DEBUGINFOD_CACHE_MB },
 	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "http-listen", required_argument, NULL, OPT_HTTP_LISTEN },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -140,6 +142,8 @@ static const char usage_text[] =
 	"Other:\n"
 	"      --config FILE          YAML file: any option above by its long name, labels:,\n"
 	"                             headers:, relabel_configs:; flags override it\n"
+	"      --http-listen ADDR     serve /metrics and /healthz on HOST:PORT, [IPv6]:PORT\n"
+	"                             or :PORT (all addresses); default: off\n"
 	"      --log-level LEVEL      error, warn (default), info or debug\n"
 	"  -v, --verbose              debug logs, libbpf's included\n"
 	"  -h, --help                 this text\n"
@@ -355,6 +359,9 @@ int cfg_apply(struct cfg *cfg, int opt, char *arg, const struct cfg_where *w)
 		break;
 	case OPT_PERFMAP_MAX_MB:
 		err = parse_u32(w, "--perfmap-max-mb", arg, 1, 4096, &cfg->perfmap_max_mb);
+		break;
+	case OPT_HTTP_LISTEN:
+		cfg->http_listen = arg;
 		break;
 	case OPT_NO_MMAP_EVENTS:
 		cfg->mmap_events = false;

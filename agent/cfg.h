@@ -50,6 +50,7 @@ struct cfg {
 	const char *output_dir; /* pprof .pb.gz files, or NULL */
 	bool no_demangle; /* names as the symbol table has them */
 	bool lines; /* folded names end in ":LINE" */
+	const char *http_listen; /* /metrics and /healthz address, or NULL (off) */
 
 	/* push */
 	const char *server; /* base URL, or NULL */

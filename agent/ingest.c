@@ -66,6 +66,7 @@ static void ingest_sample(struct ingest *in, const struct prof_sample *s, size_t
 	memcpy(comm, s->comm, PROF_COMM_LEN);
 	comm[PROF_COMM_LEN] = '\0';
 	proc_table__set_event_time(in->procs, s->time_ns);
+	proc_table__set_event_cgroup(in->procs, s->cgroup_id);
 	p = proc_table__get(in->procs, s->hdr.pid, comm, now);
 	if (!p) {
 		in->stats.bad_records++;

@@ -77,9 +77,34 @@ static int check_name(const char *name)
 	return 0;
 }
 
+static const char *const derived_names[LABELS_DERIVED] = { "unit", "container_id", "pod_uid",
+							   "container_runtime" };
+
+static bool is_derived(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < LABELS_DERIVED; i++)
+		if (!strcmp(name, derived_names[i]))
+			return true;
+	return false;
+}
+
+static bool is_static(const struct cfg *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nlabels; i++)
+		if (!strcmp(cfg->labels[i].name, name))
+			return true;
+	return false;
+}
+
 int labels_check(const struct cfg *cfg)
 {
-	size_t i, j, names = 3; /* __name__, service_name, host */
+	/* __name__, service_name, host and the derived ones of where a
+	 * process runs: unit, container_id, pod_uid, container_runtime. */
+	size_t i, j, names = 3 + LABELS_DERIVED;
 	int err;
 
 	if (cfg->host) {
@@ -104,8 +129,9 @@ int labels_check(const struct cfg *cfg)
 				return -EINVAL;
 			}
 		}
-		/* A static service_name replaces the derived one: no new name. */
-		if (strcmp(kv->name, "service_name"))
+		/* A static service_name (or unit, ...) replaces the derived one:
+		 * no new name. */
+		if (strcmp(kv->name, "service_name") && !is_derived(kv->name))
 			names++;
 	}
 	if (names > LABELS_MAX_NAMES) {
@@ -162,6 +188,8 @@ static int base_set(const struct cfg *cfg, struct report *r, const struct report
 {
 	const char *host = cfg->host ? cfg->host : LABELS_UNKNOWN_HOST;
 	const char *service = sanitized(r, service_of(cfg, p));
+	const char *derived[LABELS_DERIVED] = { p->unit && p->unit[0] ? p->unit : NULL,
+						p->container_id, p->pod_uid, p->container_runtime };
 	char pid[16];
 	size_t i;
 	int err;
@@ -174,6 +202,19 @@ static int base_set(const struct cfg *cfg, struct report *r, const struct report
 	    (err = relabel_set_put(set, "service_name", service)) ||
 	    (err = relabel_set_put(set, "host", host)))
 		return err;
+	/* Where the process runs, unless given statically. The unit's name
+	 * comes from the kernel: sanitized like service_name. Container ids,
+	 * uids and runtimes are checked hex or constants. */
+	for (i = 0; i < LABELS_DERIVED; i++) {
+		const char *v = derived[i];
+
+		if (!v || is_static(cfg, derived_names[i]))
+			continue;
+		if (i == 0 && !(v = sanitized(r, v)))
+			return -ENOMEM;
+		if ((err = relabel_set_put(set, derived_names[i], v)))
+			return err;
+	}
 	/* The static service_name already decided service; labels_check
 	 * rejected static __* and host names. cfg outlives the report. */
 	for (i = 0; i < cfg->nlabels; i++) {

@@ -2,12 +2,13 @@
 /* labels.h - the label set of each process, and grouping a report by label set
  *
  * __name__=process_cpu, service_name (systemd unit when the process runs in
- * one, else the executable's name), host, and static --label pairs, then the
- * relabel rules (agent/relabel.h) over those plus the __meta_process_*
- * discovery labels. Static names and values are checked against the
- * server's limits once, at start-up; what rules make is filtered after
- * them. No __-prefixed label other than __name__ is ever produced. Thread:
- * the main loop (the rules carry their match data).
+ * one, else the executable's name), host, unit, container_id, pod_uid,
+ * container_runtime, and static --label pairs, then the relabel rules
+ * (agent/relabel.h) over those plus the __meta_process_* discovery labels.
+ * Static names and values are checked against the server's limits once,
+ * at start-up; what rules make is filtered after them. No __-prefixed label
+ * other than __name__ is ever produced. Thread: the main loop (the rules
+ * carry their match data).
  */
 #ifndef EMBER_LABELS_H
 #define EMBER_LABELS_H
@@ -23,6 +24,8 @@
 #define LABELS_MAX_NAMES 30
 #define LABELS_MAX_NAME_LEN 1024
 #define LABELS_MAX_VALUE_LEN 2048
+/* Labels of where a process runs: unit, container_id, pod_uid, container_runtime. */
+#define LABELS_DERIVED 4
 
 /* Checks the static labels and host of cfg (call it after cfg->host is
  * final). Names: non-empty, <= LABELS_MAX_NAME_LEN bytes, [A-Za-z_][A-Za-z0-9_]*
@@ -53,16 +56,18 @@ struct labels_stats {
 /* Gives each process of r its label set, in r's memory: __name__ (r's type
  * name), service_name (the static one, else the process's systemd unit, else
  * the basename of its exe, else its comm; invalid UTF-8 bytes become '_'),
- * host (cfg->host, "unknown" when NULL) and the static labels. With relabel
- * rules (cfg->relabel), these and __meta_process_comm, __meta_process_exe,
- * __meta_process_cgroup and __meta_process_pid go through the rules; then
- * every __ label is removed, __name__ is put back as r's type name (rules
- * cannot rename the profile type), service_name comes back when a rule
- * removed it (the server refuses a series without one), a name outside [A-Za-z_][A-Za-z0-9_]* is
- * removed and counted, and values are repaired to UTF-8 within
- * LABELS_MAX_VALUE_LEN. A process the rules drop gets no labels
- * (nlabels 0) and is counted in st. Sets are sorted by name. cfg must have
- * passed labels_check and outlive r. 0 or -ENOMEM. */
+ * host (cfg->host, "unknown" when NULL), where the process runs when known
+ * (unit: its systemd unit; container_id, pod_uid, container_runtime: from
+ * its cgroup; a static label of the same name wins) and the static labels.
+ * With relabel rules (cfg->relabel), these and __meta_process_comm,
+ * __meta_process_exe, __meta_process_cgroup and __meta_process_pid go
+ * through the rules; then every __ label is removed, __name__ is put back as
+ * r's type name (rules cannot rename the profile type), service_name comes
+ * back when a rule removed it (the server refuses a series without one), a
+ * name outside [A-Za-z_][A-Za-z0-9_]* is removed and counted, and values are
+ * repaired to UTF-8 within LABELS_MAX_VALUE_LEN. A process the rules drop
+ * gets no labels (nlabels 0) and is counted in st. Sets are sorted by name.
+ * cfg must have passed labels_check and outlive r. 0 or -ENOMEM. */
 int labels_assign(const struct cfg *cfg, struct report *r, struct labels_stats *st);
 
 /* Groups r's processes by their whole label set (labels_assign first): one

@@ -21,6 +21,7 @@
 #include "caps.h"
 #include "cfg.h"
 #include "clock.h"
+#include "http.h"
 #include "ingest.h"
 #include "jit.h"
 #include "labels.h"
@@ -46,6 +47,11 @@ static volatile sig_atomic_t stop_requested, hup_requested, usr1_requested;
 /* A process that exited is kept this long after its exit record, for its
  * samples still in the ring buffer. */
 #define MAPSTORE_GRACE_NS (2 * CLOCK_NS_PER_SEC)
+/* cgroups remembered by id: a node runs a few hundred pods, each with a few
+ * containers; 4096 covers that with room, at ~200 bytes an entry. */
+#define CGROUP_CACHE_MAX 4096
+/* /metrics and /healthz are at most this old, and fresh after a window. */
+#define PUBLISH_NS CLOCK_NS_PER_SEC
 
 static void on_signal(int sig)
 {
@@ -145,9 +151,16 @@ static void reload(struct agent *ag)
 		 ag->cfg.config_file, ag->cfg.nlabels, relabel__count(ag->cfg.relabel), restart);
 }
 
+/* The counters, to the HTTP server's snapshot (its thread reads only that). */
+static void publish(struct agent *ag, uint64_t now)
+{
+	summary_collect(ag, ag->snapshot);
+	http_server__publish(ag->http, ag->snapshot, now);
+}
+
 static int run(struct agent *ag)
 {
-	uint64_t start_mono, window_mono, window_wall, end_mono, now;
+	uint64_t start_mono, window_mono, window_wall, end_mono, now, published = 0;
 	uint64_t window_ns = (uint64_t)ag->cfg.window_s * 1000000000ull;
 	int n, timeout;
 
@@ -165,6 +178,10 @@ static int run(struct agent *ag)
 		now = clock_ns(CLOCK_MONOTONIC);
 		if (now >= end_mono)
 			break;
+		if (ag->http && now - published >= PUBLISH_NS) {
+			publish(ag, now);
+			published = now;
+		}
 		/* SIGUSR1 ends the window now: its profiles go out at once. */
 		if (now >= window_mono + window_ns || usr1_requested) {
 			if (usr1_requested)
@@ -172,6 +189,8 @@ static int run(struct agent *ag)
 			usr1_requested = 0;
 			pipeline__window(ag->pipeline, window_wall, now - window_mono);
 			proc_table__sweep(ag->procs, window_mono);
+			if (ag->cgroups)
+				cgroup_cache__sweep(ag->cgroups);
 			sym__release_unused(ag->sym);
 			/* A window frees most of what it allocated (its tables, the
 			 * report, released files' tables) in small chunks between
@@ -184,6 +203,7 @@ static int run(struct agent *ag)
 						"/proc");
 			window_mono = now;
 			window_wall = clock_ns(CLOCK_REALTIME);
+			published = 0; /* the window's counters, at once */
 			continue;
 		}
 		timeout = (window_mono + window_ns - now) / 1000000 + 1;
@@ -278,6 +298,10 @@ int main(int argc, char **argv)
 	type = report_type_cpu(ag.cfg.frequency);
 	ag.sym = sym__new(&symopts);
 	ag.procs = ag.sym ? proc_table__new(ag.sym, "/proc") : NULL;
+	/* Without it, each process's own cgroup file still names its container. */
+	ag.cgroups = ag.procs ? cgroup_cache__new(NULL, CGROUP_CACHE_MAX) : NULL;
+	if (ag.cgroups)
+		proc_table__set_cgroups(ag.procs, ag.cgroups);
 	if (ag.procs && ag.cfg.mmap_events) {
 		ag.mapstore = mapstore__new();
 		ag.sideband = ag.mapstore ? sideband__new(ag.mapstore) : NULL;
@@ -304,12 +328,26 @@ int main(int argc, char **argv)
 		err = 1;
 		goto cleanup;
 	}
+	if (ag.cfg.http_listen) {
+		ag.snapshot = calloc(1, sizeof(*ag.snapshot));
+		ag.http = ag.snapshot ? http_server__new(ag.cfg.http_listen,
+							 (uint64_t)ag.cfg.window_s * CLOCK_NS_PER_SEC) :
+					NULL;
+		if (!ag.http) {
+			err = 2;
+			goto cleanup;
+		}
+	}
 	err = run(&ag) ? 1 : 0;
 	/* 3: every window was produced, but not every one reached every
 	 * output asked for (docs/operating.md). */
 	if (summary_print(&ag) && !err)
 		err = 3;
 cleanup:
+	/* The server first: its thread reads nothing of the others, but it
+	 * should stop answering before they go. */
+	http_server__free(ag.http);
+	free(ag.snapshot);
 	sampler__free(ag.sampler);
 	push_client__free(ag.push);
 	pipeline__free(ag.pipeline);
@@ -317,6 +355,7 @@ cleanup:
 	agg__free(ag.agg);
 	jit__free(ag.jit);
 	proc_table__free(ag.procs);
+	cgroup_cache__free(ag.cgroups);
 	sideband__free(ag.sideband);
 	mapstore__free(ag.mapstore);
 	sym__free(ag.sym);

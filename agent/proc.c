@@ -35,6 +35,7 @@ struct proc {
 	char *exe;
 	char *unit;
 	char *cgroup;
+	struct cgroup_where where; /* container and pod, from the cgroup */
 	struct sym_maps *maps;
 	struct sym_file **files; /* parallel to maps; NULL = not opened yet */
 	uint8_t *file_failed; /* parallel to maps; opening failed once */
@@ -54,7 +55,9 @@ struct proc {
 struct proc_table {
 	struct sym *sym;
 	struct mapstore *store; /* or NULL: /proc only */
+	struct cgroup_cache *cgroups; /* or NULL: each process's own cgroup file only */
 	uint64_t event_ns; /* the time of the sample being normalized */
+	uint64_t event_cgroup; /* the cgroup id of that sample, 0 when unknown */
 	const char *proc_root;
 	struct hchain procs;
 	struct proc_stats stats;
@@ -245,6 +248,29 @@ int proc_parse_stat_start(const char *text, size_t len, uint64_t *start)
 	return 0;
 }
 
+/* Where p runs: what its cgroup id is known to be, else its cgroup file
+ * (text, n bytes; n <= 0 when the process was gone), which then teaches the
+ * cache. A process gone unread still gets its cgroup's container and pod. */
+static void proc_read_where(struct proc_table *t, struct proc *p, const char *text, ssize_t n)
+{
+	const struct cgroup_where *known = NULL;
+	uint64_t id = t->event_cgroup;
+
+	if (t->cgroups && id)
+		known = cgroup_cache__find(t->cgroups, id);
+	if (known) {
+		p->where = *known;
+		return;
+	}
+	if (n <= 0)
+		return;
+	if (cgroup_parse_proc(text, (size_t)n, &p->where) == -EINVAL)
+		t->stats.cgroup_bad++;
+	if (t->cgroups && id && cgroup_cache__put(t->cgroups, id, &p->where))
+		log_warn_ratelimited("proc: no memory to remember cgroup id=%llu",
+				     (unsigned long long)id);
+}
+
 static void proc_read_identity(struct proc_table *t, struct proc *p)
 {
 	char path[64], buf[PATH_MAX + 1], cg[PROC_CGROUP_MAX], unit[256];
@@ -275,6 +301,7 @@ static void proc_read_identity(struct proc_table *t, struct proc *p)
 		if (unit[0])
 			p->unit = strdup(unit);
 	}
+	proc_read_where(t, p, buf, n);
 }
 
 static void proc_read_maps(struct proc_table *t, struct proc *p, uint64_t now_ns)
@@ -464,6 +491,21 @@ const char *proc__unit(const struct proc *p)
 uint64_t proc__start_time(const struct proc *p)
 {
 	return p->start_time;
+}
+
+const struct cgroup_where *proc__where(const struct proc *p)
+{
+	return &p->where;
+}
+
+void proc_table__set_cgroups(struct proc_table *t, struct cgroup_cache *cgroups)
+{
+	t->cgroups = cgroups;
+}
+
+void proc_table__set_event_cgroup(struct proc_table *t, uint64_t cgroup_id)
+{
+	t->event_cgroup = cgroup_id;
 }
 
 const char *proc__cgroup(const struct proc *p)

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cgroup.h"
 #include "report.h"
 #include "sym.h"
 
@@ -38,6 +39,7 @@ struct proc_stats {
 	uint64_t maps_over_cap; /* mappings left out of a full maps table */
 	uint64_t maps_from_store; /* maps taken from the kernel's mmap records */
 	uint64_t files_by_path; /* files opened by name for a gone process */
+	uint64_t cgroup_bad; /* cgroup files that could not be read (over-long lines) */
 };
 
 /* proc_root is "/proc" outside tests. NULL with errno on failure. */
@@ -60,6 +62,8 @@ const char *proc__comm(const struct proc *p);
 const char *proc__exe(const struct proc *p); /* NULL when unknown */
 const char *proc__unit(const struct proc *p); /* NULL when not in a unit */
 const char *proc__cgroup(const struct proc *p); /* NULL when unknown */
+/* Container and pod the process runs in (empty fields when none). */
+const struct cgroup_where *proc__where(const struct proc *p);
 /* Start time in clock ticks after boot (/proc/PID/stat field 22): with the
  * pid, what tells this process from any other that had its pid. 0 when the
  * process was gone before it could be read. */
@@ -75,6 +79,11 @@ void proc_table__set_event_time(struct proc_table *t, uint64_t boot_ns);
 /* The process exited at boot_ns and its samples are all read: drops its
  * entry and what the store holds of it. */
 void proc_table__exit(struct proc_table *t, uint32_t pid, uint64_t boot_ns);
+/* What cgroup ids are known to be: consulted before, and taught by, each
+ * new process's cgroup file. Borrowed; NULL (the default) for none. */
+void proc_table__set_cgroups(struct proc_table *t, struct cgroup_cache *cgroups);
+/* The cgroup id (from the BPF record) of the sample about to be looked up. */
+void proc_table__set_event_cgroup(struct proc_table *t, uint64_t cgroup_id);
 /* Drops pid's entry (exec replaced its image, or it exited). */
 void proc_table__forget(struct proc_table *t, uint32_t pid);
 /* Drops entries not sampled since before seen_before_ns whose /proc entry is

@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* summary.c - the exit summary: one line of key=value counters
+/* summary.c - every module's counters in one list: the exit summary line, and /metrics
  *
  * What an operator (and the tests) read at exit: samples and losses, each
  * output's windows by how they ended, and every module's counters, in the
  * order documented in docs/operating.md; the bounds that were hit come last.
+ * The same list, with the items the line leaves out (levels such as RSS and
+ * cache sizes), is what /metrics serves.
  */
 #include <stdio.h>
-#include <string.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "caps.h"
+#include "file.h"
 #include "log.h"
 #include "summary.h"
 
@@ -32,21 +36,66 @@ static void print_lost_by_cpu(const struct agent *ag)
 			 line);
 }
 
-/* " <key>_<dest>=N" for the four ends of a destination's windows. */
-static int dest_part(char *buf, size_t size, const char *dest, uint64_t windows, uint64_t delivered,
-		     uint64_t failed, uint64_t dropped, uint64_t abandoned)
+static struct summary_item *add(struct summary *s, const char *key, const char *metric,
+				const char *labels, uint8_t kind, const char *help, double value)
 {
-	return snprintf(buf, size,
-			" windows_%s=%llu delivered_%s=%llu failed_%s=%llu dropped_%s=%llu "
-			"abandoned_%s=%llu",
-			dest, (unsigned long long)windows, dest, (unsigned long long)delivered,
-			dest, (unsigned long long)failed, dest, (unsigned long long)dropped, dest,
-			(unsigned long long)abandoned);
+	struct summary_item *it;
+
+	/* A programming error, not input: the list is fixed at build time. */
+	if (s->n == SUMMARY_MAX_ITEMS) {
+		log_warn_ratelimited("summary: more than %d items; raise SUMMARY_MAX_ITEMS",
+				     SUMMARY_MAX_ITEMS);
+		return NULL;
+	}
+	it = &s->items[s->n++];
+	*it = (struct summary_item){ key, metric, labels, NULL, NULL, help, kind, false, value };
+	return it;
 }
 
-/* Prints the exit summary; returns true when a window with samples did
- * not reach a configured output (exit code 3). */
-bool summary_print(const struct agent *ag)
+#define COUNTER(s, key, metric, labels, help, v) \
+	add(s, key, metric, labels, SUMMARY_COUNTER, help, (double)(v))
+#define GAUGE(s, key, metric, labels, help, v) \
+	add(s, key, metric, labels, SUMMARY_GAUGE, help, (double)(v))
+
+#define WINDOWS_HELP "Windows given to an output, and how each ended"
+
+/* The five ends of an output's windows, summary keys "<end>_<dest>". */
+#define DEST(s, dest, w, d, f, dr, ab)                                                             \
+	do {                                                                                       \
+		COUNTER(s, "windows_" dest, "output_windows", "output=\"" dest "\",end=\"all\"",   \
+			WINDOWS_HELP, w);                                                          \
+		COUNTER(s, "delivered_" dest, "output_windows",                                    \
+			"output=\"" dest "\",end=\"delivered\"", WINDOWS_HELP, d);                 \
+		COUNTER(s, "failed_" dest, "output_windows", "output=\"" dest "\",end=\"failed\"", \
+			WINDOWS_HELP, f);                                                          \
+		COUNTER(s, "dropped_" dest, "output_windows",                                      \
+			"output=\"" dest "\",end=\"dropped\"", WINDOWS_HELP, dr);                  \
+		COUNTER(s, "abandoned_" dest, "output_windows",                                    \
+			"output=\"" dest "\",end=\"abandoned\"", WINDOWS_HELP, ab);                \
+	} while (0)
+
+/* Indexed by enum push_fail_reason (push.h). */
+static const char *const push_failed_keys[PUSH_FAIL_N] = {
+	"push_failed_rejected", "push_failed_server", "push_failed_timeout", "push_failed_connect",
+	"push_failed_tls",	"push_failed_reply",  "push_failed_other",
+};
+static const char *const push_failed_labels[PUSH_FAIL_N] = {
+	"reason=\"rejected\"", "reason=\"server\"", "reason=\"timeout\"", "reason=\"connect\"",
+	"reason=\"tls\"",	 "reason=\"reply\"",	"reason=\"other\"",
+};
+
+static uint64_t rss_bytes(void)
+{
+	char buf[128];
+	unsigned long long size, resident;
+	ssize_t n = file_read("/proc/self/statm", buf, sizeof(buf));
+
+	if (n <= 0 || sscanf(buf, "%llu %llu", &size, &resident) != 2)
+		return 0;
+	return resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+void summary_collect(const struct agent *ag, struct summary *s)
 {
 	uint64_t cnt[PROF_CNT_MAX] = { 0 };
 	struct pipeline_stats pls;
@@ -55,122 +104,255 @@ bool summary_print(const struct agent *ag)
 	struct proc_stats ps;
 	struct push_stats pu = { 0 };
 	struct jit_stats js = { 0 };
-	char push_part[512] = "", dest[3][256] = { "", "", "" }, jit_part[640];
-	char sb_part[256] = "", dbg_part[256] = "", di_part[256] = "";
-	char caps_part[512];
-	uint64_t lost_windows = 0;
+	struct sym_stats ss;
+	struct summary_item *it;
 	int i;
 
-	if (ag->sampler) {
+	s->n = 0;
+	if (ag->sampler)
 		sampler__counters(ag->sampler, cnt);
-		print_lost_by_cpu(ag);
-	}
 	agg__stats(ag->agg, &as);
 	ingest__stats(ag->ingest, &is);
 	pipeline__stats(ag->pipeline, &pls);
 	proc_table__stats(ag->procs, &ps);
-	if (ag->push) {
-		push_client__stats(ag->push, &pu);
-		snprintf(push_part, sizeof(push_part),
-			 " push_ok=%llu push_failed=%llu push_dropped=%llu push_retries=%llu",
-			 (unsigned long long)pu.requests_ok, (unsigned long long)pu.requests_failed,
-			 (unsigned long long)pu.dropped, (unsigned long long)pu.retries);
-		/* Like caps: the reasons that occurred, each its own field. */
-		for (i = 0; i < PUSH_FAIL_N; i++) {
-			size_t used = strlen(push_part);
-
-			if (pu.failed_by[i])
-				snprintf(push_part + used, sizeof(push_part) - used,
-					 " push_failed_%s=%llu", push_fail_reason_name(i),
-					 (unsigned long long)pu.failed_by[i]);
-		}
-		dest_part(dest[2], sizeof(dest[2]), "push", pu.windows + pls.push_unsent,
-			  pu.windows_delivered, pu.windows_failed + pls.push_unsent,
-			  pu.windows_dropped, pu.windows_abandoned);
-		lost_windows += pu.windows + pls.push_unsent - pu.windows_delivered;
-	}
-	if (ag->cfg.dry_run) {
-		dest_part(dest[0], sizeof(dest[0]), "stdout", pls.out_stdout.windows,
-			  pls.out_stdout.delivered, pls.out_stdout.failed, 0, 0);
-		lost_windows += pls.out_stdout.failed;
-	}
-	if (ag->cfg.output_dir) {
-		dest_part(dest[1], sizeof(dest[1]), "files", pls.files.windows, pls.files.delivered,
-			  pls.files.failed, 0, 0);
-		lost_windows += pls.files.failed;
-	}
-	lost_windows += pls.profiles_failed;
+	sym__stats(ag->sym, &ss);
 	if (ag->jit)
 		jit__stats(ag->jit, &js);
-	snprintf(
-		jit_part, sizeof(jit_part),
-		" jvm_attached=%llu jvm_refused=%llu jvm_failed=%llu jit_frames=%llu "
-		"perfmap_reads=%llu perfmap_read_bytes=%llu perfmap_refused=%llu perfmap_stale=%llu "
-		"perfmap_errors=%llu perfmap_bad_lines=%llu perfmap_bytes=%llu perfmap_capped=%llu "
-		"perfmap_evicted=%llu",
-		(unsigned long long)js.jvm_attached, (unsigned long long)js.jvm_refused,
-		(unsigned long long)js.jvm_failed, (unsigned long long)js.frames_named,
-		(unsigned long long)js.maps_read, (unsigned long long)js.bytes_read,
-		(unsigned long long)js.maps_refused, (unsigned long long)js.maps_stale,
-		(unsigned long long)js.map_errors, (unsigned long long)js.bad_lines,
-		(unsigned long long)js.map_bytes, (unsigned long long)js.maps_capped,
-		(unsigned long long)js.maps_evicted);
-	{
-		struct sym_stats ss;
+	if (ag->push)
+		push_client__stats(ag->push, &pu);
+	s->windows = pls.windows;
+	s->push_delivered = pu.windows_delivered;
+	s->push_dropped = pu.windows_dropped;
 
-		sym__stats(ag->sym, &ss);
-		snprintf(dbg_part, sizeof(dbg_part),
-			 " debug_files=%llu debug_crc_mismatch=%llu debug_buildid_mismatch=%llu "
-			 "debug_bad=%llu",
-			 (unsigned long long)ss.debug_files,
-			 (unsigned long long)ss.debug_crc_mismatch,
-			 (unsigned long long)ss.debug_buildid_mismatch,
-			 (unsigned long long)ss.debug_bad_files);
-		snprintf(di_part, sizeof(di_part),
-			 " debuginfod_fetched=%llu debuginfod_missing=%llu debuginfod_bad=%llu "
-			 "debuginfod_timeouts=%llu debuginfod_queue_full=%llu "
-			 "debuginfod_evictions=%llu",
-			 (unsigned long long)ss.debuginfod_fetched,
-			 (unsigned long long)ss.debuginfod_missing,
-			 (unsigned long long)ss.debuginfod_bad,
-			 (unsigned long long)ss.debuginfod_timeouts,
-			 (unsigned long long)ss.debuginfod_queue_full,
-			 (unsigned long long)ss.debuginfod_evictions);
+	COUNTER(s, "samples", "samples", NULL, "Samples read and aggregated", as.samples);
+	COUNTER(s, "lost", NULL, NULL, NULL, cnt[PROF_CNT_LOST_RINGBUF] + as.dropped);
+	COUNTER(s, NULL, "samples_lost", "reason=\"ring_buffer\"", "Samples lost, by reason",
+		cnt[PROF_CNT_LOST_RINGBUF]);
+	COUNTER(s, NULL, "samples_lost", "reason=\"window_full\"", "Samples lost, by reason",
+		as.dropped);
+	COUNTER(s, NULL, "samples_lost", "reason=\"bad_record\"", "Samples lost, by reason",
+		is.bad_records);
+	COUNTER(s, "processes", "processes", NULL, "Processes seen in samples", ps.procs_seen);
+	it = GAUGE(s, "named_pct", "named_frames_ratio", NULL,
+		   "Share of frame occurrences named, over all finished windows",
+		   as.total_frames ? 100.0 * as.named_frames / as.total_frames : 0.0);
+	if (it) {
+		it->fraction = true;
+		/* Prometheus ratios are 0..1; the summary prints a percentage. */
+		it->metric = NULL;
 	}
+	GAUGE(s, NULL, "named_frames_ratio", NULL,
+	      "Share of frame occurrences named, over all finished windows",
+	      as.total_frames ? (double)as.named_frames / as.total_frames : 0.0);
+	COUNTER(s, "windows", "windows", NULL, "Windows ended", pls.windows);
+	COUNTER(s, "kstack_failed", "stack_copy_failed", "stack=\"kernel\"",
+		"Samples whose stack could not be copied (the sample is kept)",
+		cnt[PROF_CNT_KSTACK_FAILED]);
+	COUNTER(s, "ustack_failed", "stack_copy_failed", "stack=\"user\"",
+		"Samples whose stack could not be copied (the sample is kept)",
+		cnt[PROF_CNT_USTACK_FAILED]);
+	COUNTER(s, "bad_records", NULL, NULL, NULL, is.bad_records);
+	if (ag->push) {
+		COUNTER(s, "push_ok", "push_requests", "result=\"ok\"",
+			"Push requests, by how they ended", pu.requests_ok);
+		COUNTER(s, "push_failed", "push_requests", "result=\"failed\"",
+			"Push requests, by how they ended", pu.requests_failed);
+		COUNTER(s, "push_dropped", "push_requests", "result=\"dropped\"",
+			"Push requests, by how they ended", pu.dropped);
+		/* Like caps: on the line only the reasons that occurred. */
+		for (i = 0; i < PUSH_FAIL_N; i++)
+			COUNTER(s, pu.failed_by[i] ? push_failed_keys[i] : NULL,
+				"push_requests_failed", push_failed_labels[i],
+				"Push requests given up, by reason", pu.failed_by[i]);
+		COUNTER(s, "push_retries", "push_retries", NULL, "Push requests retried",
+			pu.retries);
+		COUNTER(s, NULL, "push_bytes", NULL, "Request body bytes the server accepted",
+			pu.bytes_sent);
+		GAUGE(s, NULL, "push_queue_requests", NULL, "Push requests queued or in flight now",
+		      pu.queued);
+	}
+	if (ag->cfg.dry_run)
+		DEST(s, "stdout", pls.out_stdout.windows, pls.out_stdout.delivered,
+		     pls.out_stdout.failed, 0, 0);
+	if (ag->cfg.output_dir)
+		DEST(s, "files", pls.files.windows, pls.files.delivered, pls.files.failed, 0, 0);
+	if (ag->push)
+		DEST(s, "push", pu.windows + pls.push_unsent, pu.windows_delivered,
+		     pu.windows_failed + pls.push_unsent, pu.windows_dropped, pu.windows_abandoned);
+	COUNTER(s, "profiles_failed", "profiles_failed", NULL,
+		"Profiles (label sets) that could not be built", pls.profiles_failed);
+	COUNTER(s, "relabel_dropped", "relabel_dropped_processes", NULL,
+		"Processes (per window) a relabel rule dropped", pls.labels.procs_dropped);
+	COUNTER(s, "relabel_dropped_samples", "relabel_dropped_samples", NULL,
+		"Samples of processes a relabel rule dropped", pls.labels.samples_dropped);
+	COUNTER(s, "relabel_windows_empty", "relabel_windows_empty", NULL,
+		"Windows whose every process a relabel rule dropped", pls.windows_all_dropped);
+	COUNTER(s, "labels_invalid", "labels_invalid", NULL,
+		"Labels a relabel rule made that the server refuses, left out",
+		pls.labels.labels_invalid);
+	COUNTER(s, "reloads", "config_reloads", "result=\"ok\"", "Config file reloads (SIGHUP)",
+		ag->reloads);
+	COUNTER(s, "reloads_refused", "config_reloads", "result=\"refused\"",
+		"Config file reloads (SIGHUP)", ag->reloads_refused);
+	COUNTER(s, "maps_over_cap", "maps_over_cap", NULL, "Mappings left out of a full maps table",
+		ps.maps_over_cap);
+	COUNTER(s, "jvm_attached", "jvm_attaches", "result=\"attached\"",
+		"JVMs asked for their perf map, by result", js.jvm_attached);
+	COUNTER(s, "jvm_refused", "jvm_attaches", "result=\"refused\"",
+		"JVMs asked for their perf map, by result", js.jvm_refused);
+	COUNTER(s, "jvm_failed", "jvm_attaches", "result=\"failed\"",
+		"JVMs asked for their perf map, by result", js.jvm_failed);
+	COUNTER(s, "jit_frames", "jit_frames_named", NULL, "Unique frames named from perf maps",
+		js.frames_named);
+	COUNTER(s, "perfmap_reads", "perfmap_reads", NULL, "Reads of a perf map", js.maps_read);
+	COUNTER(s, "perfmap_read_bytes", "perfmap_read_bytes", NULL, "Bytes read from perf maps",
+		js.bytes_read);
+	COUNTER(s, "perfmap_refused", "perfmap_refused", NULL,
+		"Perf maps not opened (symlink, not a regular file, wrong owner, stale)",
+		js.maps_refused);
+	COUNTER(s, "perfmap_stale", "perfmap_stale", NULL,
+		"Perf maps older than their process (a reused pid's), refused", js.maps_stale);
+	COUNTER(s, "perfmap_errors", "perfmap_errors", NULL, "Perf map read errors", js.map_errors);
+	COUNTER(s, "perfmap_bad_lines", "perfmap_bad_lines", NULL, "Perf map lines skipped",
+		js.bad_lines);
+	GAUGE(s, "perfmap_bytes", "perfmap_bytes", NULL, "Memory held by perf maps now",
+	      js.map_bytes);
+	COUNTER(s, "perfmap_capped", "perfmap_capped", NULL,
+		"Perf maps read only in part (their newest), over the per-process bound",
+		js.maps_capped);
+	COUNTER(s, "perfmap_evicted", "perfmap_evicted", NULL,
+		"Perf maps dropped whole, over the total bound", js.maps_evicted);
+	COUNTER(s, "debug_files", "debug_files", NULL,
+		"Symbol tables whose symbols came from a debug file", ss.debug_files);
+	COUNTER(s, "debug_crc_mismatch", "debug_crc_mismatch", NULL,
+		"Debug link candidates with the wrong CRC", ss.debug_crc_mismatch);
+	COUNTER(s, "debug_buildid_mismatch", "debug_buildid_mismatch", NULL,
+		"Build-id paths holding another build-id", ss.debug_buildid_mismatch);
+	COUNTER(s, "debug_bad", "debug_bad", NULL, "Debug files that did not parse",
+		ss.debug_bad_files);
 	if (ag->sideband) {
 		struct sideband_stats sb;
 		struct mapstore_stats ms;
 
 		sideband__stats(ag->sideband, &sb);
 		mapstore__stats(ag->mapstore, &ms);
-		snprintf(sb_part, sizeof(sb_part),
-			 " mmap_records=%llu mmap_lost=%llu mmap_bad=%llu maps_from_records=%llu "
-			 "store_procs=%llu",
-			 (unsigned long long)sb.records, (unsigned long long)sb.lost,
-			 (unsigned long long)sb.bad, (unsigned long long)ps.maps_from_store,
-			 (unsigned long long)ms.procs);
+		COUNTER(s, "mmap_records", "mmap_records", NULL, "Kernel mmap records read",
+			sb.records);
+		COUNTER(s, "mmap_lost", "mmap_lost", NULL, "Kernel mmap records lost", sb.lost);
+		COUNTER(s, "mmap_bad", "mmap_bad", NULL, "Kernel mmap records malformed", sb.bad);
+		COUNTER(s, "maps_from_records", "maps_from_records", NULL,
+			"Processes whose maps came from mmap records", ps.maps_from_store);
+		GAUGE(s, "store_procs", "mapstore_processes", NULL,
+		      "Processes held in the mmap record store now", ms.procs);
+	}
+	COUNTER(s, "debuginfod_fetched", "debuginfod_fetched", NULL,
+		"Debug files fetched from debuginfod", ss.debuginfod_fetched);
+	COUNTER(s, "debuginfod_missing", "debuginfod_missing", NULL,
+		"Build-ids no debuginfod server had", ss.debuginfod_missing);
+	COUNTER(s, "debuginfod_bad", "debuginfod_bad", NULL,
+		"Fetched files not ELF or of another build-id", ss.debuginfod_bad);
+	COUNTER(s, "debuginfod_timeouts", "debuginfod_timeouts", NULL,
+		"debuginfod fetches aborted at their deadline", ss.debuginfod_timeouts);
+	COUNTER(s, "debuginfod_queue_full", "debuginfod_queue_full", NULL,
+		"debuginfod requests turned away, the queue full", ss.debuginfod_queue_full);
+	COUNTER(s, "debuginfod_evictions", "debuginfod_evictions", NULL,
+		"debuginfod cached files removed past the cap", ss.debuginfod_evictions);
+
+	/* Only in /metrics: levels and the counters the line leaves out. */
+	COUNTER(s, NULL, "frames", "named=\"true\"",
+		"Frame occurrences, named or not (symbolization hits and misses)", as.named_frames);
+	COUNTER(s, NULL, "frames", "named=\"false\"",
+		"Frame occurrences, named or not (symbolization hits and misses)",
+		as.total_frames - as.named_frames);
+	COUNTER(s, NULL, "symbol_table_loads", NULL,
+		"Symbol tables loaded into the cache (cache misses)", ss.cache_loads);
+	COUNTER(s, NULL, "symbol_table_evictions", NULL, "Symbol tables evicted from the cache",
+		ss.cache_evictions);
+	GAUGE(s, NULL, "cache_bytes", "cache=\"symbol_tables\"", "Bytes held by each cache now",
+	      ss.cache_bytes);
+	GAUGE(s, NULL, "cache_bytes", "cache=\"kernel_symbols\"", "Bytes held by each cache now",
+	      ss.kernel_bytes);
+	GAUGE(s, NULL, "cache_bytes", "cache=\"dwarf\"", "Bytes held by each cache now",
+	      ss.dwarf_bytes);
+	GAUGE(s, NULL, "cache_bytes", "cache=\"perf_maps\"", "Bytes held by each cache now",
+	      js.map_bytes);
+	GAUGE(s, NULL, "open_files", NULL, "Mapped files held open for symbolization",
+	      ss.files_open);
+	GAUGE(s, NULL, "processes_tracked", NULL, "Processes in the process table now",
+	      ps.procs_live);
+	if (ag->cgroups) {
+		struct cgroup_stats cs;
+
+		cgroup_cache__stats(ag->cgroups, &cs);
+		GAUGE(s, NULL, "cgroup_cache_entries", NULL, "Cgroups remembered by id now",
+		      cs.entries);
+		COUNTER(s, NULL, "cgroup_cache_lookups", "result=\"hit\"",
+			"Cgroup id lookups, by result", cs.hits);
+		COUNTER(s, NULL, "cgroup_cache_lookups", "result=\"miss\"",
+			"Cgroup id lookups, by result", cs.misses);
+		COUNTER(s, NULL, "cgroup_unknown_paths", NULL,
+			"Cgroup paths that named neither container nor pod", cs.unknown);
+	}
+	COUNTER(s, NULL, "cgroup_bad", NULL, "Cgroup files that could not be read", ps.cgroup_bad);
+	GAUGE(s, NULL, "resident_memory_bytes", NULL, "The agent's resident set size", rss_bytes());
+	for (i = 0; i < CAPS_N; i++) {
+		it = COUNTER(s, NULL, "caps_hit", NULL,
+			     "Refusals of each bound (docs/operating.md, bounds)", caps__count(i));
+		if (it) {
+			it->lname = "bound";
+			it->lvalue = caps__name(i);
+		}
+	}
+}
+
+/* Prints the exit summary; returns true when a window with samples did
+ * not reach a configured output (exit code 3). */
+bool summary_print(const struct agent *ag)
+{
+	struct summary *s = malloc(sizeof(*s));
+	struct pipeline_stats pls;
+	struct push_stats pu = { 0 };
+	uint64_t lost_windows = 0;
+	char caps_part[512], line[4096];
+	size_t off = 0, i;
+	int n;
+
+	if (ag->sampler)
+		print_lost_by_cpu(ag);
+	pipeline__stats(ag->pipeline, &pls);
+	if (ag->push) {
+		push_client__stats(ag->push, &pu);
+		lost_windows += pu.windows + pls.push_unsent - pu.windows_delivered;
+	}
+	if (ag->cfg.dry_run)
+		lost_windows += pls.out_stdout.failed;
+	if (ag->cfg.output_dir)
+		lost_windows += pls.files.failed;
+	lost_windows += pls.profiles_failed;
+	if (!s) {
+		log_summary("summary unavailable: out of memory");
+		return lost_windows != 0;
+	}
+	summary_collect(ag, s);
+	line[0] = '\0';
+	for (i = 0; i < s->n && off < sizeof(line); i++) {
+		const struct summary_item *it = &s->items[i];
+
+		if (!it->key)
+			continue;
+		if (it->fraction)
+			n = snprintf(line + off, sizeof(line) - off, " %s=%.1f", it->key,
+				     it->value);
+		else
+			n = snprintf(line + off, sizeof(line) - off, " %s=%llu", it->key,
+				     (unsigned long long)it->value);
+		if (n < 0)
+			break;
+		off += (size_t)n;
 	}
 	/* Last on the line: every bound hit, by name (docs/operating.md). */
 	caps__format(caps_part, sizeof(caps_part));
-	log_summary("summary samples=%llu lost=%llu processes=%llu named_pct=%.1f windows=%llu "
-		    "kstack_failed=%llu ustack_failed=%llu bad_records=%llu%s%s%s%s "
-		    "profiles_failed=%llu relabel_dropped=%llu relabel_dropped_samples=%llu "
-		    "relabel_windows_empty=%llu labels_invalid=%llu reloads=%llu reloads_refused=%llu "
-		    "maps_over_cap=%llu%s%s%s%s %s",
-		    (unsigned long long)as.samples,
-		    (unsigned long long)(cnt[PROF_CNT_LOST_RINGBUF] + as.dropped),
-		    (unsigned long long)ps.procs_seen,
-		    as.total_frames ? 100.0 * as.named_frames / as.total_frames : 0.0,
-		    (unsigned long long)pls.windows,
-		    (unsigned long long)cnt[PROF_CNT_KSTACK_FAILED],
-		    (unsigned long long)cnt[PROF_CNT_USTACK_FAILED],
-		    (unsigned long long)is.bad_records, push_part, dest[0], dest[1], dest[2],
-		    (unsigned long long)pls.profiles_failed,
-		    (unsigned long long)pls.labels.procs_dropped,
-		    (unsigned long long)pls.labels.samples_dropped,
-		    (unsigned long long)pls.windows_all_dropped,
-		    (unsigned long long)pls.labels.labels_invalid, (unsigned long long)ag->reloads,
-		    (unsigned long long)ag->reloads_refused, (unsigned long long)ps.maps_over_cap,
-		    jit_part, dbg_part, sb_part, di_part, caps_part);
+	log_summary("summary%s %s", line, caps_part);
+	free(s);
 	return lost_windows != 0;
 }

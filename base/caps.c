@@ -40,6 +40,7 @@ static const struct caps_desc caps_desc[CAPS_N] = {
 			       "the labels past it, in name order" },
 	[CAPS_RELABEL_MATCH] = { "relabel_match", "backtracking steps of one relabel regex match",
 				 "the match (the value counts as not matching)" },
+	[CAPS_CGROUP] = { "cgroup", "cgroups remembered by id", "the least recently used cgroup's entry" },
 };
 
 static uint64_t caps_count[CAPS_N];

@@ -35,6 +35,7 @@ enum caps_id {
 	CAPS_RELABEL_SET, /* labels one process's set may grow to under relabel rules */
 	CAPS_LABEL_NAMES, /* label names per series (the server's limit) */
 	CAPS_RELABEL_MATCH, /* backtracking steps of one relabel regex match */
+	CAPS_CGROUP, /* cgroups remembered by id */
 	CAPS_N
 };
 

@@ -82,6 +82,11 @@ struct report_proc {
 	 * pipeline; profiles are grouped by the whole set. */
 	const struct label *labels;
 	size_t nlabels;
+	/* Where it runs, from its cgroup (agent/cgroup.h), or NULL: the 64-hex
+	 * container id, the pod uid (with '-'), the runtime ("containerd",
+	 * "cri-o", "docker", "podman"). A metadata source maps the first two
+	 * to namespace, pod and container names. */
+	const char *container_id, *pod_uid, *container_runtime;
 };
 
 struct report {

@@ -30,15 +30,15 @@ static void add_label(struct cfg *cfg, const char *k, const char *v)
 }
 
 static struct report_proc procs[] = {
-	{ 10, "nginx", "/usr/sbin/nginx", "nginx.service", NULL, 1, NULL, 0, NULL, 0 },
-	{ 11, "python3", "/usr/bin/python3.11", NULL, NULL, 1, NULL, 0, NULL, 0 },
-	{ 12, "kworker/0:1", NULL, NULL, NULL, 1, NULL, 0, NULL, 0 },
-	{ 13, "nginx", "/usr/sbin/nginx", "nginx.service", NULL, 1, NULL, 0, NULL, 0 },
-	{ 14, "python3", "/usr/bin/python3.11", NULL, NULL, 1, NULL, 0, NULL, 0 },
-	{ 15, "x", "/", NULL, NULL, 1, NULL, 0, NULL, 0 }, /* empty basename: comm */
-	{ 16, "", NULL, "", NULL, 1, NULL, 0, NULL, 0 }, /* nothing known */
-	{ 17, "bad\xff", NULL, NULL, NULL, 1, NULL, 0, NULL, 0 }, /* not UTF-8 */
-	{ 18, "java", "/opt/j\xc3\xa9/bin/java", NULL, NULL, 1, NULL, 0, NULL, 0 }, /* UTF-8 kept */
+	{ 10, "nginx", "/usr/sbin/nginx", "nginx.service", NULL, 1, NULL, 0, NULL, 0, NULL, NULL, NULL },
+	{ 11, "python3", "/usr/bin/python3.11", NULL, NULL, 1, NULL, 0, NULL, 0, NULL, NULL, NULL },
+	{ 12, "kworker/0:1", NULL, NULL, NULL, 1, NULL, 0, NULL, 0, NULL, NULL, NULL },
+	{ 13, "nginx", "/usr/sbin/nginx", "nginx.service", NULL, 1, NULL, 0, NULL, 0, NULL, NULL, NULL },
+	{ 14, "python3", "/usr/bin/python3.11", NULL, NULL, 1, NULL, 0, NULL, 0, NULL, NULL, NULL },
+	{ 15, "x", "/", NULL, NULL, 1, NULL, 0, NULL, 0, NULL, NULL, NULL }, /* empty basename: comm */
+	{ 16, "", NULL, "", NULL, 1, NULL, 0, NULL, 0, NULL, NULL, NULL }, /* nothing known */
+	{ 17, "bad\xff", NULL, NULL, NULL, 1, NULL, 0, NULL, 0, NULL, NULL, NULL }, /* not UTF-8 */
+	{ 18, "java", "/opt/j\xc3\xa9/bin/java", NULL, NULL, 1, NULL, 0, NULL, 0, NULL, NULL, NULL }, /* UTF-8 kept */
 };
 
 #define NPROCS (sizeof(procs) / sizeof(procs[0]))
@@ -89,7 +89,8 @@ static void test_group_derived(void **state)
 		const struct labels_group *g = &gs[i];
 
 		assert_string_equal(labels_get(g, "service_name"), want_service[i]);
-		assert_int_equal(g->nlabels, 5);
+		/* A process in a systemd unit also says which: "unit" sorts last. */
+		assert_int_equal(g->nlabels, labels_get(g, "unit") ? 6 : 5);
 		assert_sorted(g);
 		/* '_' sorts before lowercase letters */
 		assert_string_equal(g->labels[0].name, "__name__");
@@ -103,6 +104,9 @@ static void test_group_derived(void **state)
 		assert_string_equal(g->labels[4].value, "core");
 		assert_true(utf8_valid(g->labels[3].value, strlen(g->labels[3].value)));
 	}
+	assert_string_equal(labels_get(&gs[3], "unit"), "nginx.service");
+	assert_null(labels_get(&gs[4], "unit"));
+	assert_null(labels_get(&gs[4], "container_id"));
 	/* a unit wins over the exe; both nginx processes share one series, in
 	 * report order */
 	assert_int_equal(gs[3].nprocs, 2);
@@ -210,10 +214,13 @@ static void test_group_host_default_and_static_service(void **state)
 	report_init(&r);
 	assert_int_equal(labels_check(&cfg), 0);
 	assert_int_equal(assign_and_group(&cfg, &r, &gs, &n), 0);
-	/* a static service_name replaces the derived one: one series */
-	assert_int_equal(n, 1);
-	assert_int_equal(gs[0].nprocs, NPROCS);
+	/* a static service_name replaces the derived one: one series, and
+	 * one more for the processes of a systemd unit */
+	assert_int_equal(n, 2);
+	assert_int_equal(gs[0].nprocs, NPROCS - 2);
 	assert_int_equal(gs[0].nlabels, 3);
+	assert_int_equal(gs[1].nprocs, 2);
+	assert_string_equal(labels_get(&gs[1], "unit"), "nginx.service");
 	assert_string_equal(labels_get(&gs[0], "service_name"), "api");
 	assert_string_equal(labels_get(&gs[0], "host"), "unknown");
 	assert_string_equal(labels_get(&gs[0], "__name__"), "process_cpu");
@@ -240,9 +247,9 @@ static void test_group_by_whole_set(void **state)
 					      { "pod", "web-2" },
 					      { "service_name", "web" } };
 	struct report_proc two[] = {
-		{ 1, "web", NULL, NULL, NULL, 1, NULL, 0, pod_a, 3 },
-		{ 2, "web", NULL, NULL, NULL, 1, NULL, 0, pod_b, 3 },
-		{ 3, "web", NULL, NULL, NULL, 1, NULL, 0, pod_a, 3 },
+		{ 1, "web", NULL, NULL, NULL, 1, NULL, 0, pod_a, 3, NULL, NULL, NULL },
+		{ 2, "web", NULL, NULL, NULL, 1, NULL, 0, pod_b, 3, NULL, NULL, NULL },
+		{ 3, "web", NULL, NULL, NULL, 1, NULL, 0, pod_a, 3, NULL, NULL, NULL },
 	};
 	struct labels_group *gs = NULL;
 	struct report r = { .procs = two, .nprocs = 3 };
@@ -260,6 +267,49 @@ static void test_group_by_whole_set(void **state)
 	labels_groups_free(gs, n);
 }
 
+/* Where a process runs, from its cgroup: container_id, pod_uid,
+ * container_runtime; a static label of the same name wins. */
+static void test_where_labels(void **state)
+{
+	static const char id[] = "bacb920470900725e0aa7d914fee5eb0854315448b024b6b8420ad8429c607ba";
+	static const char uid[] = "4c9f1974-5c46-44c2-b42f-3bbf0e98eef9";
+	struct report_proc two[] = {
+		{ 1, "web", "/app/web", NULL, NULL, 1, NULL, 0, NULL, 0, id, uid, "containerd" },
+		{ 2, "web", "/app/web", NULL, NULL, 1, NULL, 0, NULL, 0, NULL, NULL, NULL },
+	};
+	struct labels_group *gs = NULL;
+	struct report r = { .type = report_type_cpu(100), .procs = two, .nprocs = 2 };
+	struct cfg cfg;
+	size_t n = 0;
+
+	(void)state;
+	cfg_init(&cfg);
+	assert_int_equal(labels_check(&cfg), 0);
+	assert_int_equal(assign_and_group(&cfg, &r, &gs, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(label_set_get(two[0].labels, two[0].nlabels, "container_id"), id);
+	assert_string_equal(label_set_get(two[0].labels, two[0].nlabels, "pod_uid"), uid);
+	assert_string_equal(label_set_get(two[0].labels, two[0].nlabels, "container_runtime"),
+			    "containerd");
+	assert_string_equal(label_set_get(two[0].labels, two[0].nlabels, "service_name"), "web");
+	assert_int_equal(two[0].nlabels, 6);
+	assert_int_equal(two[1].nlabels, 3);
+	labels_groups_free(gs, n);
+	arena_release(&r.arena);
+
+	memset(&r.arena, 0, sizeof(r.arena));
+	add_label(&cfg, "container_runtime", "k8s");
+	assert_int_equal(labels_check(&cfg), 0);
+	assert_int_equal(assign_and_group(&cfg, &r, &gs, &n), 0);
+	assert_string_equal(label_set_get(two[0].labels, two[0].nlabels, "container_runtime"),
+			    "k8s");
+	assert_string_equal(label_set_get(two[1].labels, two[1].nlabels, "container_runtime"),
+			    "k8s");
+	assert_int_equal(two[0].nlabels, 6);
+	labels_groups_free(gs, n);
+	arena_release(&r.arena);
+}
+
 static void test_check_ok(void **state)
 {
 	static char names[16][8];
@@ -272,7 +322,7 @@ static void test_check_ok(void **state)
 	add_label(&cfg, "Team_2", "caf\xc3\xa9");
 	add_label(&cfg, "_x", "1");
 	assert_int_equal(labels_check(&cfg), 0);
-	/* the most cfg can hold: 16 static + 3 derived names, under 30 */
+	/* the most cfg can hold: 16 static + 7 derived names, under 30 */
 	cfg_init(&cfg);
 	for (i = 0; i < CFG_MAX_LABELS; i++) {
 		snprintf(names[i], sizeof(names[i]), "l%zu", i);
@@ -343,7 +393,7 @@ int main(void)
 		cmocka_unit_test(test_group_host_default_and_static_service),
 		cmocka_unit_test(test_group_by_whole_set),
 		cmocka_unit_test(test_relabel_rules),
-		cmocka_unit_test(test_check_ok),
+		cmocka_unit_test(test_where_labels), cmocka_unit_test(test_check_ok),
 		cmocka_unit_test(test_check_rejects),
 	};
 

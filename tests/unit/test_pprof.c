@@ -359,8 +359,8 @@ static const struct report_stack stacks_b[] = {
 };
 
 static struct report_proc procs[] = {
-	{ 100, "app", "/usr/bin/app", "app.service", NULL, 11, stacks_a, 4, NULL, 0 },
-	{ 200, "app", "/usr/bin/app", "app.service", NULL, 14, stacks_b, 5, NULL, 0 },
+	{ 100, "app", "/usr/bin/app", "app.service", NULL, 11, stacks_a, 4, NULL, 0, NULL, NULL, NULL },
+	{ 200, "app", "/usr/bin/app", "app.service", NULL, 14, stacks_b, 5, NULL, 0, NULL, NULL, NULL },
 };
 
 static void small_report(struct report *r)
@@ -488,11 +488,11 @@ static void test_one_proc_and_period(void **state)
 static void test_empty_and_invalid(void **state)
 {
 	static const struct report_stack none[] = { STACK(st_work, 2, 0) };
-	struct report_proc idle = { 1, "idle", NULL, NULL, NULL, 0, none, 1, NULL, 0 };
+	struct report_proc idle = { 1, "idle", NULL, NULL, NULL, 0, none, 1, NULL, 0, NULL, NULL, NULL };
 	const struct report_proc *pp[] = { &idle };
 	static const uint32_t bad_frames[] = { 4, 99 };
 	static const struct report_stack bad[] = { STACK(bad_frames, 2, 1) };
-	struct report_proc badp = { 1, "bad", NULL, NULL, NULL, 1, bad, 1, NULL, 0 };
+	struct report_proc badp = { 1, "bad", NULL, NULL, NULL, 1, bad, 1, NULL, 0, NULL, NULL, NULL };
 	const struct report_proc *pb[] = { &badp };
 	struct pprof_blob *blobs = (void *)1;
 	size_t nblobs = 5;
@@ -525,7 +525,7 @@ static void test_invalid_utf8(void **state)
 	};
 	static const uint32_t st[] = { 0 };
 	static const struct report_stack stacks[] = { STACK(st, 1, 2) };
-	struct report_proc proc = { 1, "x", NULL, NULL, NULL, 2, stacks, 1, NULL, 0 };
+	struct report_proc proc = { 1, "x", NULL, NULL, NULL, 2, stacks, 1, NULL, 0, NULL, NULL, NULL };
 	const struct report_proc *pp[] = { &proc };
 	struct pprof_blob *blobs = NULL;
 	size_t nblobs = 0;
@@ -568,7 +568,7 @@ static void test_inline_lines_and_type(void **state)
 	};
 	static const uint32_t st[] = { 0 };
 	static const struct report_stack stacks[] = { { st, 1, 4, 4123 } };
-	struct report_proc proc = { 1, "x", NULL, NULL, NULL, 4, stacks, 1, NULL, 0 };
+	struct report_proc proc = { 1, "x", NULL, NULL, NULL, 4, stacks, 1, NULL, 0, NULL, NULL, NULL };
 	const struct report_proc *pp[] = { &proc };
 	struct pprof_blob *blobs = NULL;
 	const Perftools__Profiles__Location *l;
@@ -660,11 +660,11 @@ static void big_build(struct big *b, size_t nframes, size_t nstacks, uint32_t de
 			(struct report_stack)STACK(&b->stack_frames[i * depth], depth, 1 + i % 5);
 	}
 	b->procs[0] = (struct report_proc){ 1, "big",	  "/usr/bin/big", NULL, NULL,
-					    0, b->stacks, nstacks / 2,	  NULL, 0 };
+					    0, b->stacks, nstacks / 2,	  NULL, 0, NULL, NULL, NULL };
 	b->procs[1] =
 		(struct report_proc){ 2,    "big", "/usr/bin/big",	    NULL,
 				      NULL, 0,	   b->stacks + nstacks / 2, nstacks - nstacks / 2,
-				      NULL, 0 };
+				      NULL, 0, NULL, NULL, NULL };
 	b->r.start_ns = START_NS;
 	b->r.duration_ns = DURATION_NS;
 	b->r.type = report_type_cpu(FREQ);
