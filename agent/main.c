@@ -21,6 +21,7 @@
 #include "caps.h"
 #include "cfg.h"
 #include "clock.h"
+#include "fg_cmd.h"
 #include "ingest.h"
 #include "jit.h"
 #include "labels.h"
@@ -174,6 +175,11 @@ int main(int argc, char **argv)
 	struct report_type type;
 	int err;
 
+	/* The file subcommands sample nothing: no signals, no privileges. */
+	if (argc > 1 && !strcmp(argv[1], "flamegraph"))
+		return fg_cmd_flamegraph(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "diff"))
+		return fg_cmd_diff(argc - 1, argv + 1);
 	install_signals();
 	err = cfg_parse(&ag.cfg, argc, argv);
 	if (err)

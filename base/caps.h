@@ -31,6 +31,8 @@ enum caps_id {
 	CAPS_MAPSTORE_MAPS, /* mmap records kept per process image */
 	CAPS_MAPSTORE_IMAGES, /* exec images kept per process */
 	CAPS_JVM, /* JVMs tracked for attaching */
+	CAPS_FG_NODES, /* call-tree nodes of one flame graph input */
+	CAPS_FG_DEPTH, /* frames per stack read by the flame graph readers */
 	CAPS_N
 };
 
