@@ -44,19 +44,35 @@ static int check_type(struct fg_read *r, const char *what, const char *type)
 	return 0;
 }
 
-/* pprof is binary: gzip's magic, or bytes no text file has. A folded file
- * may hold any byte >= 0x80 (names with invalid UTF-8), never a NUL or most
- * control characters. */
-static bool looks_binary(const unsigned char *p, size_t n)
+/* gzip's magic, or a zlib header (deflate, its check bits right, and a
+ * second byte no text starts with: "x^" is a folded frame's name). */
+static bool compressed(const unsigned char *p, size_t n)
 {
+	return n >= 2 && ((p[0] == 0x1f && p[1] == 0x8b) ||
+			  ((p[0] & 0x0f) == 8 && (p[0] >> 4) <= 7 && (p[0] * 256 + p[1]) % 31 == 0 &&
+			   (p[1] < 0x20 || p[1] >= 0x80)));
+}
+
+enum sniff { SNIFF_TEXT, SNIFF_PPROF, SNIFF_MAYBE };
+
+/* pprof is binary: compressed, or holding a NUL no text has. Other control
+ * characters may be either: a protobuf's lengths, or a name in a folded
+ * file another tool wrote; the protobuf decoder decides those. A folded
+ * file may hold any byte >= 0x80 (names with invalid UTF-8). */
+static enum sniff sniff(const unsigned char *p, size_t n)
+{
+	enum sniff k = SNIFF_TEXT;
 	size_t i;
 
-	if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b)
-		return true;
-	for (i = 0; i < n; i++)
+	if (compressed(p, n))
+		return SNIFF_PPROF;
+	for (i = 0; i < n; i++) {
+		if (!p[i])
+			return SNIFF_PPROF;
 		if (p[i] < 0x20 && p[i] != '\n' && p[i] != '\r' && p[i] != '\t')
-			return true;
-	return false;
+			k = SNIFF_MAYBE;
+	}
+	return k;
 }
 
 /* ---- folded text ---- */
@@ -438,8 +454,10 @@ cleanup:
 	return err;
 }
 
+/* maybe: the bytes might be text; -ENOMSG, with nothing read, when they
+ * do not decode as a protobuf. */
 static int read_pprof(struct fg_tree *t, const char *what, const unsigned char *data, size_t len,
-		      struct fg_read *r)
+		      bool maybe, struct fg_read *r)
 {
 	Perftools__Profiles__Profile *p = NULL;
 	struct buf raw = { 0 };
@@ -448,7 +466,7 @@ static int read_pprof(struct fg_tree *t, const char *what, const unsigned char *
 	size_t i, pick;
 	int err;
 
-	if (len >= 2 && data[0] == 0x1f && data[1] == 0x8b) {
+	if (compressed(data, len)) {
 		err = inflate_all(data, len, &raw, what, r);
 		if (err)
 			goto cleanup;
@@ -456,6 +474,10 @@ static int read_pprof(struct fg_tree *t, const char *what, const unsigned char *
 		len = raw.len;
 	}
 	p = perftools__profiles__profile__unpack(NULL, len, data);
+	if (!p && maybe) {
+		err = -ENOMSG;
+		goto cleanup;
+	}
 	if (!p) {
 		err = fail(r, -EPROTO, "%s: not a pprof profile (the protobuf does not decode)", what);
 		goto cleanup;
@@ -517,10 +539,11 @@ int fg_read_buf(struct fg_tree *t, const char *what, const void *data, size_t le
 {
 	int err;
 
+	enum sniff k = sniff(data, len < PEEK_BYTES ? len : PEEK_BYTES);
+
 	r->err[0] = '\0';
-	if (looks_binary(data, len < PEEK_BYTES ? len : PEEK_BYTES))
-		err = read_pprof(t, what, data, len, r);
-	else
+	err = k == SNIFF_TEXT ? -ENOMSG : read_pprof(t, what, data, len, k == SNIFF_MAYBE, r);
+	if (err == -ENOMSG)
 		err = read_folded(t, what, data, len, -1, r);
 	if (!err)
 		r->inputs++;
@@ -554,7 +577,7 @@ static int read_fd(struct fg_tree *t, const char *what, int fd, struct fg_read *
 		b.len += (size_t)n;
 		if (!n)
 			break;
-		if (b.len >= PEEK_BYTES && !looks_binary(b.p, PEEK_BYTES)) {
+		if (b.len >= PEEK_BYTES && sniff(b.p, PEEK_BYTES) == SNIFF_TEXT) {
 			r->err[0] = '\0';
 			err = read_folded(t, what, (const char *)b.p, b.len, fd, r);
 			if (!err)

@@ -69,7 +69,7 @@ void fg_names__free(struct fg_names *n)
 
 int fg_names__intern(struct fg_names *n, const char *s, size_t len, uint32_t *id)
 {
-	char small[512], *fixed = NULL;
+	char small[1024], *fixed = NULL;
 	struct name_key key;
 	uint64_t h;
 	uint32_t val, off;
@@ -78,10 +78,14 @@ int fg_names__intern(struct fg_names *n, const char *s, size_t len, uint32_t *id
 	/* A name with stray bytes is stored repaired: the SVG must be valid
 	 * UTF-8, and the repaired text is what a search should match. */
 	if (!utf8_valid(s, len)) {
-		fixed = len < sizeof(small) ? small : malloc(len + 1);
+		/* utf8_copy reads a C string: s is a slice of a line, so it is
+		 * terminated in the second half of the buffer first. */
+		fixed = 2 * (len + 1) <= sizeof(small) ? small : malloc(2 * (len + 1));
 		if (!fixed)
 			return -ENOMEM;
-		len = utf8_copy(fixed, s, len);
+		memcpy(fixed + len + 1, s, len);
+		fixed[2 * len + 1] = '\0';
+		len = utf8_copy(fixed, fixed + len + 1, len);
 		s = fixed;
 	}
 	key = (struct name_key){ s, len };
