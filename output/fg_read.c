@@ -106,7 +106,7 @@ static int folded_line(void *ctx, const char *line, size_t len)
 		return fail(f->r, -EPROTO, "%s: line %llu: no sample count after the stack", f->what,
 			    (unsigned long long)f->lineno);
 	for (p = sp; p < line + len; p++) {
-		if (*p < '0' || *p > '9' || count > (INT64_MAX - 9) / 10)
+		if (*p < '0' || *p > '9' || count > (uint64_t)(INT64_MAX - (*p - '0')) / 10)
 			return fail(f->r, -EPROTO, "%s: line %llu: bad sample count '%.*s'", f->what,
 				    (unsigned long long)f->lineno, (int)(line + len - sp > 32 ? 32 : line + len - sp), sp);
 		count = count * 10 + (uint64_t)(*p - '0');
