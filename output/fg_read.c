@@ -77,6 +77,12 @@ static enum sniff sniff(const unsigned char *p, size_t n)
 
 /* ---- folded text ---- */
 
+/* A frame of the previous line: its text in prev, its id. */
+struct prev_frame {
+	size_t off, len;
+	uint32_t id;
+};
+
 struct folded {
 	struct fg_tree *t;
 	struct fg_read *r;
@@ -84,7 +90,35 @@ struct folded {
 	uint32_t *ids;
 	size_t cap;
 	uint64_t lineno;
+	/* The previous line's stack: consecutive lines mostly share their
+	 * first frames, whose names then need no hashing. */
+	char *prev;
+	size_t prev_cap;
+	struct prev_frame *pf;
+	size_t npf, pf_cap;
 };
+
+/* The id of frame k, s[0..len), of a line whose stack text is line. */
+static int frame_id(struct folded *f, size_t k, const char *line, const char *s, size_t len,
+		    uint32_t *id)
+{
+	int err;
+
+	if (k < f->npf && f->pf[k].len == len && !memcmp(f->prev + f->pf[k].off, s, len)) {
+		*id = f->pf[k].id;
+	} else {
+		err = fg_tree__intern(f->t, s, len, id);
+		if (err)
+			return err;
+	}
+	err = VEC_RESERVE(f->pf, f->pf_cap, k + 1, SIZE_MAX);
+	if (err)
+		return err;
+	/* Entries past k still describe the previous line; k is this one's.
+	 * Offsets are into this line, copied to prev once it is done. */
+	f->pf[k] = (struct prev_frame){ (size_t)(s - line), len, *id };
+	return 0;
+}
 
 static int folded_line(void *ctx, const char *line, size_t len)
 {
@@ -122,13 +156,18 @@ static int folded_line(void *ctx, const char *line, size_t len)
 			continue; /* ";;" or a leading ';': no frame */
 		err = VEC_RESERVE(f->ids, f->cap, n + 1, SIZE_MAX);
 		if (!err)
-			err = fg_tree__intern(f->t, p,
-					       (size_t)(semi - p), &f->ids[n]);
+			err = frame_id(f, n, line, p, (size_t)(semi - p), &f->ids[n]);
 		if (err)
 			return fail(f->r, err, "%s: line %llu: %s", f->what,
 				    (unsigned long long)f->lineno, strerror(-err));
 		n++;
 	}
+	/* This line becomes the previous one. */
+	err = VEC_RESERVE(f->prev, f->prev_cap, (size_t)(end - line) + 1, SIZE_MAX);
+	if (err)
+		return fail(f->r, err, "%s: out of memory", f->what);
+	memcpy(f->prev, line, (size_t)(end - line));
+	f->npf = n;
 	if (!count)
 		return 0;
 	err = fg_tree__add(f->t, f->ids, n, count);
@@ -166,6 +205,8 @@ static int read_folded(struct fg_tree *t, const char *what, const char *head, si
 		fail(r, err, "%s: read: %s", what, strerror(-err));
 	lines__release(&l);
 	free(f.ids);
+	free(f.prev);
+	free(f.pf);
 	return err;
 }
 

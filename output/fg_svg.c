@@ -379,12 +379,14 @@ int fg_svg_write(FILE *f, const struct fg_tree *t, const struct fg_svg_opts *o)
 		FG_SVG_WIDTH - 240);
 	fprintf(f, "<text id=\"details\" x=\"%.1f\" y=\"%.1f\"> </text>\n", FG_SVG_PAD,
 		l.height - 10);
-	for (i = 0; i < n; i++) {
-		if ((double)l.nodes[i].total < min_count || !l.nodes[i].total)
+	/* Depth first, children in name order: the same file whatever the
+	 * order of the input's lines. */
+	for (c = FG_ROOT; c != FG_NONE; c = fg_tree__next(t, c)) {
+		if ((double)l.nodes[c].total < min_count || !l.nodes[c].total)
 			continue;
-		y = o->icicle ? TOP_H + l.nodes[i].depth * FG_SVG_FRAME_H :
-				l.height - BOTTOM_H - (l.nodes[i].depth + 1) * FG_SVG_FRAME_H;
-		put_frame(f, &l, (uint32_t)i, o, y);
+		y = o->icicle ? TOP_H + l.nodes[c].depth * FG_SVG_FRAME_H :
+				l.height - BOTTOM_H - (l.nodes[c].depth + 1) * FG_SVG_FRAME_H;
+		put_frame(f, &l, c, o, y);
 	}
 	fputs("</svg>\n", f);
 	free(l.start);

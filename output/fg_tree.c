@@ -23,6 +23,11 @@ struct fg_tree {
 	struct fg_node *nodes;
 	size_t len, cap, max;
 	struct hindex ix; /* hash(parent, name) -> node + 1 */
+	/* The last stack added, in walk order, and its nodes: inputs come
+	 * sorted or grouped, so the next stack mostly shares a prefix that
+	 * needs no lookup. */
+	uint32_t last_ids[FG_MAX_DEPTH], last_path[FG_MAX_DEPTH];
+	size_t last_n;
 	uint64_t truncated;
 	bool reverse;
 };
@@ -217,7 +222,14 @@ int fg_tree__add(struct fg_tree *t, const uint32_t *ids, size_t n, uint64_t coun
 	/* Nodes are made first and counted after, so a stack that fails half
 	 * way (no memory) leaves every total unchanged. */
 	for (i = 0; i < n; i++) {
-		c = child_get(t, at, ids[t->reverse ? n - 1 - i : i], &err);
+		uint32_t id = ids[t->reverse ? n - 1 - i : i];
+
+		if (i < t->last_n && t->last_ids[i] == id) {
+			at = t->last_path[i];
+			continue;
+		}
+		t->last_n = i; /* the cached path ends where this one differs */
+		c = child_get(t, at, id, &err);
 		if (err)
 			return err;
 		if (c == FG_NONE) {
@@ -225,7 +237,12 @@ int fg_tree__add(struct fg_tree *t, const uint32_t *ids, size_t n, uint64_t coun
 			break;
 		}
 		at = c;
+		t->last_ids[i] = id;
+		t->last_path[i] = c;
+		t->last_n = i + 1;
 	}
+	if (!cut && n < t->last_n)
+		t->last_n = n;
 	if (cut) {
 		caps__hit(CAPS_FG_NODES, 1, t->max);
 		t->truncated += count;
@@ -270,6 +287,18 @@ int fg_tree__finish(struct fg_tree *t)
 cleanup:
 	free(kids);
 	return err;
+}
+
+uint32_t fg_tree__next(const struct fg_tree *t, uint32_t i)
+{
+	const struct fg_node *nd = t->nodes;
+
+	if (nd[i].child != FG_NONE)
+		return nd[i].child;
+	for (; i != FG_NONE; i = nd[i].parent)
+		if (nd[i].next != FG_NONE)
+			return nd[i].next;
+	return FG_NONE;
 }
 
 const struct fg_node *fg_tree__nodes(const struct fg_tree *t, size_t *n)

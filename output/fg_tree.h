@@ -62,6 +62,9 @@ int fg_tree__add(struct fg_tree *t, const uint32_t *ids, size_t n, uint64_t coun
 int fg_tree__finish(struct fg_tree *t);
 /* The nodes, root first; stable after fg_tree__finish. */
 const struct fg_node *fg_tree__nodes(const struct fg_tree *t, size_t *n);
+/* The node after i in depth-first order (children in their order), or
+ * FG_NONE after the last: from FG_ROOT, every node once. */
+uint32_t fg_tree__next(const struct fg_tree *t, uint32_t i);
 /* The child of parent named name, or FG_NONE. */
 uint32_t fg_tree__child(const struct fg_tree *t, uint32_t parent, uint32_t name);
 const struct fg_names *fg_tree__names(const struct fg_tree *t);
