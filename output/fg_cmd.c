@@ -214,11 +214,10 @@ static int run_gate(const struct gate *g, const struct fg_names *names,
 			continue;
 		matched++;
 		if (g->on && rows[i].total_delta > g->pts) {
-			fprintf(stderr,
-				"ember diff: growth: %s total share %.2f%% -> %.2f%% (%+.2f points, "
-				"over %.2f)\n",
-				name, rows[i].total_before, rows[i].total_after, rows[i].total_delta,
-				g->pts);
+			fputs("ember diff: growth: ", stderr);
+			fg_diff_put_name(stderr, name);
+			fprintf(stderr, " total share %.2f%% -> %.2f%% (%+.2f points, over %.2f)\n",
+				rows[i].total_before, rows[i].total_after, rows[i].total_delta, g->pts);
 			grew++;
 		}
 	}

@@ -111,16 +111,25 @@ cleanup:
 	return err;
 }
 
+void fg_diff_put_name(FILE *f, const char *s)
+{
+	for (; *s; s++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+}
+
 void fg_diff_print(FILE *f, const struct fg_names *names, const struct fg_diff_row *rows, size_t n)
 {
 	size_t i;
 
 	fprintf(f, "%8s %8s %8s %8s %8s %8s  %s\n", "self-bef", "self-aft", "self-chg", "tot-bef",
 		"tot-aft", "tot-chg", "function");
-	for (i = 0; i < n; i++)
-		fprintf(f, "%7.2f%% %7.2f%% %+8.2f %7.2f%% %7.2f%% %+8.2f  %s\n", rows[i].self_before,
+	for (i = 0; i < n; i++) {
+		fprintf(f, "%7.2f%% %7.2f%% %+8.2f %7.2f%% %7.2f%% %+8.2f  ", rows[i].self_before,
 			rows[i].self_after, rows[i].self_delta, rows[i].total_before,
-			rows[i].total_after, rows[i].total_delta, fg_names__str(names, rows[i].name));
+			rows[i].total_after, rows[i].total_delta);
+		fg_diff_put_name(f, fg_names__str(names, rows[i].name));
+		fputc('\n', f);
+	}
 }
 
 int fg_diff_match(const struct fg_tree *before, const struct fg_tree *after, uint64_t **out)

@@ -36,6 +36,9 @@ int fg_diff_functions(const struct fg_tree *t, uint64_t *self, uint64_t *total);
 int fg_diff_rows(const struct fg_tree *before, const struct fg_tree *after,
 		 struct fg_diff_row **rows, size_t *n);
 
+/* Writes a name for a terminal: control characters (escape sequences a
+ * hostile profile could hold) become '?'. */
+void fg_diff_put_name(FILE *f, const char *s);
 /* Prints the table, one row per function. */
 void fg_diff_print(FILE *f, const struct fg_names *names, const struct fg_diff_row *rows, size_t n);
 
