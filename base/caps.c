@@ -31,8 +31,9 @@ static const struct caps_desc caps_desc[CAPS_N] = {
 	[CAPS_MAPSTORE_IMAGES] = { "mapstore_images", "exec images kept per process",
 				   "the oldest image's records" },
 	[CAPS_JVM] = { "jvm", "JVMs tracked for attaching", "the attach" },
-	[CAPS_FG_NODES] = { "fg_nodes", "call-tree nodes of one profile", "the stack's samples" },
-	[CAPS_FG_DEPTH] = { "fg_depth", "frames per stack", "the leafmost frames" },
+	[CAPS_FG_NODES] = { "fg_nodes", "call-tree nodes of one profile",
+			    "the stack's deeper part" },
+	[CAPS_FG_DEPTH] = { "fg_depth", "frames per stack", "the frames past the bound" },
 };
 
 static uint64_t caps_count[CAPS_N];

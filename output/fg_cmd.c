@@ -169,7 +169,8 @@ int fg_cmd_flamegraph(int argc, char **argv)
 		goto cleanup;
 	snprintf(subtitle, sizeof(subtitle), "%llu %s (%s) from %llu input file(s)%s",
 		 (unsigned long long)s.total, unit_of(s.read.type), s.read.type,
-		 (unsigned long long)s.read.inputs, reverse ? "; reversed: leaves at the root" : "");
+		 (unsigned long long)s.read.inputs,
+		 reverse ? "; reversed: leaves at the root" : "");
 	so.subtitle = subtitle;
 	so.unit = unit_of(s.read.type);
 	if (write_svg("flamegraph", out, s.tree, &so))
@@ -217,12 +218,14 @@ static int run_gate(const struct gate *g, const struct fg_names *names,
 			fputs("ember diff: growth: ", stderr);
 			fg_diff_put_name(stderr, name);
 			fprintf(stderr, " total share %.2f%% -> %.2f%% (%+.2f points, over %.2f)\n",
-				rows[i].total_before, rows[i].total_after, rows[i].total_delta, g->pts);
+				rows[i].total_before, rows[i].total_after, rows[i].total_delta,
+				g->pts);
 			grew++;
 		}
 	}
 	if (!matched) {
-		fprintf(stderr, "ember diff: error: no function in BEFORE or AFTER matches --function\n");
+		fprintf(stderr,
+			"ember diff: error: no function in BEFORE or AFTER matches --function\n");
 		return 2;
 	}
 	return grew ? 1 : 0;
@@ -263,8 +266,9 @@ int fg_cmd_diff(int argc, char **argv)
 			errno = 0;
 			g.pts = strtod(optarg, &end);
 			if (errno || end == optarg || *end || g.pts < 0 || g.pts > 100) {
-				fprintf(stderr, "ember diff: error: --fail-on-growth '%s': points "
-						"from 0 to 100\n",
+				fprintf(stderr,
+					"ember diff: error: --fail-on-growth '%s': points "
+					"from 0 to 100\n",
 					optarg);
 				goto cleanup;
 			}

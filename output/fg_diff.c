@@ -78,7 +78,8 @@ int fg_diff_rows(const struct fg_tree *before, const struct fg_tree *after,
 
 	if (!v)
 		goto cleanup;
-	if (fg_diff_functions(before, v, v + nn) || fg_diff_functions(after, v + 2 * nn, v + 3 * nn))
+	if (fg_diff_functions(before, v, v + nn) ||
+	    fg_diff_functions(after, v + 2 * nn, v + 3 * nn))
 		goto cleanup;
 	tb = fg_tree__nodes(before, &k)[FG_ROOT].total;
 	ta = fg_tree__nodes(after, &k)[FG_ROOT].total;

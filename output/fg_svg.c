@@ -16,8 +16,8 @@
 /* gcc's clone suffixes ("foo.constprop.0") look like Go's "pkg.Func". */
 static bool gcc_clone(const char *dot)
 {
-	static const char *const sfx[] = { ".constprop", ".isra", ".part", ".cold", ".lto_priv",
-					   ".localalias", ".llvm" };
+	static const char *const sfx[] = { ".constprop", ".isra",	".part", ".cold",
+					   ".lto_priv",	 ".localalias", ".llvm" };
 	size_t i;
 
 	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++)
@@ -61,8 +61,8 @@ enum fg_kind fg_svg_kind(const char *name)
 		dot = strchr(seg, '.');
 		if (dot && dot > seg && !gcc_clone(dot)) {
 			for (p = seg; p < dot; p++)
-				if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' ||
-				      *p == '-'))
+				if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+				      *p == '_' || *p == '-'))
 					break;
 			if (p == dot)
 				return FG_KIND_GO;
@@ -99,8 +99,7 @@ uint32_t fg_svg_color(const char *name)
 	return r << 16 | g << 8 | b;
 }
 
-void fg_svg_span(uint64_t start, uint64_t count, uint64_t total, double width, double *x,
-		 double *w)
+void fg_svg_span(uint64_t start, uint64_t count, uint64_t total, double width, double *x, double *w)
 {
 	*x = total ? (double)start / (double)total * width : 0;
 	*w = total ? (double)count / (double)total * width : 0;
@@ -286,25 +285,29 @@ static void put_frame(FILE *f, const struct layout *l, uint32_t i, const struct 
 		k = fabs(delta) / scale;
 		k = k > 1 ? 1 : k;
 		if (delta > 0)
-			rgb = 255u << 16 | (unsigned)(255 - 190 * k) << 8 | (unsigned)(255 - 190 * k);
+			rgb = 255u << 16 | (unsigned)(255 - 190 * k) << 8 |
+			      (unsigned)(255 - 190 * k);
 		else if (delta < 0)
-			rgb = (unsigned)(255 - 190 * k) << 16 | (unsigned)(255 - 190 * k) << 8 | 255u;
+			rgb = (unsigned)(255 - 190 * k) << 16 | (unsigned)(255 - 190 * k) << 8 |
+			      255u;
 		else
 			rgb = 0xf0f0f0;
 		fprintf(f, "<g class=\"f\" data-s=\"%llu\" data-n=\"%llu\" data-d=\"%u\"><title>",
 			(unsigned long long)l->start[i], (unsigned long long)nd->total, nd->depth);
 		put_xml(f, name, SIZE_MAX);
 		fprintf(f, "\n%llu %s, %.2f%%; before %llu, %.2f%%; %+.2f points</title>",
-			(unsigned long long)nd->total, o->unit, share, (unsigned long long)b, bshare,
-			share - bshare);
+			(unsigned long long)nd->total, o->unit, share, (unsigned long long)b,
+			bshare, share - bshare);
 	} else {
 		fprintf(f, "<g class=\"f\" data-s=\"%llu\" data-n=\"%llu\" data-d=\"%u\"><title>",
 			(unsigned long long)l->start[i], (unsigned long long)nd->total, nd->depth);
 		put_xml(f, name, SIZE_MAX);
-		fprintf(f, "\n%llu %s, %.2f%%</title>", (unsigned long long)nd->total, o->unit, share);
+		fprintf(f, "\n%llu %s, %.2f%%</title>", (unsigned long long)nd->total, o->unit,
+			share);
 	}
-	fprintf(f, "<rect x=\"%.3f\" y=\"%.1f\" width=\"%.3f\" height=\"%.1f\" rx=\"2\" "
-		   "fill=\"rgb(%u,%u,%u)\"/>",
+	fprintf(f,
+		"<rect x=\"%.3f\" y=\"%.1f\" width=\"%.3f\" height=\"%.1f\" rx=\"2\" "
+		"fill=\"rgb(%u,%u,%u)\"/>",
 		FG_SVG_PAD + x, y, w, FG_SVG_FRAME_H - 1, rgb >> 16, (rgb >> 8) & 0xff, rgb & 0xff);
 	fprintf(f, "<text x=\"%.3f\" y=\"%.1f\">", FG_SVG_PAD + x + 3, y + FG_SVG_FRAME_H - 4.5);
 	fits = w > 6 ? (size_t)((w - 6) / CHAR_PX) : 0;
@@ -327,7 +330,7 @@ int fg_svg_write(FILE *f, const struct fg_tree *t, const struct fg_svg_opts *o)
 	 * script: only characters that cannot end a string or the CDATA. */
 	for (i = 0; o->unit[i] && i < sizeof(unit) - 1; i++)
 		unit[i] = strchr("'\"\\<>]&", o->unit[i]) || (unsigned char)o->unit[i] < 0x20 ||
-				  (unsigned char)o->unit[i] >= 0x7f ?
+					  (unsigned char)o->unit[i] >= 0x7f ?
 				  '_' :
 				  o->unit[i];
 	unit[i] = '\0';
@@ -353,9 +356,10 @@ int fg_svg_write(FILE *f, const struct fg_tree *t, const struct fg_svg_opts *o)
 			l.max_depth = l.nodes[i].depth;
 	l.height = TOP_H + (l.max_depth + 1) * FG_SVG_FRAME_H + BOTTOM_H;
 
-	fprintf(f, "<?xml version=\"1.0\" standalone=\"no\"?>\n"
-		   "<svg version=\"1.1\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
-		   "xmlns=\"http://www.w3.org/2000/svg\">\n",
+	fprintf(f,
+		"<?xml version=\"1.0\" standalone=\"no\"?>\n"
+		"<svg version=\"1.1\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
+		"xmlns=\"http://www.w3.org/2000/svg\">\n",
 		FG_SVG_WIDTH, l.height, FG_SVG_WIDTH, l.height);
 	fprintf(f, "<style type=\"text/css\"><![CDATA[\n%s]]></style>\n", css);
 	fputs("<script type=\"text/ecmascript\"><![CDATA[\n", f);
@@ -373,9 +377,10 @@ int fg_svg_write(FILE *f, const struct fg_tree *t, const struct fg_svg_opts *o)
 	fprintf(f, "<text id=\"unzoom\" x=\"%.1f\" y=\"56\">Reset zoom</text>\n", FG_SVG_PAD);
 	fprintf(f, "<text id=\"matched\" x=\"%.1f\" y=\"40\" text-anchor=\"end\"></text>\n",
 		FG_SVG_WIDTH - 250);
-	fprintf(f, "<foreignObject x=\"%.1f\" y=\"26\" width=\"236\" height=\"24\">"
-		   "<input xmlns=\"http://www.w3.org/1999/xhtml\" id=\"search\" type=\"search\" "
-		   "placeholder=\"search (regex)\"/></foreignObject>\n",
+	fprintf(f,
+		"<foreignObject x=\"%.1f\" y=\"26\" width=\"236\" height=\"24\">"
+		"<input xmlns=\"http://www.w3.org/1999/xhtml\" id=\"search\" type=\"search\" "
+		"placeholder=\"search (regex)\"/></foreignObject>\n",
 		FG_SVG_WIDTH - 240);
 	fprintf(f, "<text id=\"details\" x=\"%.1f\" y=\"%.1f\"> </text>\n", FG_SVG_PAD,
 		l.height - 10);

@@ -197,8 +197,11 @@ static uint32_t child_get(struct fg_tree *t, uint32_t parent, uint32_t name, int
 		return FG_NONE;
 	c = (uint32_t)t->len++;
 	p = &t->nodes[parent];
-	t->nodes[c] = (struct fg_node){ .name = name, .parent = parent, .child = FG_NONE,
-					.next = p->child, .depth = p->depth + 1 };
+	t->nodes[c] = (struct fg_node){ .name = name,
+					.parent = parent,
+					.child = FG_NONE,
+					.next = p->child,
+					.depth = p->depth + 1 };
 	p->child = c;
 	return c;
 }

@@ -391,12 +391,12 @@ static void test_diff(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_folded_merge),  cmocka_unit_test(test_folded_errors),
+		cmocka_unit_test(test_folded_merge),   cmocka_unit_test(test_folded_errors),
 		cmocka_unit_test(test_names_repaired), cmocka_unit_test(test_reverse),
-		cmocka_unit_test(test_node_bound),    cmocka_unit_test(test_pprof),
-		cmocka_unit_test(test_pprof_corrupt), cmocka_unit_test(test_pprof_names),
-		cmocka_unit_test(test_mixed_types),   cmocka_unit_test(test_span),
-		cmocka_unit_test(test_kinds),	      cmocka_unit_test(test_diff),
+		cmocka_unit_test(test_node_bound),     cmocka_unit_test(test_pprof),
+		cmocka_unit_test(test_pprof_corrupt),  cmocka_unit_test(test_pprof_names),
+		cmocka_unit_test(test_mixed_types),    cmocka_unit_test(test_span),
+		cmocka_unit_test(test_kinds),	       cmocka_unit_test(test_diff),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
