@@ -305,8 +305,13 @@ int fg_cmd_diff(int argc, char **argv)
 		fprintf(stderr, "ember diff: error: out of memory\n");
 		goto cleanup;
 	}
-	if (read_side("diff", &before, argv + optind, 1) ||
-	    read_side("diff", &after, argv + optind + 1, 1))
+	/* AFTER first: once read, only its nodes are needed (the match looks
+	 * each one up in BEFORE), so its index goes before BEFORE is read and
+	 * the two largest tables never coexist. */
+	if (read_side("diff", &after, argv + optind + 1, 1))
+		goto cleanup;
+	fg_tree__seal(after.tree);
+	if (read_side("diff", &before, argv + optind, 1))
 		goto cleanup;
 	if (fg_diff_rows(before.tree, after.tree, &rows, &nrows)) {
 		fprintf(stderr, "ember diff: error: out of memory\n");

@@ -30,6 +30,7 @@ struct fg_tree {
 	size_t last_n;
 	uint64_t truncated;
 	bool reverse;
+	bool sealed;
 };
 
 struct name_key {
@@ -213,6 +214,8 @@ int fg_tree__add(struct fg_tree *t, const uint32_t *ids, size_t n, uint64_t coun
 	size_t i;
 	int err = 0;
 
+	if (t->sealed)
+		return -EPERM;
 	if (t->nodes[FG_ROOT].total + count < count || t->nodes[FG_ROOT].total + count > INT64_MAX)
 		return -EOVERFLOW;
 	if (n > FG_MAX_DEPTH) {
@@ -302,6 +305,13 @@ uint32_t fg_tree__next(const struct fg_tree *t, uint32_t i)
 		if (nd[i].next != FG_NONE)
 			return nd[i].next;
 	return FG_NONE;
+}
+
+void fg_tree__seal(struct fg_tree *t)
+{
+	hindex_release(&t->ix);
+	t->last_n = 0;
+	t->sealed = true;
 }
 
 const struct fg_node *fg_tree__nodes(const struct fg_tree *t, size_t *n)

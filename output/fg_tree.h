@@ -60,6 +60,10 @@ int fg_tree__add(struct fg_tree *t, const uint32_t *ids, size_t n, uint64_t coun
 /* Orders every node's children by name, so the layout is the same whatever
  * the input order. Call once, after the last add. 0 or -ENOMEM. */
 int fg_tree__finish(struct fg_tree *t);
+/* Frees the index behind fg_tree__child and fg_tree__add, a third of a
+ * large tree's memory, for a tree that will only be read through its
+ * nodes. After it, fg_tree__add returns -EPERM and fg_tree__child FG_NONE. */
+void fg_tree__seal(struct fg_tree *t);
 /* The nodes, root first; stable after fg_tree__finish. */
 const struct fg_node *fg_tree__nodes(const struct fg_tree *t, size_t *n);
 /* The node after i in depth-first order (children in their order), or
