@@ -19,12 +19,6 @@
 #include "vec.h"
 #include "log.h"
 
-/* Bounds per window. Past them samples are counted as dropped. */
-#define AGG_MAX_STACKS (256 * 1024)
-#define AGG_MAX_FRAMES (512 * 1024)
-#define AGG_MAX_POOL (4 * 1024 * 1024) /* frame indexes over all stacks: 16 MiB */
-#define AGG_MAX_PROCS (64 * 1024)
-#define AGG_MAX_STACK (2 * PROF_MAX_STACK) /* kernel + user frames */
 #define AGG_NAME_MAX 1024
 
 struct agg_frame {

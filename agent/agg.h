@@ -13,13 +13,24 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/types.h>
 
 #include "jit.h"
+#include "profiler.h"
 #include "proc.h"
 #include "report.h"
 #include "sym.h"
 
 struct agg;
+
+/* Bounds per window (caps.h reports each when hit). Past them a sample is
+ * counted as dropped; a stack deeper than AGG_MAX_STACK keeps its leaf-most
+ * frames. */
+#define AGG_MAX_STACKS (256 * 1024)
+#define AGG_MAX_FRAMES (512 * 1024)
+#define AGG_MAX_POOL (4 * 1024 * 1024) /* frame indexes over all stacks: 16 MiB */
+#define AGG_MAX_PROCS (64 * 1024)
+#define AGG_MAX_STACK (2 * PROF_MAX_STACK) /* kernel + user frames */
 
 struct agg_stats {
 	uint64_t samples; /* added over the agent's life */

@@ -22,10 +22,6 @@
 #include "mapstore.h"
 #include "vec.h"
 
-/* exec chains (sh -c, env, exec wrappers) are short. */
-#define MAPSTORE_MAX_IMAGES 4
-/* Executable mappings only: a big process has a few hundred. */
-#define MAPSTORE_MAX_MAPS 4096
 
 struct mapstore_map {
 	struct sym_map m; /* m.path is path */

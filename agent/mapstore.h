@@ -20,6 +20,11 @@
 
 struct mapstore;
 
+/* exec chains (sh -c, env, exec wrappers) are short. */
+#define MAPSTORE_MAX_IMAGES 4
+/* Executable mappings only: a big process has a few hundred. */
+#define MAPSTORE_MAX_MAPS 4096
+
 /* Called when a lookup misses: the owner drains pending records (a sample
  * can be read before the record of the mmap it ran in). */
 typedef void (*mapstore_refill_fn)(void *ctx);

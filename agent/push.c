@@ -247,10 +247,6 @@ static void push_log_failure(struct push_client *p, const struct push_req *r, CU
 	push_error_message(p->resp, p->resp_len, reason, sizeof(reason));
 	push_error_message(p->errbuf, strnlen(p->errbuf, sizeof(p->errbuf)), detail,
 			   sizeof(detail));
-	/* libcurl (7.88) refuses a header line over 100 KiB as "Out of memory",
-	 * with no detail: mid-headers, that is what it means. */
-	if (!p->cut && rc == CURLE_OUT_OF_MEMORY && p->header_bytes && !p->body_bytes)
-		p->cut = "reply header line too long (over libcurl's 100 KiB)";
 	for (i = 0; reason[i]; i++)
 		key = (key ^ (unsigned char)reason[i]) * 0x100000001b3ull;
 	for (i = 0; what[i]; i++)
@@ -290,6 +286,17 @@ static void push_count(struct push_client *p, uint64_t *counter, uint64_t bytes)
 	pthread_mutex_unlock(&p->mu);
 }
 
+/* A request given up, counted under its reason too. */
+static void push_count_failed(struct push_client *p, CURLcode rc, long status)
+{
+	enum push_fail_reason why = push_fail_reason(status, rc, p->cut != NULL);
+
+	pthread_mutex_lock(&p->mu);
+	p->st.requests_failed++;
+	p->st.failed_by[why]++;
+	pthread_mutex_unlock(&p->mu);
+}
+
 /* Sends r until it is delivered, rejected, out of retries, or the client
  * stops (abandoned); returns which. */
 static enum push_outcome push_deliver(struct push_client *p, const struct push_req *r)
@@ -302,6 +309,10 @@ static enum push_outcome push_deliver(struct push_client *p, const struct push_r
 
 	for (attempt = 0;; attempt++) {
 		rc = push_perform(p, r, &status);
+		/* libcurl (7.88) refuses a header line over 100 KiB as "Out of
+		 * memory", with no detail: mid-headers, that is what it means. */
+		if (!p->cut && rc == CURLE_OUT_OF_MEMORY && p->header_bytes && !p->body_bytes)
+			p->cut = "reply header line too long (over libcurl's 100 KiB)";
 		v = push_classify(status, rc);
 		/* A cut reply is the server's doing, whatever it said before. */
 		if (p->cut)
@@ -318,12 +329,12 @@ static enum push_outcome push_deliver(struct push_client *p, const struct push_r
 			return PUSH_ABANDONED;
 		p->failing = true;
 		if (v == PUSH_VERDICT_FAIL) {
-			push_count(p, &p->st.requests_failed, 0);
+			push_count_failed(p, rc, status);
 			push_log_failure(p, r, rc, status, "request rejected, not retrying");
 			return PUSH_FAILED;
 		}
 		if (attempt >= p->max_retries) {
-			push_count(p, &p->st.requests_failed, 0);
+			push_count_failed(p, rc, status);
 			push_log_failure(p, r, rc, status, "request failed after retries");
 			return PUSH_FAILED;
 		}

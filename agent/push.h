@@ -33,9 +33,24 @@ struct push_series {
 	uint64_t duration_ns;
 };
 
+/* Why a request was given up: the summary and /metrics count each. */
+enum push_fail_reason {
+	PUSH_FAIL_REJECTED, /* a 4xx other than 408/429: the server refuses these bytes */
+	PUSH_FAIL_SERVER, /* 408, 429 or 5xx, retries exhausted */
+	PUSH_FAIL_TIMEOUT, /* the total --timeout, retries exhausted */
+	PUSH_FAIL_CONNECT, /* no connection, no name, or the connection broke */
+	PUSH_FAIL_TLS, /* handshake or certificate */
+	PUSH_FAIL_REPLY, /* a reply over the size bounds, cut */
+	PUSH_FAIL_OTHER, /* anything libcurl reports otherwise (bad URL, ...) */
+	PUSH_FAIL_N
+};
+/* "rejected", "server", ...: the names in the summary. */
+const char *push_fail_reason_name(enum push_fail_reason r);
+
 struct push_stats {
 	uint64_t requests_ok;
 	uint64_t requests_failed; /* given up: not retryable, or retries exhausted */
+	uint64_t failed_by[PUSH_FAIL_N]; /* requests_failed, by reason */
 	uint64_t retries;
 	uint64_t dropped; /* requests dropped from a full queue */
 	uint64_t bytes_sent; /* request bodies accepted by the server */

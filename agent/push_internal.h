@@ -9,6 +9,7 @@
 #ifndef EMBER_PUSH_INTERNAL_H
 #define EMBER_PUSH_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,9 @@ enum push_verdict {
 /* What to do after a transfer that ended with libcurl code curl_code
  * (a CURLcode) and, when curl_code is CURLE_OK, HTTP status http_status. */
 enum push_verdict push_classify(long http_status, int curl_code);
+/* Why a request that ended so was given up (cut: the reply was cut at a
+ * size bound). */
+enum push_fail_reason push_fail_reason(long http_status, int curl_code, bool cut);
 
 #define PUSH_BACKOFF_BASE_MS 500u
 #define PUSH_BACKOFF_CAP_MS 30000u

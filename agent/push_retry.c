@@ -46,6 +46,50 @@ enum push_verdict push_classify(long http_status, int curl_code)
 	return PUSH_VERDICT_FAIL;
 }
 
+enum push_fail_reason push_fail_reason(long http_status, int curl_code, bool cut)
+{
+	if (cut)
+		return PUSH_FAIL_REPLY;
+	switch ((CURLcode)curl_code) {
+	case CURLE_OK:
+		break;
+	case CURLE_OPERATION_TIMEDOUT:
+		return PUSH_FAIL_TIMEOUT;
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+		return PUSH_FAIL_CONNECT;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CACERT_BADFILE:
+		return PUSH_FAIL_TLS;
+	default:
+		return PUSH_FAIL_OTHER;
+	}
+	if (http_status == 408 || http_status == 429 || (http_status >= 500 && http_status < 600))
+		return PUSH_FAIL_SERVER;
+	if (http_status >= 400 && http_status < 500)
+		return PUSH_FAIL_REJECTED;
+	return PUSH_FAIL_OTHER;
+}
+
+const char *push_fail_reason_name(enum push_fail_reason r)
+{
+	static const char *const names[PUSH_FAIL_N] = {
+		[PUSH_FAIL_REJECTED] = "rejected", [PUSH_FAIL_SERVER] = "server",
+		[PUSH_FAIL_TIMEOUT] = "timeout",   [PUSH_FAIL_CONNECT] = "connect",
+		[PUSH_FAIL_TLS] = "tls",	   [PUSH_FAIL_REPLY] = "reply",
+		[PUSH_FAIL_OTHER] = "other",
+	};
+
+	return (unsigned)r < PUSH_FAIL_N ? names[r] : "other";
+}
+
 static uint64_t push_rng_next(uint64_t *s)
 {
 	uint64_t x = *s ? *s : 0x9e3779b97f4a7c15ull;

@@ -24,13 +24,22 @@ static const struct caps_desc caps_desc[CAPS_N] = {
 	[CAPS_STRTAB] = { "strtab", "bytes of one string blob", "the name or path" },
 	[CAPS_LINE] = { "line", "bytes of one text line", "the line" },
 	[CAPS_PERFMAP] = { "perfmap", "perf-map entries or bytes of one process",
-			   "the rest of the map" },
+			   "part of the map (over the bytes, its oldest part)" },
 	[CAPS_DWARF] = { "dwarf", "DWARF bytes of one file", "the file's lines and inlines" },
 	[CAPS_MAPSTORE_MAPS] = { "mapstore_maps", "mmap records kept per process image",
 				 "the record" },
 	[CAPS_MAPSTORE_IMAGES] = { "mapstore_images", "exec images kept per process",
 				   "the oldest image's records" },
 	[CAPS_JVM] = { "jvm", "JVMs tracked for attaching", "the attach" },
+	[CAPS_PERFMAP_TOTAL] = { "perfmap_total", "perf-map bytes held over all processes",
+				 "the least recently used process's whole map (read again when "
+				 "needed)" },
+	[CAPS_RELABEL_SET] = { "relabel_set", "labels per process while relabelling",
+			       "the labels a rule adds past it" },
+	[CAPS_LABEL_NAMES] = { "label_names", "label names per series",
+			       "the labels past it, in name order" },
+	[CAPS_RELABEL_MATCH] = { "relabel_match", "backtracking steps of one relabel regex match",
+				 "the match (the value counts as not matching)" },
 	[CAPS_FG_NODES] = { "fg_nodes", "call-tree nodes of one profile",
 			    "the stack's deeper part" },
 	[CAPS_FG_DEPTH] = { "fg_depth", "frames per stack", "the frames past the bound" },
@@ -46,7 +55,7 @@ void caps__hit(enum caps_id id, uint64_t n, uint64_t limit)
 	__atomic_fetch_add(&caps_count[id], n, __ATOMIC_RELAXED);
 	/* Once per bound: a bound hit per sample must not flood the log. */
 	if (!__atomic_exchange_n(&caps_logged[id], true, __ATOMIC_RELAXED))
-		log_warn("caps: bound reached bound=%s max=%llu (%s); %s is dropped and "
+		log_warn("caps: bound reached bound=%s max=%llu (%s); dropped each time: %s, "
 			 "counted in caps_hit",
 			 caps_desc[id].name, (unsigned long long)limit, caps_desc[id].bound,
 			 caps_desc[id].dropped);

@@ -18,8 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/stat.h>
 
 #include "log.h"
+#include "vec.h"
+#include "clock.h"
 #include "sym.h"
 #include "caps.h"
 #include "sym_cache.h"
@@ -40,6 +43,13 @@
 #define SYM_PENDING_MAX 64
 /* The vDSO is one or two pages; anything bigger is not what we expect. */
 #define SYM_VDSO_MAX (1u << 20)
+/* A file no process uses any more keeps its tables this long, unless it was
+ * deleted: short processes run the same binaries again and again (a shell
+ * loop, a cron job, 500 execs a second of /bin/true), and each would
+ * otherwise load its tables and DWARF anew. */
+#define SYM_GONE_GRACE_NS (30ull * 1000000000ull)
+/* Files parked in that grace at most; past it they are dropped at once. */
+#define SYM_PARKED_MAX 4096
 
 struct sym {
 	char *proc_root;
@@ -75,6 +85,12 @@ struct sym {
 		uint64_t gen; /* the generation before its table was loaded */
 	} pending[SYM_PENDING_MAX];
 	size_t npending;
+	/* Files released while still on disk, in release order. */
+	struct sym_parked {
+		struct sym_cache_key key;
+		uint64_t since_ns;
+	} *parked;
+	size_t nparked, parked_cap;
 };
 
 static int sym_kernel_load(struct sym *s)
@@ -167,6 +183,7 @@ void sym__free(struct sym *s)
 	sym_cache__free(s->cache);
 	sym_dwarf_cache__free(s->dwarf);
 	arena_release(&s->names);
+	free(s->parked);
 	/* Files still referenced by the agent outlive the symbolizer. */
 	sym_files__free(s->files);
 	free(s->kallsyms_path);
@@ -432,21 +449,70 @@ static void sym_chain(struct sym *s, struct sym_dwarf *d, uint64_t vaddr, bool h
 	r->name = lines[n - 1].function;
 }
 
+static bool sym_cache_key_eq(const struct sym_cache_key *a, const struct sym_cache_key *b)
+{
+	return a->len == b->len && !memcmp(a->bytes, b->bytes, a->len);
+}
+
+static void sym_drop_tables(struct sym *s, const struct sym_cache_key *k)
+{
+	sym_cache__remove(s->cache, k);
+	sym_dwarf_cache__remove(s->dwarf, k);
+}
+
+/* Whether the file k's cached table reads from was deleted: the table's
+ * fd then pins its disk space. */
+static bool sym_table_file_deleted(struct sym *s, const struct sym_cache_key *k)
+{
+	int fd = sym_cache__fd(s->cache, k);
+	struct stat st;
+
+	return fd >= 0 && !fstat(fd, &st) && st.st_nlink == 0;
+}
+
 /* Drops the tables and DWARF cached for files no longer in use: both hold
  * an fd of the file (or of its debug file), and processes that come and go
  * with binaries of their own (a CI host) would otherwise pile up fds and pin
- * deleted files until the byte bounds evicted them. A live file of the same
- * build-id elsewhere just loads its table again. */
+ * deleted files until the byte bounds evicted them. A released file is
+ * parked for SYM_GONE_GRACE_NS, and its tables dropped then unless a
+ * process maps it again by then; a parked file whose table's file is
+ * deleted goes at the next call. A live file of the same build-id
+ * elsewhere just loads its table again. */
 static void sym_release_gone(struct sym *s)
 {
+	uint64_t now = clock_ns(CLOCK_MONOTONIC);
 	struct sym_cache_key *keys;
-	size_t i, n = sym_files__take_gone(s->files, &keys);
+	size_t i, j, kept, n = sym_files__take_gone(s->files, &keys);
 
 	for (i = 0; i < n; i++) {
-		sym_cache__remove(s->cache, &keys[i]);
-		sym_dwarf_cache__remove(s->dwarf, &keys[i]);
+		/* Released again: its grace starts over. */
+		for (j = s->nparked; j > 0; j--)
+			if (sym_cache_key_eq(&s->parked[j - 1].key, &keys[i]))
+				break;
+		if (j) {
+			s->parked[j - 1].since_ns = now;
+			continue;
+		}
+		if (VEC_RESERVE(s->parked, s->parked_cap, s->nparked + 1, SYM_PARKED_MAX)) {
+			sym_drop_tables(s, &keys[i]);
+			continue;
+		}
+		s->parked[s->nparked].key = keys[i];
+		s->parked[s->nparked++].since_ns = now;
 	}
 	free(keys);
+	for (i = kept = 0; i < s->nparked; i++) {
+		struct sym_parked *p = &s->parked[i];
+
+		if (now - p->since_ns < SYM_GONE_GRACE_NS && !sym_table_file_deleted(s, &p->key)) {
+			s->parked[kept++] = *p;
+			continue;
+		}
+		/* In use again: its next release parks it anew. */
+		if (!sym_files__key_in_use(s->files, &p->key))
+			sym_drop_tables(s, &p->key);
+	}
+	s->nparked = kept;
 }
 
 void sym__release_unused(struct sym *s)

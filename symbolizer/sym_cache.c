@@ -14,6 +14,7 @@
 #include "hchain.h"
 #include "hindex.h"
 #include "sym_cache.h"
+#include "sym_elf_table.h"
 
 struct sym_cache_entry {
 	struct hchain_node hnode; /* in the cache's index */
@@ -120,6 +121,13 @@ const struct sym_elf_table *sym_cache__get(struct sym_cache *c, const struct sym
 		sym_cache_push_front(c, e);
 	}
 	return e->table;
+}
+
+int sym_cache__fd(const struct sym_cache *c, const struct sym_cache_key *k)
+{
+	struct sym_cache_entry *e = sym_cache_find(c, k, sym_cache_hash(k));
+
+	return e ? e->table->fd : -1;
 }
 
 static void sym_cache_drop(struct sym_cache *c, struct sym_cache_entry *e)

@@ -41,6 +41,9 @@ int sym_cache__add(struct sym_cache *c, const struct sym_cache_key *k, struct sy
 /* Drops and frees the table under k, if any (not counted as an eviction):
  * for a table found wrong for its file, to be loaded again. */
 void sym_cache__remove(struct sym_cache *c, const struct sym_cache_key *k);
+/* The fd the table under k holds (its file's, or its debug file's), -1 when
+ * none is cached; the LRU order is left as it is. */
+int sym_cache__fd(const struct sym_cache *c, const struct sym_cache_key *k);
 /* The largest table sym_cache__add() accepts. */
 size_t sym_cache__max_table(const struct sym_cache *c);
 

@@ -443,3 +443,21 @@ size_t sym_files__take_gone(struct sym_files *r, struct sym_cache_key **keys)
 	pthread_mutex_unlock(&r->lock);
 	return n;
 }
+
+bool sym_files__key_in_use(struct sym_files *r, const struct sym_cache_key *k)
+{
+	struct sym_cache_key fk;
+	struct hchain_node *n;
+	bool found = false;
+	size_t i;
+
+	pthread_mutex_lock(&r->lock);
+	for (i = 0; i < r->files.nbuckets && !found; i++) {
+		for (n = r->files.buckets[i]; n && !found; n = n->next) {
+			sym_file__key(hchain_entry(n, struct sym_file, hnode), &fk);
+			found = fk.len == k->len && !memcmp(fk.bytes, k->bytes, k->len);
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	return found;
+}

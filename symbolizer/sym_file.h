@@ -28,6 +28,8 @@ void sym_files__free(struct sym_files *r);
 /* Hands over the keys of the files released since the last call (*keys,
  * freed by the caller; NULL when none) and returns their count. */
 size_t sym_files__take_gone(struct sym_files *r, struct sym_cache_key **keys);
+/* Whether a file in use now has cache key k (a process mapped it again). */
+bool sym_files__key_in_use(struct sym_files *r, const struct sym_cache_key *k);
 
 /* Opens the file behind mapping m of process pid: PROC_ROOT/PID/map_files/
  * START-END first (the very inode mapped, even deleted or in another mount

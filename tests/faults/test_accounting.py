@@ -21,6 +21,8 @@ def test_server_never_answers(make_receiver):
     assert run.rc == 3, run
     assert parts["delivered"] == 0 and run.summary["windows_push"] >= 3, run
     assert parts["failed"] >= 1 and parts["abandoned"] >= 1, run
+    # Every request given up is counted under its reason.
+    assert run.summary["push_failed_timeout"] == run.summary["push_failed"] >= 1, run
     assert any("timed out" in l for l in run.lines("warn")), run
     assert any("abandoned" in l for l in run.lines("warn")), run
 
@@ -45,6 +47,7 @@ def test_server_fails_half_the_time(make_receiver):
     parts = push_parts(run)
     assert run.rc == 3, run
     assert parts["delivered"] >= 2 and parts["failed"] >= 2, run
+    assert run.summary["push_failed_server"] == run.summary["push_failed"], run
     assert len(r.snapshot()) == run.summary["push_ok"] == parts["delivered"], run
 
 

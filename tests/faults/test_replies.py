@@ -22,6 +22,7 @@ def test_reply_bounded(mode, reason, make_receiver):
     assert run.rc == 3, run
     assert parts["delivered"] == 0 and parts["failed"] == run.summary["windows_push"] >= 2, run
     assert run.summary["push_retries"] == 0, run
+    assert run.summary["push_failed_reply"] == run.summary["push_failed"] >= 2, run
     assert any(reason in l for l in run.lines("warn")), run
     # Cut at once: not at the 10 s timeout, and no CPU spent reading.
     assert run.elapsed < 10, run

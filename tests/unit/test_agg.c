@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "agg.h"
+#include "caps.h"
 #include "fake_proc.h"
 
 #define PERIOD 10000000 /* ns: 100 Hz */
@@ -191,6 +192,143 @@ static void test_anon_frames_apart_per_process(void **state)
 	agg__free(a);
 }
 
+/* Every bound of the window drops what is past it, counts it in caps.h and
+ * in the drop counter, and the next window starts empty again. */
+static struct proc_frame kframe(uint64_t i)
+{
+	return (struct proc_frame){ .kind = REPORT_FRAME_KERNEL, .addr = 0xffffffff80000000 + i };
+}
+
+static void finish_and_check(struct fake *fk, struct agg *a, uint64_t samples)
+{
+	struct report *r = agg__finish(a, fk->sym, 0, 1);
+
+	assert_non_null(r);
+	assert_int_equal(r->samples, samples);
+	report__free(r);
+}
+
+static void test_cap_stacks(void **state)
+{
+	struct fake *fk = *state;
+	struct proc *p = proc_table__get(fk->t, PID, "x", 1);
+	struct agg *a = agg__new(&cpu100);
+	struct agg_stats st;
+	struct proc_frame f;
+	uint64_t i;
+
+	caps__reset();
+	for (i = 0; i < AGG_MAX_STACKS; i++) {
+		f = kframe(i);
+		assert_int_equal(agg__add(a, p, &f, 1, PERIOD), 0);
+	}
+	for (i = 0; i < 3; i++) {
+		f = kframe(AGG_MAX_STACKS + i);
+		assert_int_equal(agg__add(a, p, &f, 1, PERIOD), -ENOSPC);
+	}
+	/* A stack already in the window still counts. */
+	f = kframe(0);
+	assert_int_equal(agg__add(a, p, &f, 1, PERIOD), 0);
+	assert_int_equal(caps__count(CAPS_AGG_STACKS), 3);
+	agg__stats(a, &st);
+	assert_int_equal(st.dropped, 3);
+	finish_and_check(fk, a, AGG_MAX_STACKS + 1);
+	f = kframe(AGG_MAX_STACKS + 7);
+	assert_int_equal(agg__add(a, p, &f, 1, PERIOD), 0);
+	agg__free(a);
+}
+
+static void test_cap_frames(void **state)
+{
+	struct fake *fk = *state;
+	struct proc *p = proc_table__get(fk->t, PID, "x", 1);
+	struct agg *a = agg__new(&cpu100);
+	struct proc_frame f[128];
+	struct agg_stats st;
+	uint64_t i, j, next = 0;
+
+	caps__reset();
+	for (i = 0; i < AGG_MAX_FRAMES / 128; i++) {
+		for (j = 0; j < 128; j++)
+			f[j] = kframe(next++);
+		assert_int_equal(agg__add(a, p, f, 128, PERIOD), 0);
+	}
+	f[0] = kframe(next++);
+	assert_int_equal(agg__add(a, p, f, 1, PERIOD), -ENOSPC);
+	assert_int_equal(caps__count(CAPS_AGG_FRAMES), 1);
+	agg__stats(a, &st);
+	assert_int_equal(st.dropped, 1);
+	finish_and_check(fk, a, AGG_MAX_FRAMES / 128);
+	agg__free(a);
+}
+
+static void test_cap_pool(void **state)
+{
+	struct fake *fk = *state;
+	struct proc *p = proc_table__get(fk->t, PID, "x", 1);
+	struct agg *a = agg__new(&cpu100);
+	struct proc_frame f[128];
+	uint64_t i, j;
+
+	caps__reset();
+	/* 127 shared frames under a distinct leaf: 128 pool slots a stack. */
+	for (j = 1; j < 128; j++)
+		f[j] = kframe(1000000 + j);
+	for (i = 0; i < AGG_MAX_POOL / 128; i++) {
+		f[0] = kframe(i);
+		assert_int_equal(agg__add(a, p, f, 128, PERIOD), 0);
+	}
+	f[0] = kframe(i);
+	assert_int_equal(agg__add(a, p, f, 128, PERIOD), -ENOSPC);
+	assert_int_equal(caps__count(CAPS_AGG_POOL), 1);
+	finish_and_check(fk, a, AGG_MAX_POOL / 128);
+	agg__free(a);
+}
+
+static void test_cap_procs(void **state)
+{
+	struct fake *fk = *state;
+	struct agg *a = agg__new(&cpu100);
+	struct proc_frame f = kframe(1);
+	struct proc *p;
+	uint32_t pid;
+
+	caps__reset();
+	/* Pids absent from the fake /proc: processes that just exited. */
+	for (pid = 1; pid <= AGG_MAX_PROCS + 2; pid++) {
+		p = proc_table__get(fk->t, 100000 + pid, "gone", 1);
+		assert_non_null(p);
+		assert_int_equal(agg__add(a, p, &f, 1, PERIOD), pid <= AGG_MAX_PROCS ? 0 : -ENOSPC);
+	}
+	assert_int_equal(caps__count(CAPS_AGG_PROCS), 2);
+	finish_and_check(fk, a, AGG_MAX_PROCS);
+	agg__free(a);
+}
+
+static void test_cap_depth(void **state)
+{
+	struct fake *fk = *state;
+	struct proc *p = proc_table__get(fk->t, PID, "x", 1);
+	struct agg *a = agg__new(&cpu100);
+	struct proc_frame f[AGG_MAX_STACK + 5];
+	struct report *r;
+	size_t i;
+
+	caps__reset();
+	for (i = 0; i < AGG_MAX_STACK + 5; i++)
+		f[i] = kframe(i);
+	/* Too deep: kept, cut to the leaf-most frames, counted. */
+	assert_int_equal(agg__add(a, p, f, AGG_MAX_STACK + 5, PERIOD), 0);
+	assert_int_equal(caps__count(CAPS_AGG_DEPTH), 1);
+	r = agg__finish(a, fk->sym, 0, 1);
+	assert_non_null(r);
+	assert_int_equal(r->samples, 1);
+	assert_int_equal(r->procs[0].stacks[0].nframes, AGG_MAX_STACK);
+	assert_int_equal(r->frames[r->procs[0].stacks[0].frames[0]].addr, f[0].addr);
+	report__free(r);
+	agg__free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -199,6 +337,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_processes_apart, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_anon_frames_apart_per_process, fake_setup,
 						fake_teardown),
+		cmocka_unit_test_setup_teardown(test_cap_stacks, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_cap_frames, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_cap_pool, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_cap_procs, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_cap_depth, fake_setup, fake_teardown),
 	};
 
 	return cmocka_run_group_tests_name("agg", tests, NULL, NULL);

@@ -97,6 +97,42 @@ static void test_classify(void **state)
 	assert_int_equal(push_classify(200, CURLE_OPERATION_TIMEDOUT), PUSH_VERDICT_RETRY);
 }
 
+/* Each request given up is counted under one reason. */
+static void test_fail_reason(void **state)
+{
+	static const struct {
+		long status;
+		int curl;
+		bool cut;
+		enum push_fail_reason want;
+	} cases[] = {
+		{ 400, CURLE_OK, false, PUSH_FAIL_REJECTED },
+		{ 401, CURLE_OK, false, PUSH_FAIL_REJECTED },
+		{ 413, CURLE_OK, false, PUSH_FAIL_REJECTED },
+		{ 429, CURLE_OK, false, PUSH_FAIL_SERVER },
+		{ 408, CURLE_OK, false, PUSH_FAIL_SERVER },
+		{ 503, CURLE_OK, false, PUSH_FAIL_SERVER },
+		{ 301, CURLE_OK, false, PUSH_FAIL_OTHER },
+		{ 0, CURLE_OPERATION_TIMEDOUT, false, PUSH_FAIL_TIMEOUT },
+		{ 0, CURLE_COULDNT_CONNECT, false, PUSH_FAIL_CONNECT },
+		{ 0, CURLE_COULDNT_RESOLVE_HOST, false, PUSH_FAIL_CONNECT },
+		{ 0, CURLE_GOT_NOTHING, false, PUSH_FAIL_CONNECT },
+		{ 0, CURLE_PEER_FAILED_VERIFICATION, false, PUSH_FAIL_TLS },
+		{ 0, CURLE_SSL_CONNECT_ERROR, false, PUSH_FAIL_TLS },
+		{ 0, CURLE_URL_MALFORMAT, false, PUSH_FAIL_OTHER },
+		/* A cut reply is the reply's fault, whatever else ended. */
+		{ 200, CURLE_OK, true, PUSH_FAIL_REPLY },
+		{ 0, CURLE_WRITE_ERROR, true, PUSH_FAIL_REPLY },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(push_fail_reason(cases[i].status, cases[i].curl, cases[i].cut),
+				 cases[i].want);
+	assert_string_equal(push_fail_reason_name(PUSH_FAIL_TIMEOUT), "timeout");
+	assert_string_equal(push_fail_reason_name(PUSH_FAIL_N), "other");
+}
+
 static struct push_req *req(size_t tag)
 {
 	struct push_req *r = calloc(1, sizeof(*r));
@@ -565,6 +601,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_backoff_bounds_and_jitter),
 		cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_fail_reason),
 		cmocka_unit_test(test_queue_drops_oldest),
 		cmocka_unit_test(test_encode_roundtrip),
 		cmocka_unit_test(test_ingest_name),

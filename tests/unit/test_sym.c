@@ -673,12 +673,51 @@ static void test_outlive(void **state)
 	sym_file__put(b);
 }
 
+/* A file no process uses any more keeps its table for a grace period, so
+ * the same binary run again is named without loading it anew; a deleted one
+ * loses its table (and the fds that pin it) at the next release. */
+static void test_release_grace(void **state)
+{
+	struct sym *s = new_sym(0, NULL);
+	struct sym_stats st;
+	struct sym_file *f;
+	char path[512];
+
+	snprintf(path, sizeof(path), FIXTURES_DIR "/sym_pie.grace.%d", getpid());
+	copy_file(FIXTURES_DIR "/sym_pie", path);
+	f = open_path(s, path);
+	assert_non_null(f);
+	expect_name(s, f, path, "sym_alpha");
+	sym_file__put(f);
+	sym__release_unused(s);
+	sym__stats(s, &st);
+	assert_int_equal(st.cache_loads, 1);
+	assert_true(st.cache_bytes > 0);
+
+	/* Run again within the grace: the table is still there. */
+	f = open_path(s, path);
+	assert_non_null(f);
+	expect_name(s, f, path, "sym_beta");
+	sym__stats(s, &st);
+	assert_int_equal(st.cache_loads, 1);
+	sym_file__put(f);
+	sym__release_unused(s);
+
+	/* Deleted: gone at the next release, whatever the grace. */
+	assert_int_equal(unlink(path), 0);
+	sym__release_unused(s);
+	sym__stats(s, &st);
+	assert_int_equal(st.cache_bytes, 0);
+	sym__free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_and_share),
 		cmocka_unit_test(test_debug_file), cmocka_unit_test(test_fixtures),
 		cmocka_unit_test(test_live_process),   cmocka_unit_test(test_deleted),
+		cmocka_unit_test(test_release_grace),
 		cmocka_unit_test(test_replaced),       cmocka_unit_test(test_vdso),
 		cmocka_unit_test(test_kernel),	       cmocka_unit_test(test_cache_eviction),
 		cmocka_unit_test(test_bad_inputs),     cmocka_unit_test(test_outlive),

@@ -15,6 +15,7 @@
 #include <zlib.h>
 #include <cmocka.h>
 
+#include "caps.h"
 #include "mapstore.h"
 #include "sym_debuglink.h"
 #include "sym_minidebug.h"
@@ -174,13 +175,15 @@ static void test_mapstore_bounds(void **state)
 	uint32_t pid;
 	int i;
 
+	caps__reset();
 	for (i = 1; i <= 10; i++) {
 		assert_int_equal(mapstore__exec(ms, 7, i * 100), 0);
 		assert_int_equal(mapstore__mmap(ms, 7, i * 100 + 1, &a), 0);
 	}
 	mapstore__stats(ms, &st);
-	assert_true(st.mappings <= 4);
-	assert_true(st.dropped >= 6);
+	assert_true(st.mappings <= MAPSTORE_MAX_IMAGES);
+	assert_int_equal(st.dropped, 10 - MAPSTORE_MAX_IMAGES);
+	assert_int_equal(caps__count(CAPS_MAPSTORE_IMAGES), 10 - MAPSTORE_MAX_IMAGES);
 	mapstore__forget(ms, 7, 2000);
 	/* Many processes that exited: the sweep leaves none. */
 	for (pid = 4000000; pid < 4001000; pid++) {
@@ -194,12 +197,37 @@ static void test_mapstore_bounds(void **state)
 	mapstore__free(ms);
 }
 
+/* One image's mappings: distinct ones past the bound are refused and
+ * counted; a mapping that replaces one at the same place is not. */
+static void test_mapstore_maps_bound(void **state)
+{
+	struct mapstore *ms = mapstore__new();
+	struct mapstore_stats st;
+	struct sym_map a;
+	uint64_t i;
+
+	caps__reset();
+	assert_int_equal(mapstore__exec(ms, 8, 1), 0);
+	for (i = 0; i < MAPSTORE_MAX_MAPS; i++) {
+		a = map(0x100000 + i * 0x1000, 0x101000 + i * 0x1000, "/lib");
+		assert_int_equal(mapstore__mmap(ms, 8, 2 + i, &a), 0);
+	}
+	a = map(0x100000 + i * 0x1000, 0x101000 + i * 0x1000, "/lib");
+	assert_int_equal(mapstore__mmap(ms, 8, 2 + i, &a), -ENOSPC);
+	mapstore__stats(ms, &st);
+	assert_int_equal(st.mappings, MAPSTORE_MAX_MAPS);
+	assert_int_equal(st.dropped, 1);
+	assert_int_equal(caps__count(CAPS_MAPSTORE_MAPS), 1);
+	mapstore__free(ms);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_debuglink_parse),	 cmocka_unit_test(test_debuglink_bad),
 		cmocka_unit_test(test_debuglink_crc_fd), cmocka_unit_test(test_minidebug_unxz),
 		cmocka_unit_test(test_mapstore_order),	 cmocka_unit_test(test_mapstore_bounds),
+		cmocka_unit_test(test_mapstore_maps_bound),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "caps.h"
 #include "sym.h"
 #include "sym_dwarf.h"
 #include "sym_test_elf.h"
@@ -262,6 +263,7 @@ static void test_dwarf_bound(void **state)
 	struct sym_file *f = open_path(s, bin);
 	uint64_t off;
 
+	caps__reset();
 	assert_true(sym_test_func(bin, "main.goChurn", &fn));
 	off = fn.off;
 	sym__user(s, f, &off, 1, &r);
@@ -269,6 +271,8 @@ static void test_dwarf_bound(void **state)
 	assert_string_equal(r.name, "main.goChurn");
 	sym__stats(s, &st);
 	assert_true(st.dwarf_bytes <= 4096);
+	/* The DWARF left out is counted: caps_hit names the bound. */
+	assert_int_equal(caps__count(CAPS_DWARF), 1);
 	sym_file__put(f);
 	sym__free(s);
 }
