@@ -41,7 +41,8 @@ BASE_CFLAGS := -std=gnu11 $(CFLAGS) $(WARNINGS) $(SAN_FLAGS) -fno-omit-frame-poi
 INC_base := -Ibase
 INC_symbolizer := $(INC_base) -Isymbolizer
 INC_proto := $(INC_base) -Iproto -I$(OUTPUT)/proto
-INC_agent := $(INC_symbolizer) -Iproto -I$(OUTPUT)/proto -Ibpf -I$(OUTPUT) -Iagent
+INC_output := $(INC_proto) -Ioutput
+INC_agent := $(INC_symbolizer) -Iproto -I$(OUTPUT)/proto -Ioutput -Ibpf -I$(OUTPUT) -Iagent
 # Tests and fuzz harnesses reach into every layer.
 INC_ALL := $(INC_agent)
 ALL_CFLAGS := $(BASE_CFLAGS) $(INC_ALL)
@@ -61,8 +62,8 @@ PROTOS := $(wildcard proto/*.proto)
 PB_C := $(patsubst proto/%.proto,$(OUTPUT)/proto/%.pb-c.c,$(PROTOS))
 PB_H := $(PB_C:.c=.h)
 
-LAYERS := base symbolizer proto agent
-LIB_SRCS := $(wildcard base/*.c) $(wildcard symbolizer/*.c) $(wildcard proto/*.c) \
+LAYERS := base symbolizer proto output agent
+LIB_SRCS := $(wildcard base/*.c) $(wildcard symbolizer/*.c) $(wildcard proto/*.c) $(wildcard output/*.c) \
 	$(filter-out agent/main.c,$(wildcard agent/*.c))
 LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS)) $(PB_C:.c=.o)
 LIB := $(OUTPUT)/libember.a
@@ -78,7 +79,8 @@ DEB_BUILD := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev libdw-
 	libjson-c-dev liblzma-dev libdebuginfod-dev libpcre2-dev libyaml-dev libssl-dev libmicrohttpd-dev
 DEB_TEST := libcmocka-dev libclang-rt-14-dev libc6-dbg python3 python3-pytest python3-protobuf \
 	protobuf-compiler golang-go rustc g++ linux-perf bpftrace openssl procps util-linux \
-	default-jdk-headless nodejs xz-utils binutils debuginfod python3-prometheus-client
+	default-jdk-headless nodejs xz-utils binutils debuginfod python3-prometheus-client \
+	libxml2-utils chromium
 
 .PHONY: all clean vmlinux deps deps-test unit unit-sanitized test integration e2e faults soak fuzz bench \
 	dry-run fixtures test-under-load repeat-under-load bench-relabel
@@ -117,7 +119,7 @@ $(OUTPUT)/proto/%.pb-c.o: $(OUTPUT)/proto/%.pb-c.c $(PB_H)
 # One rule per layer, each with its own include paths. Only the agent sees the
 # BPF skeleton; only proto and the agent see the generated protobuf headers.
 define layer_rule
-$$(OUTPUT)/$(1)/%.o: $(1)/%.c $$(if $$(filter agent,$(1)),$$(SKEL)) $$(if $$(filter proto agent,$(1)),$$(PB_H))
+$$(OUTPUT)/$(1)/%.o: $(1)/%.c $$(if $$(filter agent,$(1)),$$(SKEL)) $$(if $$(filter proto output agent,$(1)),$$(PB_H))
 	$$(call msg,CC,$$@)
 	$$(Q)mkdir -p $$(dir $$@)
 	$$(Q)$$(CC) $$(BASE_CFLAGS) $$(INC_$(1)) $$(if $$(filter symbolizer,$(1)),$$(IBERTY_CFLAGS)) -c $$< -o $$@
@@ -164,7 +166,7 @@ soak: all
 # root suites (real BPF on the real kernel, the agent against a receiver,
 # the agent into faults).
 test: all unit unit-sanitized fuzz
-	$(Q)/usr/bin/python3 -m pytest -ra tests/integration tests/e2e tests/faults
+	$(Q)/usr/bin/python3 -m pytest -ra tests/integration tests/e2e tests/faults tests/output
 
 # Not in CI: `make test` with one CPU kept about half busy (tests/load/), and
 # REPEAT_RUNS runs in a row of the root suites under that load, stopping at

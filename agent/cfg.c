@@ -99,6 +99,9 @@ static const struct option long_opts[] = {
 
 static const char usage_text[] =
 	"Usage: ember [OPTIONS]\n"
+	"       ember flamegraph [-o OUT.svg] [--title T] [--icicle] [--reverse] INPUT...\n"
+	"       ember diff BEFORE AFTER [-o diff.svg] [--normalize] [--fail-on-growth PTS]\n"
+	"                  [--function REGEX]\n"
 	"Host-wide continuous CPU profiler: samples every CPU with eBPF, names every frame,\n"
 	"prints folded stacks (--dry-run), writes pprof files and pushes to Pyroscope.\n"
 	"\n"
@@ -147,6 +150,13 @@ static const char usage_text[] =
 	"      --log-level LEVEL      error, warn (default), info or debug\n"
 	"  -v, --verbose              debug logs, libbpf's included\n"
 	"  -h, --help                 this text\n"
+	"\n"
+	"Files (no root, no sampling; `ember flamegraph --help`, docs/flamegraph.md):\n"
+	"  flamegraph                 folded or pprof files, or - for stdin, as one\n"
+	"                             interactive SVG flame graph\n"
+	"  diff                       two profiles (files or --output-dir directories):\n"
+	"                             per-function shares before and after, a red/blue\n"
+	"                             SVG, exit 1 when a share grew past --fail-on-growth\n"
 	"\n"
 	"Exit codes: 0 every window reached every output; 1 a failure while running;\n"
 	"2 a setting refused at start; 3 a window did not reach an output (see the\n"

@@ -22,6 +22,7 @@
 #include "cfg.h"
 #include "clock.h"
 #include "http.h"
+#include "fg_cmd.h"
 #include "ingest.h"
 #include "jit.h"
 #include "labels.h"
@@ -241,6 +242,11 @@ int main(int argc, char **argv)
 	struct report_type type;
 	int err;
 
+	/* The file subcommands sample nothing: no signals, no privileges. */
+	if (argc > 1 && !strcmp(argv[1], "flamegraph"))
+		return fg_cmd_flamegraph(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "diff"))
+		return fg_cmd_diff(argc - 1, argv + 1);
 	install_signals();
 	ag.argc = argc;
 	ag.argv = argv;

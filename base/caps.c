@@ -41,6 +41,9 @@ static const struct caps_desc caps_desc[CAPS_N] = {
 	[CAPS_RELABEL_MATCH] = { "relabel_match", "backtracking steps of one relabel regex match",
 				 "the match (the value counts as not matching)" },
 	[CAPS_CGROUP] = { "cgroup", "cgroups remembered by id", "the least recently used cgroup's entry" },
+	[CAPS_FG_NODES] = { "fg_nodes", "call-tree nodes of one profile",
+			    "the stack's deeper part" },
+	[CAPS_FG_DEPTH] = { "fg_depth", "frames per stack", "the frames past the bound" },
 };
 
 static uint64_t caps_count[CAPS_N];

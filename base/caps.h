@@ -36,6 +36,8 @@ enum caps_id {
 	CAPS_LABEL_NAMES, /* label names per series (the server's limit) */
 	CAPS_RELABEL_MATCH, /* backtracking steps of one relabel regex match */
 	CAPS_CGROUP, /* cgroups remembered by id */
+	CAPS_FG_NODES, /* call-tree nodes of one flame graph input */
+	CAPS_FG_DEPTH, /* frames per stack read by the flame graph readers */
 	CAPS_N
 };
 

@@ -17,15 +17,23 @@ uint64_t hindex_mix64(uint64_t h)
 	return h ^ (h >> 33);
 }
 
+/* Eight bytes a step: byte-at-a-time FNV was most of the time of reading
+ * a large folded file (600-byte stacks, one hash per line). The length goes
+ * into the final mix, so "" and "\0" differ. */
 uint64_t hindex_hash_bytes(const void *p, size_t n)
 {
 	const unsigned char *c = p;
-	uint64_t h = 0xcbf29ce484222325ull;
-	size_t i;
+	uint64_t h = 0xcbf29ce484222325ull, w;
+	size_t i = 0;
 
-	for (i = 0; i < n; i++)
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, c + i, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 29;
+	}
+	for (; i < n; i++)
 		h = (h ^ c[i]) * 0x100000001b3ull;
-	return hindex_mix64(h);
+	return hindex_mix64(h ^ n);
 }
 
 static int hindex_grow(struct hindex *ix)
