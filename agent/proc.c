@@ -44,6 +44,10 @@ struct proc {
 	struct sym_maps *old_maps;
 	struct sym_file **old_files;
 	uint64_t maps_read_ns;
+	/* The maps were re-read during this proc__normalize call: a second
+	 * re-read would free the maps retired by the first, whose files the
+	 * call's earlier frames borrow. */
+	bool reread_in_call;
 	uint64_t last_seen_ns;
 	/* The maps came from the kernel's mmap records (the process was gone
 	 * when first sampled): files are opened by path, not map_files. */
@@ -413,13 +417,12 @@ static void normalize_one(struct proc_table *t, struct proc *p, uint64_t addr, s
 	if (p->maps)
 		m = sym_maps__find(p->maps, addr);
 	/* Records are read in batches: one may have arrived since. */
-	if (!m && p->from_store &&
-	    mapstore__version(t->store, p->pid, t->event_ns) != p->store_version) {
+	if (!m && !p->reread_in_call &&
+	    ((p->from_store &&
+	      mapstore__version(t->store, p->pid, t->event_ns) != p->store_version) ||
+	     now_ns - p->maps_read_ns >= PROC_MAPS_REREAD_NS)) {
 		proc_read_maps(t, p, now_ns);
-		if (p->maps)
-			m = sym_maps__find(p->maps, addr);
-	} else if (!m && now_ns - p->maps_read_ns >= PROC_MAPS_REREAD_NS) {
-		proc_read_maps(t, p, now_ns);
+		p->reread_in_call = true;
 		if (p->maps)
 			m = sym_maps__find(p->maps, addr);
 	}
@@ -459,6 +462,7 @@ void proc__normalize(struct proc_table *t, struct proc *p, const uint64_t *addrs
 
 	/* Frames from the previous call no longer borrow from retired maps. */
 	proc_drop_old_maps(p);
+	p->reread_in_call = false;
 	for (i = 0; i < n; i++)
 		normalize_one(t, p, addrs[i], &out[i], now_ns);
 }

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "fake_proc.h"
+#include "mapstore.h"
 
 static void test_identity(void **state)
 {
@@ -101,6 +102,62 @@ static void test_reread_keeps_borrowed_files(void **state)
 	assert_string_equal(sym_file__path(f[1].file), FIXTURES_DIR "/libsym.so");
 }
 
+/* Records arriving while one stack is normalized: each miss of a process
+ * known from mmap records may find a new version of its maps. However many
+ * misses a stack has, the files its earlier frames borrowed must stay alive
+ * until the caller took its references (the soak found them freed, and the
+ * heap corrupted, when two misses each re-read the maps). */
+struct refill_ctx {
+	struct mapstore *ms;
+	uint64_t next;
+};
+
+static void refill_one(void *arg)
+{
+	struct refill_ctx *c = arg;
+	struct sym_map m = { .start = 0x700000000000 + c->next * 0x1000,
+			     .end = 0x700000001000 + c->next * 0x1000,
+			     .path = "/nonexistent/lib" };
+
+	/* One more mapping each drain: the maps' version moves every time. */
+	mapstore__mmap(c->ms, 777, 30 + c->next++, &m);
+}
+
+static void test_store_rereads_keep_borrowed_files(void **state)
+{
+	struct fake *fk = *state;
+	struct mapstore *ms = mapstore__new();
+	struct refill_ctx ctx = { .ms = ms };
+	struct sym_map x = { .start = 0x555555554000, .end = 0x555555556000, .pgoff = 0x1000,
+			     .path = FIXTURES_DIR "/sym_pie" };
+	const uint64_t addrs[] = { 0x555555554100, 0x610000000000, 0x620000000000,
+				   0x630000000000 };
+	struct proc_frame f[4];
+	struct sym_stats st;
+	struct proc *p;
+
+	assert_non_null(ms);
+	assert_int_equal(mapstore__exec(ms, 777, 10), 0);
+	assert_int_equal(mapstore__mmap(ms, 777, 20, &x), 0);
+	proc_table__set_store(fk->t, ms);
+	proc_table__set_event_time(fk->t, 100);
+	/* Pid 777 is not in the fake /proc: its maps come from the records. */
+	p = proc_table__get(fk->t, 777, "gone", 1);
+	assert_non_null(p);
+	mapstore__set_refill(ms, refill_one, &ctx);
+	proc__normalize(fk->t, p, addrs, 4, f, 1);
+	assert_int_equal(f[0].kind, REPORT_FRAME_USER);
+	assert_non_null(f[0].file);
+	/* Alive: the file object is still counted, its path still readable
+	 * (under ASan a freed one is a use-after-free here). */
+	sym__stats(fk->sym, &st);
+	assert_true(st.files_open >= 1);
+	assert_string_equal(sym_file__path(f[0].file), FIXTURES_DIR "/sym_pie");
+	proc_table__forget(fk->t, 777);
+	proc_table__set_store(fk->t, NULL);
+	mapstore__free(ms);
+}
+
 static void test_forget_and_sweep(void **state)
 {
 	struct fake *fk = *state;
@@ -181,6 +238,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_maps_reread_on_miss, fake_setup,
 						fake_teardown),
 		cmocka_unit_test_setup_teardown(test_reread_keeps_borrowed_files, fake_setup,
+						fake_teardown),
+		cmocka_unit_test_setup_teardown(test_store_rereads_keep_borrowed_files, fake_setup,
 						fake_teardown),
 		cmocka_unit_test_setup_teardown(test_forget_and_sweep, fake_setup, fake_teardown),
 		cmocka_unit_test(test_parse_cgroup),
