@@ -74,13 +74,13 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 # Debian packages a fresh Debian 12 machine needs to build and test Ember.
 DEB_BUILD := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev libdw-dev \
 	libiberty-dev libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev \
-	libjson-c-dev liblzma-dev libdebuginfod-dev
+	libjson-c-dev liblzma-dev libdebuginfod-dev dpkg-dev help2man
 DEB_TEST := libcmocka-dev libclang-rt-14-dev libc6-dbg python3 python3-pytest python3-protobuf \
 	protobuf-compiler golang-go rustc g++ linux-perf bpftrace openssl procps util-linux \
-	default-jdk-headless nodejs xz-utils binutils debuginfod
+	default-jdk-headless nodejs xz-utils binutils debuginfod systemd lintian libcap2-bin
 
 .PHONY: all clean vmlinux deps deps-test unit unit-sanitized test integration e2e faults soak fuzz bench \
-	dry-run fixtures test-under-load repeat-under-load
+	dry-run fixtures test-under-load repeat-under-load deb
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -204,6 +204,14 @@ fuzz: $(FUZZ_BINS)
 		echo "== $$n ($(FUZZ_SECONDS)s)"; \
 		$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=65536 $(OUTPUT)/corpus/$$n tests/fuzz/corpus/$$n \
 		2>$(OUTPUT)/corpus/$$n.log || { tail -50 $(OUTPUT)/corpus/$$n.log; exit 1; }; done
+
+# The Debian package: binary, hardened unit, default config (a conffile), man
+# page from --help (packaging/, docs/packaging.md). EMBER_VERSION=0.1.1 make deb
+# builds the next one.
+EMBER_VERSION ?= 0.1.0
+deb: $(EMBER)
+	$(call msg,DEB,$(OUTPUT)/deb/ember_$(EMBER_VERSION)_*.deb)
+	$(Q)packaging/deb/build-deb.sh $(EMBER) $(EMBER_VERSION) $(OUTPUT)/deb >/dev/null
 
 bench: all
 	$(Q)bench/run.sh
