@@ -161,7 +161,7 @@ soak: all
 
 # Everything CI runs: unit tests, a short fuzz of every parser, then the
 # root suites (real BPF on the real kernel, the agent against a receiver,
-# the agent into faults).
+# the agent into faults, the packages: unit, .deb, manifests, chart).
 test: all unit unit-sanitized fuzz
 	$(Q)/usr/bin/python3 -m pytest -ra tests/integration tests/e2e tests/faults
 
