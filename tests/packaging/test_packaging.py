@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -187,6 +188,62 @@ def test_unit_sandbox_still_names_jit_code(tmp_path):
     # jitloop spins in its JIT code: most of its samples end there.
     assert named >= total // 2, (named, total, r.stderr[-2000:])
     assert "kernel addresses hidden" not in r.stderr  # CAP_SYSLOG is in the set
+
+
+def run_with_caps(keep, command, timeout):
+    """command (a shell line) as root with only the capabilities keep."""
+    have = re.search(r"^Bounding set =(.*)$", run("capsh", "--print").stdout, re.M)
+    drop = ",".join(c for c in have.group(1).split(",") if c and c not in keep)
+    return run("capsh", f"--drop={drop}", "--", "-c", command, check=False, timeout=timeout)
+
+
+def summary_value(stderr, key):
+    m = re.search(rf"^ember: summary .*\b{key}=(\d+)", stderr, re.M)
+    assert m, stderr[-2000:]
+    return int(m.group(1))
+
+
+def test_unit_capabilities_attach_to_another_users_jvm(tmp_path):
+    """The JVM half of the set: with the unit's capabilities Ember attaches to
+    a JVM of user nobody (trigger file as nobody, SIGQUIT, the 0600 socket);
+    without CAP_DAC_OVERRIDE the connect to that socket is refused (and the
+    trigger file in nobody's directory cannot be removed)."""
+    need_root()
+    need_tool("capsh")
+    need_tool("setpriv")
+    java = shutil.which("java")
+    if not java:
+        skip_loudly("`java` is not installed (Debian: default-jdk-headless; make deps-test)")
+    classes = FIXTURES / "java" / "JitSplit.class"
+    if not classes.exists():
+        skip_loudly(f"{classes} is missing: `make` builds it where javac is")
+    # pytest's tmp_path is root's 0700: nobody needs a directory it reaches.
+    home = Path(tempfile.mkdtemp(prefix="ember-jvm-nobody-"))
+    os.chmod(home, 0o755)
+    shutil.copy2(classes, home)
+    shutil.chown(home, "nobody", "nogroup")
+    jvm = subprocess.Popen(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                            java, "-cp", str(home), "JitSplit", "1", "25"], cwd=home,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    keep = {c.lower() for c in unit_caps()}
+    agent = f"exec {EMBER} --dry-run --pid {jvm.pid} --jvm-min-age 1 --window 2 --duration 5"
+    try:
+        time.sleep(2)  # past --jvm-min-age, the methods compiled
+        assert jvm.poll() is None, jvm.stderr.read()
+        assert os.stat(f"/proc/{jvm.pid}").st_uid != 0
+        full = run_with_caps(keep, agent, timeout=60)
+        # The trigger file is removed (in the JVM user's directory).
+        left = list(home.glob(".attach_pid*"))
+        no_override = run_with_caps(keep - {"cap_dac_override"}, agent, timeout=60)
+    finally:
+        jvm.terminate()
+        jvm.wait()
+        shutil.rmtree(home, ignore_errors=True)
+    assert summary_value(full.stderr, "jvm_attached") == 1, full.stderr[-2000:]
+    assert "JitSplit.alpha" in full.stdout
+    assert not left, left
+    assert summary_value(no_override.stderr, "jvm_attached") == 0
+    assert summary_value(no_override.stderr, "jvm_failed") >= 1, no_override.stderr[-2000:]
 
 
 # --- the Debian package -----------------------------------------------------
