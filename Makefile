@@ -22,9 +22,10 @@ else
 	MAKEFLAGS += --no-print-directory
 endif
 
-PKGS := libbpf libelf libdw libdebuginfod libcurl libprotobuf-c zlib json-c liblzma
+PKGS := libbpf libelf libdw libdebuginfod libcurl libprotobuf-c zlib json-c liblzma libpcre2-8 libcrypto \
+	yaml-0.1
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -ldw -ldebuginfod -lcurl -lprotobuf-c -lz -ljson-c -llzma)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -ldw -ldebuginfod -lcurl -lprotobuf-c -lz -ljson-c -llzma -lpcre2-8 -lcrypto -lyaml)
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
 	-Wundef -Wwrite-strings -Wformat=2 -Wformat-security -Wno-unused-parameter \
@@ -74,13 +75,14 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 # Debian packages a fresh Debian 12 machine needs to build and test Ember.
 DEB_BUILD := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev libdw-dev \
 	libiberty-dev libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev \
-	libjson-c-dev liblzma-dev libdebuginfod-dev dpkg-dev help2man
+	libjson-c-dev liblzma-dev libdebuginfod-dev libpcre2-dev libyaml-dev libssl-dev \
+	dpkg-dev help2man
 DEB_TEST := libcmocka-dev libclang-rt-14-dev libc6-dbg python3 python3-pytest python3-protobuf \
 	protobuf-compiler golang-go rustc g++ linux-perf bpftrace openssl procps util-linux \
 	default-jdk-headless nodejs xz-utils binutils debuginfod systemd lintian libcap2-bin
 
 .PHONY: all clean vmlinux deps deps-test unit unit-sanitized test integration e2e faults soak fuzz bench \
-	dry-run fixtures test-under-load repeat-under-load deb
+	dry-run fixtures test-under-load repeat-under-load bench-relabel deb
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -215,6 +217,15 @@ deb: $(EMBER)
 
 bench: all
 	$(Q)bench/run.sh
+
+# labels_assign's CPU per window with 0 and 50 relabel rules (no root).
+$(OUTPUT)/bench/relabel: bench/relabel.c $(LIB)
+	$(call msg,BENCH,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(LIB) $(ALL_LDFLAGS) $(LIBS) -o $@
+
+bench-relabel: $(OUTPUT)/bench/relabel
+	$(Q)$<
 
 dry-run: $(EMBER)
 	$(Q)$(EMBER) --dry-run --duration 10

@@ -22,6 +22,9 @@
 
 struct agent {
 	struct cfg cfg;
+	/* The command line, parsed again over the file on each SIGHUP. */
+	int argc;
+	char **argv;
 	char host[256];
 	struct sym *sym;
 	struct proc_table *procs;
@@ -33,6 +36,7 @@ struct agent {
 	struct mapstore *mapstore;
 	struct sideband *sideband; /* NULL with --no-mmap-events */
 	struct push_client *push;
+	uint64_t reloads, reloads_refused; /* SIGHUP with --config */
 };
 
 #endif /* EMBER_AGENT_H */

@@ -12,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cfg.h"
+#include "cfg_internal.h"
 #include "log.h"
 
 #define CFG_MAX_FREQUENCY 10000
@@ -44,10 +46,12 @@ enum {
 	OPT_LINES,
 	OPT_NO_JVM,
 	OPT_JVM_MIN_AGE,
+	OPT_PERFMAP_MAX_MB,
 	OPT_NO_MMAP_EVENTS,
 	OPT_DEBUGINFOD,
 	OPT_DEBUGINFOD_CACHE,
 	OPT_DEBUGINFOD_CACHE_MB,
+	OPT_CONFIG,
 };
 
 static const struct option long_opts[] = {
@@ -82,10 +86,12 @@ static const struct option long_opts[] = {
 	{ "lines", no_argument, NULL, OPT_LINES },
 	{ "no-jvm", no_argument, NULL, OPT_NO_JVM },
 	{ "jvm-min-age", required_argument, NULL, OPT_JVM_MIN_AGE },
+	{ "perfmap-max-mb", required_argument, NULL, OPT_PERFMAP_MAX_MB },
 	{ "no-mmap-events", no_argument, NULL, OPT_NO_MMAP_EVENTS },
 	{ "debuginfod", no_argument, NULL, OPT_DEBUGINFOD },
 	{ "debuginfod-cache", required_argument, NULL, OPT_DEBUGINFOD_CACHE },
 	{ "debuginfod-cache-mb", required_argument, NULL, OPT_DEBUGINFOD_CACHE_MB },
+	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -106,6 +112,8 @@ static const char usage_text[] =
 	"      --lines                folded stacks: end each name in :LINE (its source line)\n"
 	"      --no-jvm               never attach to JVMs to ask for their perf map\n"
 	"      --jvm-min-age SECONDS  leave JVMs younger than this alone (default 10)\n"
+	"      --perfmap-max-mb MB    memory for all perf maps (default 8); one process's\n"
+	"                             map is read up to half of it\n"
 	"      --no-mmap-events       read mappings from /proc only (processes that exit\n"
 	"                             within milliseconds then stay unnamed)\n"
 	"      --debuginfod           fetch missing debug files from DEBUGINFOD_URLS (also on\n"
@@ -130,6 +138,8 @@ static const char usage_text[] =
 	"      --queue-size N         requests kept while the server is away (default 64)\n"
 	"      --max-retries N        per request (default 5)\n"
 	"Other:\n"
+	"      --config FILE          YAML file: any option above by its long name, labels:,\n"
+	"                             headers:, relabel_configs:; flags override it\n"
 	"      --log-level LEVEL      error, warn (default), info or debug\n"
 	"  -v, --verbose              debug logs, libbpf's included\n"
 	"  -h, --help                 this text\n"
@@ -137,26 +147,36 @@ static const char usage_text[] =
 	"Exit codes: 0 every window reached every output; 1 a failure while running;\n"
 	"2 a setting refused at start; 3 a window did not reach an output (see the\n"
 	"summary line). SIGTERM/SIGINT: last window and summary, then exit. SIGUSR1:\n"
-	"end the window now. SIGHUP: logged and ignored (no configuration file yet).\n";
+	"end the window now. SIGHUP: reload --config FILE (docs/operating.md).\n";
 
 void cfg_usage(void *file)
 {
 	fputs(usage_text, file);
 }
 
-__attribute__((format(printf, 1, 2))) static int bad(const char *fmt, ...)
+int cfg_bad(const struct cfg_where *w, const char *fmt, ...)
 {
 	va_list ap;
 
 	fputs("ember: error ", stderr);
+	if (w && w->file && w->line)
+		fprintf(stderr, "%s:%u: ", w->file, w->line);
+	else if (w && w->file)
+		fprintf(stderr, "%s: ", w->file);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fputs("; see ember --help\n", stderr);
+	if (w && w->reload)
+		fputs("; the reload is refused and the running configuration stays\n", stderr);
+	else
+		fputs(w && w->file ? "; see ember --help and docs/operating.md\n" :
+				     "; see ember --help\n",
+		      stderr);
 	return -EINVAL;
 }
 
-static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max, uint32_t *out)
+static int parse_u32(const struct cfg_where *w, const char *opt, const char *s, uint32_t min,
+		     uint32_t max, uint32_t *out)
 {
 	unsigned long v;
 	char *end;
@@ -165,14 +185,14 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max,
 	v = strtoul(s, &end, 10);
 	/* strtoul skips leading blanks and takes a sign: " 10" and "-1" are typos. */
 	if (errno || end == s || *end || s[0] < '0' || s[0] > '9' || v < min || v > max)
-		return bad("invalid %s value '%s': expected a whole number from %u to %u", opt, s,
+		return cfg_bad(w, "invalid %s value '%s': expected a whole number from %u to %u", opt, s,
 			   min, max);
 	*out = v;
 	return 0;
 }
 
 /* Seconds with an optional fraction, returned in milliseconds. */
-static int parse_seconds_ms(const char *opt, const char *s, uint32_t *ms)
+static int parse_seconds_ms(const struct cfg_where *w, const char *opt, const char *s, uint32_t *ms)
 {
 	size_t digits = strspn(s, "0123456789"), frac = 0;
 	char *end;
@@ -183,26 +203,52 @@ static int parse_seconds_ms(const char *opt, const char *s, uint32_t *ms)
 	if (s[digits] == '.')
 		frac = strspn(s + digits + 1, "0123456789");
 	if (digits + frac == 0 || s[digits + (s[digits] == '.') + frac])
-		return bad("invalid %s value '%s': expected seconds from 0.001 to 3600", opt, s);
+		return cfg_bad(w, "invalid %s value '%s': expected seconds from 0.001 to 3600", opt, s);
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno || end == s || *end || !isfinite(v) || v < 0.001 || v > 3600)
-		return bad("invalid %s value '%s': expected seconds from 0.001 to 3600", opt, s);
+		return cfg_bad(w, "invalid %s value '%s': expected seconds from 0.001 to 3600", opt, s);
 	*ms = (uint32_t)llround(v * 1000);
 	return 0;
 }
 
-static int parse_kv(const char *opt, char *s, char sep, struct label *kv)
+static int parse_kv(const struct cfg_where *w, const char *opt, char *s, char sep, struct label *kv)
 {
 	char *p = strchr(s, sep);
 
 	if (!p || p == s)
-		return bad("invalid %s '%s': expected KEY%cVALUE", opt, s, sep);
+		return cfg_bad(w, "invalid %s '%s': expected KEY%cVALUE", opt, s, sep);
 	*p++ = '\0';
 	if (sep == ':')
 		p += strspn(p, " \t");
 	kv->name = s;
 	kv->value = p;
+	return 0;
+}
+
+/* Appends a KEY<sep>VALUE pair; a pair from the command line whose name one
+ * of the file's first nfile pairs has replaces that one: flags override the
+ * file. Two of one name from one source are left for labels_check. */
+static int add_pair(const struct cfg_where *w, const char *opt, char *arg, char sep,
+		    struct label *pairs, size_t *n, size_t nfile, size_t max)
+{
+	struct label kv;
+	size_t i;
+	int err = parse_kv(w, opt, arg, sep, &kv);
+
+	if (err)
+		return err;
+	for (i = 0; !w->file && i < nfile; i++) {
+		/* Header names are case-insensitive, label names are not. */
+		if (sep == ':' ? !strcasecmp(pairs[i].name, kv.name) :
+				 !strcmp(pairs[i].name, kv.name)) {
+			pairs[i] = kv;
+			return 0;
+		}
+	}
+	if (*n == max)
+		return cfg_bad(w, "too many %s options: at most %zu", opt, max);
+	pairs[(*n)++] = kv;
 	return 0;
 }
 
@@ -221,189 +267,256 @@ static void cfg_defaults(struct cfg *cfg)
 	cfg->log_level = LOG_WARN;
 	cfg->jvm = true;
 	cfg->jvm_min_age_s = 10;
+	cfg->perfmap_max_mb = 8;
 }
 
-static int cfg_check(const struct cfg *cfg)
+static int cfg_check(const struct cfg *cfg, const struct cfg_where *w)
 {
 	if (!cfg->dry_run && !cfg->output_dir && !cfg->server)
-		return bad("no output chosen: give --dry-run, --output-dir DIR or --server URL");
+		return cfg_bad(w, "no output chosen: give --dry-run, --output-dir DIR or --server URL");
 	if (cfg->server && strncmp(cfg->server, "http://", 7) &&
 	    strncmp(cfg->server, "https://", 8))
-		return bad("invalid --server '%s': expected an http:// or https:// URL",
+		return cfg_bad(w, "invalid --server '%s': expected an http:// or https:// URL",
 			   cfg->server);
 	if ((cfg->cert_file != NULL) != (cfg->key_file != NULL))
-		return bad("--cert-file and --key-file go together");
+		return cfg_bad(w, "--cert-file and --key-file go together");
 	if (cfg->basic_user && !cfg->basic_password_file)
-		return bad("--basic-auth-user needs --basic-auth-password-file");
+		return cfg_bad(w, "--basic-auth-user needs --basic-auth-password-file");
 	/* Without a user the password would be ignored and requests would go
 	 * out unauthenticated. */
 	if (cfg->basic_password_file && !cfg->basic_user)
-		return bad("--basic-auth-password-file needs --basic-auth-user");
+		return cfg_bad(w, "--basic-auth-password-file needs --basic-auth-user");
 	if (cfg->basic_user && cfg->bearer_token_file)
-		return bad("choose one of basic auth and --bearer-token-file");
+		return cfg_bad(w, "choose one of basic auth and --bearer-token-file");
 	return 0;
+}
+
+/* Options with a value or a switch, from the command line or the file: one
+ * validation for both. */
+int cfg_apply(struct cfg *cfg, int opt, char *arg, const struct cfg_where *w)
+{
+	int err = 0;
+
+	switch (opt) {
+	case 'p':
+		if (cfg->npids == PROF_MAX_PID_FILTER)
+			return cfg_bad(w, "too many --pid options: at most %d",
+				   PROF_MAX_PID_FILTER);
+		err = parse_u32(w, "--pid", arg, 1, INT_MAX, &cfg->pids[cfg->npids]);
+		if (!err)
+			cfg->npids++;
+		break;
+	case 'F':
+		err = parse_u32(w, "--frequency", arg, 1, CFG_MAX_FREQUENCY,
+				&cfg->frequency);
+		break;
+	case 'w':
+		err = parse_u32(w, "--window", arg, 1, 3600, &cfg->window_s);
+		break;
+	case 'd':
+		err = parse_u32(w, "--duration", arg, 1, UINT32_MAX / 1000,
+				&cfg->duration_s);
+		break;
+	case 'v':
+		cfg->verbose = true;
+		cfg->log_level = LOG_DEBUG;
+		break;
+	case OPT_LOG_LEVEL:
+		if (!strcmp(arg, "error"))
+			cfg->log_level = LOG_ERR;
+		else if (!strcmp(arg, "warn"))
+			cfg->log_level = LOG_WARN;
+		else if (!strcmp(arg, "info"))
+			cfg->log_level = LOG_INFO;
+		else if (!strcmp(arg, "debug"))
+			cfg->log_level = LOG_DEBUG;
+		else
+			err = cfg_bad(w, 
+				"invalid --log-level '%s': expected error, warn, info or debug",
+				arg);
+		break;
+	case OPT_DRY_RUN:
+		cfg->dry_run = true;
+		break;
+	case OPT_NO_KERNEL:
+		cfg->kernel = false;
+		break;
+	case OPT_NO_DEMANGLE:
+		cfg->no_demangle = true;
+		break;
+	case OPT_LINES:
+		cfg->lines = true;
+		break;
+	case OPT_NO_JVM:
+		cfg->jvm = false;
+		break;
+	case OPT_JVM_MIN_AGE:
+		err = parse_u32(w, "--jvm-min-age", arg, 0, 3600, &cfg->jvm_min_age_s);
+		break;
+	case OPT_PERFMAP_MAX_MB:
+		err = parse_u32(w, "--perfmap-max-mb", arg, 1, 4096, &cfg->perfmap_max_mb);
+		break;
+	case OPT_NO_MMAP_EVENTS:
+		cfg->mmap_events = false;
+		break;
+	case OPT_DEBUGINFOD:
+		cfg->debuginfod = true;
+		break;
+	case OPT_DEBUGINFOD_CACHE:
+		cfg->debuginfod_cache = arg;
+		break;
+	case OPT_DEBUGINFOD_CACHE_MB:
+		err = parse_u32(w, "--debuginfod-cache-mb", arg, 1, 1u << 20,
+				&cfg->debuginfod_cache_mb);
+		break;
+	case OPT_OUTPUT_DIR:
+		cfg->output_dir = arg;
+		break;
+	case OPT_SERVER:
+		cfg->server = arg;
+		break;
+	case OPT_PROTOCOL:
+		if (!strcmp(arg, "push"))
+			cfg->protocol = CFG_PROTO_PUSH;
+		else if (!strcmp(arg, "ingest"))
+			cfg->protocol = CFG_PROTO_INGEST;
+		else
+			err = cfg_bad(w, "invalid --protocol '%s': expected push or ingest",
+				  arg);
+		break;
+	case OPT_LABEL:
+		err = add_pair(w, "--label", arg, '=', cfg->labels, &cfg->nlabels, cfg->nlabels_file,
+			       CFG_MAX_LABELS);
+		break;
+	case OPT_HOST:
+		cfg->host = arg;
+		break;
+	case OPT_TENANT:
+		cfg->tenant = arg;
+		break;
+	case OPT_BASIC_USER:
+		cfg->basic_user = arg;
+		break;
+	case OPT_BASIC_PASSWORD_FILE:
+		cfg->basic_password_file = arg;
+		break;
+	case OPT_BEARER_TOKEN_FILE:
+		cfg->bearer_token_file = arg;
+		break;
+	case OPT_HEADER:
+		err = add_pair(w, "--header", arg, ':', cfg->headers, &cfg->nheaders,
+			       cfg->nheaders_file, CFG_MAX_HEADERS);
+		break;
+	case OPT_CA_FILE:
+		cfg->ca_file = arg;
+		break;
+	case OPT_CERT_FILE:
+		cfg->cert_file = arg;
+		break;
+	case OPT_KEY_FILE:
+		cfg->key_file = arg;
+		break;
+	case OPT_INSECURE:
+		cfg->insecure = true;
+		break;
+	case OPT_CONNECT_TIMEOUT:
+		err = parse_seconds_ms(w, "--connect-timeout", arg,
+				       &cfg->connect_timeout_ms);
+		break;
+	case OPT_TIMEOUT:
+		err = parse_seconds_ms(w, "--timeout", arg, &cfg->timeout_ms);
+		break;
+	case OPT_QUEUE_SIZE:
+		err = parse_u32(w, "--queue-size", arg, 1, 100000, &cfg->queue_max);
+		break;
+	case OPT_MAX_RETRIES:
+		err = parse_u32(w, "--max-retries", arg, 0, 1000, &cfg->max_retries);
+		break;
+	case OPT_CONFIG:
+		/* Loaded before any flag, so that flags override it. */
+		break;
+	default:
+		return cfg_bad(w, "option %d is not known", opt);
+	}
+	return err;
+}
+
+static int parse(struct cfg *cfg, int argc, char **argv, bool reload)
+{
+	struct cfg_where cmdline = { .reload = reload };
+	const char *path = NULL;
+	int c, err;
+
+	cfg_defaults(cfg);
+	/* The file first, whatever the order on the command line: every flag
+	 * overrides it. A first getopt pass finds --config as the second
+	 * will see it (--config=F, abbreviations); the second reports errors. */
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":p:F:w:d:vh", long_opts, NULL)) != -1) {
+		if (c == OPT_CONFIG)
+			path = optarg;
+	}
+	if (path) {
+		cfg->config_file = path;
+		err = cfg_file_load(cfg, path, reload);
+		if (err)
+			return err;
+	}
+	cfg->nlabels_file = cfg->nlabels;
+	cfg->nheaders_file = cfg->nheaders;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":p:F:w:d:vh", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			cfg_usage(stdout);
+			return 1;
+		case ':':
+			return cfg_bad(&cmdline, "option '%s' needs a value", argv[optind - 1]);
+		case '?':
+			return cfg_bad(&cmdline, "unknown option '%s'", argv[optind - 1]);
+		default:
+			err = cfg_apply(cfg, c, optarg, &cmdline);
+			if (err)
+				return err;
+		}
+	}
+	if (optind < argc)
+		return cfg_bad(&cmdline, "unexpected argument '%s'", argv[optind]);
+	cmdline.file = path;
+	return cfg_check(cfg, &cmdline);
 }
 
 int cfg_parse(struct cfg *cfg, int argc, char **argv)
 {
-	int c, err;
+	return parse(cfg, argc, argv, false);
+}
 
-	cfg_defaults(cfg);
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":p:F:w:d:vh", long_opts, NULL)) != -1) {
-		err = 0;
-		switch (c) {
-		case 'p':
-			if (cfg->npids == PROF_MAX_PID_FILTER)
-				return bad("too many --pid options: at most %d",
-					   PROF_MAX_PID_FILTER);
-			err = parse_u32("--pid", optarg, 1, INT_MAX, &cfg->pids[cfg->npids]);
-			if (!err)
-				cfg->npids++;
-			break;
-		case 'F':
-			err = parse_u32("--frequency", optarg, 1, CFG_MAX_FREQUENCY,
-					&cfg->frequency);
-			break;
-		case 'w':
-			err = parse_u32("--window", optarg, 1, 3600, &cfg->window_s);
-			break;
-		case 'd':
-			err = parse_u32("--duration", optarg, 1, UINT32_MAX / 1000,
-					&cfg->duration_s);
-			break;
-		case 'v':
-			cfg->verbose = true;
-			cfg->log_level = LOG_DEBUG;
-			break;
-		case OPT_LOG_LEVEL:
-			if (!strcmp(optarg, "error"))
-				cfg->log_level = LOG_ERR;
-			else if (!strcmp(optarg, "warn"))
-				cfg->log_level = LOG_WARN;
-			else if (!strcmp(optarg, "info"))
-				cfg->log_level = LOG_INFO;
-			else if (!strcmp(optarg, "debug"))
-				cfg->log_level = LOG_DEBUG;
-			else
-				err = bad(
-					"invalid --log-level '%s': expected error, warn, info or debug",
-					optarg);
-			break;
-		case 'h':
-			cfg_usage(stdout);
-			return 1;
-		case OPT_DRY_RUN:
-			cfg->dry_run = true;
-			break;
-		case OPT_NO_KERNEL:
-			cfg->kernel = false;
-			break;
-		case OPT_NO_DEMANGLE:
-			cfg->no_demangle = true;
-			break;
-		case OPT_LINES:
-			cfg->lines = true;
-			break;
-		case OPT_NO_JVM:
-			cfg->jvm = false;
-			break;
-		case OPT_JVM_MIN_AGE:
-			err = parse_u32("--jvm-min-age", optarg, 0, 3600, &cfg->jvm_min_age_s);
-			break;
-		case OPT_NO_MMAP_EVENTS:
-			cfg->mmap_events = false;
-			break;
-		case OPT_DEBUGINFOD:
-			cfg->debuginfod = true;
-			break;
-		case OPT_DEBUGINFOD_CACHE:
-			cfg->debuginfod_cache = optarg;
-			break;
-		case OPT_DEBUGINFOD_CACHE_MB:
-			err = parse_u32("--debuginfod-cache-mb", optarg, 1, 1u << 20,
-					&cfg->debuginfod_cache_mb);
-			break;
-		case OPT_OUTPUT_DIR:
-			cfg->output_dir = optarg;
-			break;
-		case OPT_SERVER:
-			cfg->server = optarg;
-			break;
-		case OPT_PROTOCOL:
-			if (!strcmp(optarg, "push"))
-				cfg->protocol = CFG_PROTO_PUSH;
-			else if (!strcmp(optarg, "ingest"))
-				cfg->protocol = CFG_PROTO_INGEST;
-			else
-				err = bad("invalid --protocol '%s': expected push or ingest",
-					  optarg);
-			break;
-		case OPT_LABEL:
-			if (cfg->nlabels == CFG_MAX_LABELS)
-				return bad("too many --label options: at most %d", CFG_MAX_LABELS);
-			err = parse_kv("--label", optarg, '=', &cfg->labels[cfg->nlabels]);
-			if (!err)
-				cfg->nlabels++;
-			break;
-		case OPT_HOST:
-			cfg->host = optarg;
-			break;
-		case OPT_TENANT:
-			cfg->tenant = optarg;
-			break;
-		case OPT_BASIC_USER:
-			cfg->basic_user = optarg;
-			break;
-		case OPT_BASIC_PASSWORD_FILE:
-			cfg->basic_password_file = optarg;
-			break;
-		case OPT_BEARER_TOKEN_FILE:
-			cfg->bearer_token_file = optarg;
-			break;
-		case OPT_HEADER:
-			if (cfg->nheaders == CFG_MAX_HEADERS)
-				return bad("too many --header options: at most %d",
-					   CFG_MAX_HEADERS);
-			err = parse_kv("--header", optarg, ':', &cfg->headers[cfg->nheaders]);
-			if (!err)
-				cfg->nheaders++;
-			break;
-		case OPT_CA_FILE:
-			cfg->ca_file = optarg;
-			break;
-		case OPT_CERT_FILE:
-			cfg->cert_file = optarg;
-			break;
-		case OPT_KEY_FILE:
-			cfg->key_file = optarg;
-			break;
-		case OPT_INSECURE:
-			cfg->insecure = true;
-			break;
-		case OPT_CONNECT_TIMEOUT:
-			err = parse_seconds_ms("--connect-timeout", optarg,
-					       &cfg->connect_timeout_ms);
-			break;
-		case OPT_TIMEOUT:
-			err = parse_seconds_ms("--timeout", optarg, &cfg->timeout_ms);
-			break;
-		case OPT_QUEUE_SIZE:
-			err = parse_u32("--queue-size", optarg, 1, 100000, &cfg->queue_max);
-			break;
-		case OPT_MAX_RETRIES:
-			err = parse_u32("--max-retries", optarg, 0, 1000, &cfg->max_retries);
-			break;
-		case ':':
-			return bad("option '%s' needs a value", argv[optind - 1]);
-		default:
-			return bad("unknown option '%s'", argv[optind - 1]);
+int cfg_reparse(struct cfg *cfg, int argc, char **argv)
+{
+	return parse(cfg, argc, argv, true);
+}
+
+int cfg_option(const char *name, bool *takes_value)
+{
+	const struct option *o;
+
+	for (o = long_opts; o->name; o++) {
+		if (!strcmp(o->name, name)) {
+			*takes_value = o->has_arg == required_argument;
+			return o->val;
 		}
-		if (err)
-			return err;
 	}
-	if (optind < argc)
-		return bad("unexpected argument '%s'", argv[optind]);
-	return cfg_check(cfg);
+	return -1;
+}
+
+void cfg_free(struct cfg *cfg)
+{
+	relabel__free(cfg->relabel);
+	cfg->relabel = NULL;
+	arena_release(&cfg->strings);
+	arena_release(&cfg->reload_strings);
+	free(cfg->file_opts);
+	cfg->file_opts = NULL;
+	cfg->nfile_opts = 0;
 }

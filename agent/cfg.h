@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* cfg.h - command-line configuration
+/* cfg.h - configuration: command-line options and the --config file
  *
  * Parses and validates every option once, at start-up, into a struct cfg that
- * the modules then only read. A bad option or value is one line naming the
- * cause and the fix, and exit code 2. Thread: main, before anything starts.
+ * the modules then only read; the file (agent/cfg_file.c) goes through the
+ * same validation as the flags, and the flags override it. A bad option or
+ * value is one line naming the cause (and the file and line) and the fix,
+ * and exit code 2. On SIGHUP the main loop parses a new struct cfg and takes
+ * only what can change while running (cfg_take_reloadable). Thread: main.
  */
 #ifndef EMBER_CFG_H
 #define EMBER_CFG_H
@@ -14,8 +17,10 @@
 
 #include <linux/types.h>
 
+#include "arena.h"
 #include "label.h"
 #include "profiler.h"
+#include "relabel.h"
 
 #define CFG_MAX_LABELS 16
 #define CFG_MAX_HEADERS 16
@@ -38,6 +43,7 @@ struct cfg {
 	int log_level; /* enum log_level; --verbose means debug */
 	bool jvm; /* ask HotSpot JVMs for their perf map, default true */
 	uint32_t jvm_min_age_s; /* leave JVMs younger than this alone, default 10 */
+	uint32_t perfmap_max_mb; /* memory for all perf maps, default 8 */
 
 	/* outputs */
 	bool dry_run; /* folded stacks to stdout */
@@ -67,12 +73,35 @@ struct cfg {
 	struct label labels[CFG_MAX_LABELS];
 	size_t nlabels;
 	const char *host; /* host label; default: the hostname */
+	struct relabel *relabel; /* relabel_configs from the file, or NULL */
+
+	/* the file */
+	const char *config_file; /* --config, or NULL */
+	size_t nlabels_file, nheaders_file; /* the first ones came from the file */
+	struct arena strings; /* the file's strings */
+	struct arena reload_strings; /* the strings of the labels last reloaded */
+	/* Each key of the file with its value as text, to name what a reload
+	 * changed that needs a restart; strings in strings. */
+	struct label *file_opts;
+	size_t nfile_opts;
 };
 
-/* Fills cfg from argv. Returns 0, 1 after printing --help (caller exits 0), or
- * -EINVAL after printing one "ember: <cause>; <fix>" line (caller exits 2).
- * Strings point into argv. */
+/* Fills cfg from the --config file named in argv, if any, then from argv.
+ * Returns 0, 1 after printing --help (caller exits 0), or -EINVAL after
+ * printing one "ember: error [FILE:LINE: ]<cause>; <fix>" line (caller exits
+ * 2); cfg_free it in every case. Strings point into argv or cfg's arenas. */
 int cfg_parse(struct cfg *cfg, int argc, char **argv);
+/* cfg_parse on SIGHUP: a refusal's line says the running configuration
+ * stays, instead of pointing at --help. */
+int cfg_reparse(struct cfg *cfg, int argc, char **argv);
+/* Frees what cfg owns (the file's strings, the relabel rules). */
+void cfg_free(struct cfg *cfg);
+/* After a reload parsed next (cfg_parse, labels_check passed): cur takes
+ * next's labels, host, relabel rules and log level; next keeps cur's old
+ * ones for cfg_free. Every other file key whose value differs from the
+ * running one is logged as needing a restart and left as it runs. Returns
+ * how many keys need a restart. */
+size_t cfg_take_reloadable(struct cfg *cur, struct cfg *next);
 /* Writes the usage text to f. */
 void cfg_usage(void *file);
 

@@ -24,15 +24,24 @@ struct jit_opts {
 	const char *proc_root; /* "/proc" */
 	bool jvm; /* ask HotSpot JVMs for their perf map */
 	uint32_t jvm_min_age_s;
+	/* Memory held by all perf maps (0: JIT_DEFAULT_MAX_BYTES); one process's
+	 * map is read only until it holds half of it. */
+	uint64_t max_bytes;
 };
+
+#define JIT_DEFAULT_MAX_BYTES (8u << 20)
 
 struct jit_stats {
 	uint64_t frames_named; /* unique frames named from perf maps, all windows */
 	uint64_t maps_read; /* reads of a map, whole or on from an offset */
-	uint64_t maps_refused; /* not opened: symlink, not a regular file, wrong owner */
+	uint64_t maps_refused; /* not read: symlink, not a regular file, wrong owner, stale */
+	uint64_t maps_stale; /* of those, older than their process: a reused pid's */
+	uint64_t bytes_read; /* map bytes read, whole or on from an offset */
 	uint64_t map_errors; /* read errors, memory */
 	uint64_t bad_lines; /* lines skipped, over every map read */
 	uint64_t map_bytes; /* memory held by the maps now */
+	uint64_t maps_capped; /* reads stopped at the per-process bound */
+	uint64_t maps_evicted; /* whole maps dropped for the total bound, LRU first */
 	uint64_t jvm_attached, jvm_refused, jvm_failed;
 };
 

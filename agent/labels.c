@@ -8,30 +8,19 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "caps.h"
 #include "labels.h"
 #include "log.h"
+#include "relabel.h"
 #include "utf8.h"
 
 #define LABELS_NAME "process_cpu"
 #define LABELS_UNKNOWN_HOST "unknown"
 #define LABELS_UNKNOWN_SERVICE "unknown_service"
-
-static bool name_charset_ok(const char *s)
-{
-	const char *p;
-
-	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
-		return false;
-	for (p = s + 1; *p; p++) {
-		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		      (*p >= '0' && *p <= '9') || *p == '_'))
-			return false;
-	}
-	return true;
-}
 
 static int check_value(const char *name, const char *value, const char *option)
 {
@@ -68,7 +57,7 @@ static int check_name(const char *name)
 			len, LABELS_MAX_NAME_LEN);
 		return -EINVAL;
 	}
-	if (!utf8_valid(name, len) || !name_charset_ok(name)) {
+	if (!utf8_valid(name, len) || !relabel_name_valid(name)) {
 		log_err("labels: invalid label name %.64s; names must match [A-Za-z_][A-Za-z0-9_]*",
 			name);
 		return -EINVAL;
@@ -156,48 +145,136 @@ static const char *service_of(const struct cfg *cfg, const struct report_proc *p
 	return LABELS_UNKNOWN_SERVICE;
 }
 
-/* p's label set, in r's arena: __name__ (the report's type), service_name,
- * host and the static labels, sorted by name. */
-static int assign_one(const struct cfg *cfg, struct report *r, struct report_proc *p)
+/* s, repaired to valid UTF-8 within the value limit, in r's arena; NULL on
+ * -ENOMEM. Kernel strings (comm, paths) are bytes, not text. */
+static const char *sanitized(struct report *r, const char *s)
+{
+	char buf[LABELS_MAX_VALUE_LEN + 1];
+
+	utf8_copy(buf, s ? s : "", LABELS_MAX_VALUE_LEN);
+	return report__strdup(r, buf);
+}
+
+/* The set before any rule: __name__, service_name, host, the static
+ * labels; and, when rules will read them, the discovery labels. */
+static int base_set(const struct cfg *cfg, struct report *r, const struct report_proc *p,
+		    struct relabel_set *set)
 {
 	const char *host = cfg->host ? cfg->host : LABELS_UNKNOWN_HOST;
-	char service[LABELS_MAX_VALUE_LEN + 1];
-	struct label *set;
-	size_t n = 0, i;
+	const char *service = sanitized(r, service_of(cfg, p));
+	char pid[16];
+	size_t i;
+	int err;
 
-	set = report__alloc(r, (cfg->nlabels + 3) * sizeof(*set));
-	if (!set)
+	if (!service)
 		return -ENOMEM;
-	if (!utf8_copy(service, service_of(cfg, p), LABELS_MAX_VALUE_LEN))
-		strcpy(service, LABELS_UNKNOWN_SERVICE);
-	set[n++] = (struct label){ "__name__", r->type.name ? r->type.name : LABELS_NAME };
-	set[n++] = (struct label){ "service_name", report__strdup(r, service) };
-	set[n++] = (struct label){ "host", host };
-	if (!set[1].value)
-		return -ENOMEM;
+	if (!service[0])
+		service = LABELS_UNKNOWN_SERVICE;
+	if ((err = relabel_set_put(set, "__name__", r->type.name ? r->type.name : LABELS_NAME)) ||
+	    (err = relabel_set_put(set, "service_name", service)) ||
+	    (err = relabel_set_put(set, "host", host)))
+		return err;
 	/* The static service_name already decided service; labels_check
 	 * rejected static __* and host names. cfg outlives the report. */
 	for (i = 0; i < cfg->nlabels; i++) {
-		if (strcmp(cfg->labels[i].name, "service_name"))
-			set[n++] = cfg->labels[i];
+		if (strcmp(cfg->labels[i].name, "service_name") &&
+		    (err = relabel_set_put(set, cfg->labels[i].name, cfg->labels[i].value)))
+			return err;
 	}
-	qsort(set, n, sizeof(*set), label_cmp_name);
-	p->labels = set;
+	if (!relabel__count(cfg->relabel))
+		return 0;
+	snprintf(pid, sizeof(pid), "%u", p->pid);
+	if ((err = relabel_set_put(set, "__meta_process_pid", report__strdup(r, pid))) ||
+	    (err = relabel_set_put(set, "__meta_process_comm", sanitized(r, p->comm))) ||
+	    (err = relabel_set_put(set, "__meta_process_exe", sanitized(r, p->exe))) ||
+	    (err = relabel_set_put(set, "__meta_process_cgroup", sanitized(r, p->cgroup))))
+		return err;
+	return 0;
+}
+
+/* What the rules left, as the set the server gets: no __ names but
+ * __name__, names the server accepts, values within its limits. */
+static int final_set(struct report *r, struct report_proc *p, const struct relabel_set *set,
+		     const char *service, struct labels_stats *st)
+{
+	struct label *out = report__alloc(r, (set->n + 2) * sizeof(*out));
+	size_t n = 0, i;
+
+	if (!out)
+		return -ENOMEM;
+	out[n++] = (struct label){ "__name__", r->type.name ? r->type.name : LABELS_NAME };
+	for (i = 0; i < set->n; i++) {
+		const char *name = set->v[i].name, *value = set->v[i].value;
+
+		if (name[0] == '_' && name[1] == '_')
+			continue;
+		if (!relabel_name_valid(name) || strlen(name) > LABELS_MAX_NAME_LEN) {
+			st->labels_invalid++;
+			log_warn_ratelimited("labels: a relabel rule made the label name %.64s, "
+					     "which the server refuses; the label is left out",
+					     name);
+			continue;
+		}
+		/* Values made by rules from valid pieces are valid; a regex
+		 * group can still cut a long one. */
+		if (strlen(value) > LABELS_MAX_VALUE_LEN || !utf8_valid(value, strlen(value))) {
+			value = sanitized(r, value);
+			if (!value)
+				return -ENOMEM;
+		}
+		out[n++] = (struct label){ name, value };
+	}
+	/* The server refuses a series without service_name: a rule that
+	 * removed it gets the derived one back. */
+	if (!relabel_set_get(set, "service_name"))
+		out[n++] = (struct label){ "service_name", service };
+	qsort(out, n, sizeof(*out), label_cmp_name);
+	if (n > LABELS_MAX_NAMES) {
+		caps__hit(CAPS_LABEL_NAMES, n - LABELS_MAX_NAMES, LABELS_MAX_NAMES);
+		n = LABELS_MAX_NAMES;
+	}
+	p->labels = out;
 	p->nlabels = n;
 	return 0;
 }
 
-int labels_assign(const struct cfg *cfg, struct report *r)
+static int assign_one(const struct cfg *cfg, struct report *r, struct report_proc *p,
+		      struct relabel_set *set, struct labels_stats *st)
 {
-	size_t i;
-	int err;
+	uint64_t overflows = set->overflows;
+	const char *service = NULL;
+	int ret;
 
-	for (i = 0; i < r->nprocs; i++) {
-		err = assign_one(cfg, r, &r->procs[i]);
-		if (err)
-			return err;
+	relabel_set_clear(set);
+	ret = base_set(cfg, r, p, set);
+	if (!ret) {
+		service = relabel_set_get(set, "service_name");
+		ret = relabel__apply(cfg->relabel, set);
 	}
-	return 0;
+	if (set->overflows > overflows)
+		caps__hit(CAPS_RELABEL_SET, set->overflows - overflows, RELABEL_MAX_SET);
+	if (ret < 0)
+		return ret;
+	if (ret == 0) {
+		p->labels = NULL;
+		p->nlabels = 0;
+		st->procs_dropped++;
+		st->samples_dropped += p->samples;
+		return 0;
+	}
+	return final_set(r, p, set, service, st);
+}
+
+int labels_assign(const struct cfg *cfg, struct report *r, struct labels_stats *st)
+{
+	struct relabel_set set = { .arena = &r->arena };
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < r->nprocs && !err; i++)
+		err = assign_one(cfg, r, &r->procs[i], &set, st);
+	relabel_set_release(&set);
+	return err;
 }
 
 static int cmp_proc_set(const void *a, const void *b)
@@ -216,7 +293,7 @@ int labels_group(const struct report *r, struct labels_group **groups, size_t *n
 {
 	const struct report_proc **order = NULL;
 	struct labels_group *gs = NULL;
-	size_t i, j, ng = 0;
+	size_t i, j, ng = 0, nkept = 0;
 	int err = 0;
 
 	*groups = NULL;
@@ -229,14 +306,17 @@ int labels_group(const struct report *r, struct labels_group **groups, size_t *n
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	for (i = 0; i < r->nprocs; i++)
-		order[i] = &r->procs[i];
-	qsort(order, r->nprocs, sizeof(*order), cmp_proc_set);
-	for (i = 0; i < r->nprocs; i = j) {
+	/* A process without labels was dropped by the rules. */
+	for (i = 0; i < r->nprocs; i++) {
+		if (r->procs[i].nlabels)
+			order[nkept++] = &r->procs[i];
+	}
+	qsort(order, nkept, sizeof(*order), cmp_proc_set);
+	for (i = 0; i < nkept; i = j) {
 		struct labels_group *g = &gs[ng++];
 
 		for (j = i + 1;
-		     j < r->nprocs && !label_set_cmp(order[i]->labels, order[i]->nlabels,
+		     j < nkept && !label_set_cmp(order[i]->labels, order[i]->nlabels,
 						     order[j]->labels, order[j]->nlabels);
 		     j++)
 			;

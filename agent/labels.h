@@ -2,15 +2,19 @@
 /* labels.h - the label set of each process, and grouping a report by label set
  *
  * __name__=process_cpu, service_name (systemd unit when the process runs in
- * one, else the executable's name), host, and static --label pairs. Names and
- * values are checked against the server's limits once, at start-up; no
- * __-prefixed label other than __name__ is ever produced. Pure; any thread.
+ * one, else the executable's name), host, and static --label pairs, then the
+ * relabel rules (agent/relabel.h) over those plus the __meta_process_*
+ * discovery labels. Static names and values are checked against the
+ * server's limits once, at start-up; what rules make is filtered after
+ * them. No __-prefixed label other than __name__ is ever produced. Thread:
+ * the main loop (the rules carry their match data).
  */
 #ifndef EMBER_LABELS_H
 #define EMBER_LABELS_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cfg.h"
 #include "report.h"
@@ -39,15 +43,31 @@ struct labels_group {
 	size_t nprocs;
 };
 
+/* What the relabel rules did over the windows (labels_assign adds to it). */
+struct labels_stats {
+	uint64_t procs_dropped; /* process-windows a keep or drop rule dropped */
+	uint64_t samples_dropped; /* their samples */
+	uint64_t labels_invalid; /* labels a rule made with a name the server refuses */
+};
+
 /* Gives each process of r its label set, in r's memory: __name__ (r's type
  * name), service_name (the static one, else the process's systemd unit, else
  * the basename of its exe, else its comm; invalid UTF-8 bytes become '_'),
- * host (cfg->host, "unknown" when NULL) and the static labels, sorted by
- * name. cfg must have passed labels_check and outlive r. 0 or -ENOMEM. */
-int labels_assign(const struct cfg *cfg, struct report *r);
+ * host (cfg->host, "unknown" when NULL) and the static labels. With relabel
+ * rules (cfg->relabel), these and __meta_process_comm, __meta_process_exe,
+ * __meta_process_cgroup and __meta_process_pid go through the rules; then
+ * every __ label is removed, __name__ is put back as r's type name (rules
+ * cannot rename the profile type), service_name comes back when a rule
+ * removed it (the server refuses a series without one), a name outside [A-Za-z_][A-Za-z0-9_]* is
+ * removed and counted, and values are repaired to UTF-8 within
+ * LABELS_MAX_VALUE_LEN. A process the rules drop gets no labels
+ * (nlabels 0) and is counted in st. Sets are sorted by name. cfg must have
+ * passed labels_check and outlive r. 0 or -ENOMEM. */
+int labels_assign(const struct cfg *cfg, struct report *r, struct labels_stats *st);
 
 /* Groups r's processes by their whole label set (labels_assign first): one
- * group per distinct set, groups ordered by set, procs in report order.
+ * group per distinct set, groups ordered by set, procs in report order;
+ * processes without labels (dropped by the rules) are in no group.
  * *groups is NULL and *ngroups 0 for a report without processes. 0 or
  * -ENOMEM; free with labels_groups_free (accepts NULL). */
 int labels_group(const struct report *r, struct labels_group **groups, size_t *ngroups);

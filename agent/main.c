@@ -104,6 +104,47 @@ static void raise_fd_limit(void)
 	}
 }
 
+/* The file named by --config read again with the same command line: a
+ * valid one replaces the labels, the relabel rules and the log level from
+ * here on (the pipeline reads them at the next window end); anything else it
+ * changes is logged as needing a restart. An invalid one is refused, and
+ * the running configuration stays. */
+static void reload(struct agent *ag)
+{
+	struct cfg next;
+	size_t restart;
+	int err;
+
+	if (!ag->cfg.config_file) {
+		log_warn("agent: SIGHUP ignored: ember runs without --config FILE; restart it to "
+			 "change options");
+		return;
+	}
+	err = cfg_reparse(&next, ag->argc, ag->argv);
+	if (!err) {
+		if (!next.host)
+			next.host = ag->host;
+		if (labels_check(&next)) {
+			err = -EINVAL;
+			log_err("agent: reload of %s refused (the line above says why); the "
+				"running configuration stays",
+				ag->cfg.config_file);
+		}
+	}
+	/* cfg_reparse's refusal is its one line. */
+	if (err) {
+		ag->reloads_refused++;
+		cfg_free(&next);
+		return;
+	}
+	restart = cfg_take_reloadable(&ag->cfg, &next);
+	cfg_free(&next);
+	log_level = ag->cfg.log_level;
+	ag->reloads++;
+	log_warn("agent: reloaded %s labels=%zu relabel_rules=%zu needs_restart=%zu",
+		 ag->cfg.config_file, ag->cfg.nlabels, relabel__count(ag->cfg.relabel), restart);
+}
+
 static int run(struct agent *ag)
 {
 	uint64_t start_mono, window_mono, window_wall, end_mono, now;
@@ -115,10 +156,11 @@ static int run(struct agent *ag)
 	end_mono = ag->cfg.duration_s ? start_mono + (uint64_t)ag->cfg.duration_s * 1000000000ull :
 					UINT64_MAX;
 	while (!stop_requested) {
+		/* Between windows: the pipeline reads the labels only at a
+		 * window's end, so no sample sees half a configuration. */
 		if (hup_requested) {
 			hup_requested = 0;
-			log_warn("agent: SIGHUP ignored: there is no configuration file to reload; "
-				 "restart ember to change options");
+			reload(ag);
 		}
 		now = clock_ns(CLOCK_MONOTONIC);
 		if (now >= end_mono)
@@ -180,19 +222,27 @@ int main(int argc, char **argv)
 	int err;
 
 	install_signals();
+	ag.argc = argc;
+	ag.argv = argv;
 	err = cfg_parse(&ag.cfg, argc, argv);
-	if (err)
+	if (err) {
+		cfg_free(&ag.cfg);
 		return err > 0 ? 0 : 2;
+	}
 	log_level = ag.cfg.log_level;
 	if (!ag.cfg.host) {
 		if (gethostname(ag.host, sizeof(ag.host) - 1))
 			snprintf(ag.host, sizeof(ag.host), "unknown");
 		ag.cfg.host = ag.host;
 	}
-	if ((ag.cfg.server || ag.cfg.output_dir) && labels_check(&ag.cfg))
-		return 2;
-	if (preflight_check(&ag.cfg))
-		return 2;
+	if ((ag.cfg.server || ag.cfg.output_dir || ag.cfg.config_file) && labels_check(&ag.cfg)) {
+		err = 2;
+		goto cleanup;
+	}
+	if (preflight_check(&ag.cfg)) {
+		err = 2;
+		goto cleanup;
+	}
 
 	/* Large short-lived buffers (ELF sections read to build a table, window
 	 * tables) go back to the kernel when freed: a fixed threshold stops
@@ -242,6 +292,7 @@ int main(int argc, char **argv)
 	}
 	jopts.jvm = ag.cfg.jvm;
 	jopts.jvm_min_age_s = ag.cfg.jvm_min_age_s;
+	jopts.max_bytes = (uint64_t)ag.cfg.perfmap_max_mb << 20;
 	ag.jit = ag.procs ? jit__new(&jopts) : NULL;
 	ag.agg = ag.jit ? agg__new(&type) : NULL;
 	if (ag.agg)
@@ -269,5 +320,6 @@ cleanup:
 	sideband__free(ag.sideband);
 	mapstore__free(ag.mapstore);
 	sym__free(ag.sym);
+	cfg_free(&ag.cfg);
 	return err;
 }

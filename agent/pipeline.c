@@ -65,6 +65,12 @@ static void pipeline_profiles(struct pipeline *pl, const struct report *r)
 		files_ok = false;
 		goto cleanup;
 	}
+	if (!ngroups) {
+		/* The rules dropped every process: nothing was to go out. */
+		pl->stats.windows_all_dropped++;
+		labels_groups_free(groups, ngroups);
+		return;
+	}
 	series = calloc(ngroups ? ngroups : 1, sizeof(*series));
 	blobs = calloc(ngroups ? ngroups : 1, sizeof(*blobs));
 	nblobs = calloc(ngroups ? ngroups : 1, sizeof(*nblobs));
@@ -181,7 +187,7 @@ void pipeline__window(struct pipeline *pl, uint64_t start_wall_ns, uint64_t dura
 	if (pl->cfg->dry_run && r->samples)
 		pipeline_stdout(pl, r);
 	if (r->samples && (pl->cfg->output_dir || pl->push)) {
-		err = labels_assign(pl->cfg, r);
+		err = labels_assign(pl->cfg, r, &pl->stats.labels);
 		if (err) {
 			log_err("agent: labelling the window's processes failed err=%d", err);
 			if (pl->cfg->output_dir) {

@@ -15,6 +15,7 @@
 
 #include "agg.h"
 #include "cfg.h"
+#include "labels.h"
 #include "push.h"
 #include "sym.h"
 
@@ -39,6 +40,10 @@ struct pipeline_stats {
 	/* Profiles (label sets) that could not be built: their window still
 	 * goes out with the others, so they are counted here. */
 	uint64_t profiles_failed;
+	/* What the relabel rules dropped. A window whose every process they
+	 * dropped has nothing to deliver: no output counts it. */
+	struct labels_stats labels;
+	uint64_t windows_all_dropped;
 };
 
 /* cfg, agg, sym and push (NULL when not pushing) are borrowed. NULL with errno. */

@@ -55,7 +55,7 @@ bool summary_print(const struct agent *ag)
 	struct proc_stats ps;
 	struct push_stats pu = { 0 };
 	struct jit_stats js = { 0 };
-	char push_part[512] = "", dest[3][256] = { "", "", "" }, jit_part[256];
+	char push_part[512] = "", dest[3][256] = { "", "", "" }, jit_part[640];
 	char sb_part[256] = "", dbg_part[256] = "", di_part[256] = "";
 	char caps_part[512];
 	uint64_t lost_windows = 0;
@@ -105,13 +105,16 @@ bool summary_print(const struct agent *ag)
 	snprintf(
 		jit_part, sizeof(jit_part),
 		" jvm_attached=%llu jvm_refused=%llu jvm_failed=%llu jit_frames=%llu "
-		"perfmap_reads=%llu perfmap_refused=%llu perfmap_errors=%llu perfmap_bad_lines=%llu "
-		"perfmap_bytes=%llu",
+		"perfmap_reads=%llu perfmap_read_bytes=%llu perfmap_refused=%llu perfmap_stale=%llu "
+		"perfmap_errors=%llu perfmap_bad_lines=%llu perfmap_bytes=%llu perfmap_capped=%llu "
+		"perfmap_evicted=%llu",
 		(unsigned long long)js.jvm_attached, (unsigned long long)js.jvm_refused,
 		(unsigned long long)js.jvm_failed, (unsigned long long)js.frames_named,
-		(unsigned long long)js.maps_read, (unsigned long long)js.maps_refused,
+		(unsigned long long)js.maps_read, (unsigned long long)js.bytes_read,
+		(unsigned long long)js.maps_refused, (unsigned long long)js.maps_stale,
 		(unsigned long long)js.map_errors, (unsigned long long)js.bad_lines,
-		(unsigned long long)js.map_bytes);
+		(unsigned long long)js.map_bytes, (unsigned long long)js.maps_capped,
+		(unsigned long long)js.maps_evicted);
 	{
 		struct sym_stats ss;
 
@@ -151,7 +154,9 @@ bool summary_print(const struct agent *ag)
 	caps__format(caps_part, sizeof(caps_part));
 	log_summary("summary samples=%llu lost=%llu processes=%llu named_pct=%.1f windows=%llu "
 		    "kstack_failed=%llu ustack_failed=%llu bad_records=%llu%s%s%s%s "
-		    "profiles_failed=%llu maps_over_cap=%llu%s%s%s%s %s",
+		    "profiles_failed=%llu relabel_dropped=%llu relabel_dropped_samples=%llu "
+		    "relabel_windows_empty=%llu labels_invalid=%llu reloads=%llu reloads_refused=%llu "
+		    "maps_over_cap=%llu%s%s%s%s %s",
 		    (unsigned long long)as.samples,
 		    (unsigned long long)(cnt[PROF_CNT_LOST_RINGBUF] + as.dropped),
 		    (unsigned long long)ps.procs_seen,
@@ -160,7 +165,12 @@ bool summary_print(const struct agent *ag)
 		    (unsigned long long)cnt[PROF_CNT_KSTACK_FAILED],
 		    (unsigned long long)cnt[PROF_CNT_USTACK_FAILED],
 		    (unsigned long long)is.bad_records, push_part, dest[0], dest[1], dest[2],
-		    (unsigned long long)pls.profiles_failed, (unsigned long long)ps.maps_over_cap,
+		    (unsigned long long)pls.profiles_failed,
+		    (unsigned long long)pls.labels.procs_dropped,
+		    (unsigned long long)pls.labels.samples_dropped,
+		    (unsigned long long)pls.windows_all_dropped,
+		    (unsigned long long)pls.labels.labels_invalid, (unsigned long long)ag->reloads,
+		    (unsigned long long)ag->reloads_refused, (unsigned long long)ps.maps_over_cap,
 		    jit_part, dbg_part, sb_part, di_part, caps_part);
 	return lost_windows != 0;
 }

@@ -24,13 +24,22 @@ static const struct caps_desc caps_desc[CAPS_N] = {
 	[CAPS_STRTAB] = { "strtab", "bytes of one string blob", "the name or path" },
 	[CAPS_LINE] = { "line", "bytes of one text line", "the line" },
 	[CAPS_PERFMAP] = { "perfmap", "perf-map entries or bytes of one process",
-			   "the rest of the map" },
+			   "part of the map (over the bytes, its oldest part)" },
 	[CAPS_DWARF] = { "dwarf", "DWARF bytes of one file", "the file's lines and inlines" },
 	[CAPS_MAPSTORE_MAPS] = { "mapstore_maps", "mmap records kept per process image",
 				 "the record" },
 	[CAPS_MAPSTORE_IMAGES] = { "mapstore_images", "exec images kept per process",
 				   "the oldest image's records" },
 	[CAPS_JVM] = { "jvm", "JVMs tracked for attaching", "the attach" },
+	[CAPS_PERFMAP_TOTAL] = { "perfmap_total", "perf-map bytes held over all processes",
+				 "the least recently used process's whole map (read again when "
+				 "needed)" },
+	[CAPS_RELABEL_SET] = { "relabel_set", "labels per process while relabelling",
+			       "the labels a rule adds past it" },
+	[CAPS_LABEL_NAMES] = { "label_names", "label names per series",
+			       "the labels past it, in name order" },
+	[CAPS_RELABEL_MATCH] = { "relabel_match", "backtracking steps of one relabel regex match",
+				 "the match (the value counts as not matching)" },
 };
 
 static uint64_t caps_count[CAPS_N];

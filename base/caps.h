@@ -31,6 +31,10 @@ enum caps_id {
 	CAPS_MAPSTORE_MAPS, /* mmap records kept per process image */
 	CAPS_MAPSTORE_IMAGES, /* exec images kept per process */
 	CAPS_JVM, /* JVMs tracked for attaching */
+	CAPS_PERFMAP_TOTAL, /* perf-map bytes held over all processes */
+	CAPS_RELABEL_SET, /* labels one process's set may grow to under relabel rules */
+	CAPS_LABEL_NAMES, /* label names per series (the server's limit) */
+	CAPS_RELABEL_MATCH, /* backtracking steps of one relabel regex match */
 	CAPS_N
 };
 

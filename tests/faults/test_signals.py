@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 """test_signals.py - a signal at any moment ends in a summary, never a death
 
-SIGTERM/SIGINT at once (during start-up), SIGHUP (logged and ignored: no
-configuration file to reload yet), SIGUSR1 (ends the window now).
+SIGTERM/SIGINT at once (during start-up), SIGHUP (logged and ignored without
+--config; tests/e2e/test_config.py reloads a file), SIGUSR1 (ends the window now).
 
 A signal that comes before the handlers exist (while ld.so maps the 38
 shared libraries, about 10-20 ms after exec) still has the default action:

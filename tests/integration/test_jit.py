@@ -9,6 +9,9 @@ mount + pid namespace (its own /tmp). Node runs with --perf-basic-prof.
 Hostile maps (garbage, a 10 MB line, a symlink to /etc/shadow, a FIFO, a file
 rewritten while read) and fake JVMs (never answering, exiting mid-attach, no
 SIGQUIT handler) each leave a counter, while other processes stay named.
+A pid reused by another process (two processes in turn pid 1 of their own
+pid namespace, sharing one /tmp) is not named from the map the first left,
+and a map larger than --perfmap-max-mb keeps its newest part.
 One run of each kind is shared by its tests (JVM start-up is slow).
 Root, kernel BTF; `java` (default-jdk-headless) and `node` (nodejs) for
 their parts, which skip loudly without them. Run after `make`.
@@ -355,7 +358,9 @@ def named_jit(stacks):
 
 
 def comm_stacks(h, comm):
-    return [s for s in h.run.stacks if s.comm == comm]
+    """The stacks of comm in a run, or in a fixture's run."""
+    run = getattr(h, "run", h)
+    return [s for s in run.stacks if s.comm == comm]
 
 
 def test_hostile_run_completes_and_control_stays_named(hostile):
@@ -435,3 +440,100 @@ def test_fake_jvms_failed_refused_never_killed_nothing_left(hostile):
     quiet = json.loads(hostile.fake_out["no-handler"][0].strip().splitlines()[-1])
     assert quiet["sigquit"] == 0
     assert not hostile.left, f"attach trigger files left behind: {hostile.left}"
+
+
+# ---------------------------------------------------------------------------
+# A pid reused by another process: the old process's map must not name it.
+
+def start_pid1(d, *args):
+    """jitloop as pid 1 of a new pid namespace whose /tmp is d, with address
+    randomization off (the same code address in every run). (Popen of
+    unshare, jitloop's host pid, its {"addr", "size"}.)"""
+    sh = f'mount --bind "{d}" /tmp && exec setarch -R "{FIXTURES / "jitloop"}" "$@"'
+    p = subprocess.Popen(["unshare", "--mount", "--pid", "--kill-child", "sh", "-c", sh,
+                          "sh", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = p.stdout.readline()
+    if not line:
+        p.wait()
+        pytest.fail(f"jitloop in a pid namespace did not start: {p.stderr.read()}")
+    kids = descendants(p.pid)
+    assert kids, "no jitloop under unshare"
+    return p, kids[-1], json.loads(line)
+
+
+def test_reused_pid_not_named_from_the_old_process_map(ember, module_procs, tmp_path):
+    """Two processes in turn are pid 1 of their own pid namespace, with one
+    /tmp: the first writes /tmp/perf-1.map and exits, the second runs the
+    same code at the same address without a map. The second must not be
+    named from the first's map (it is stale: older than the process), the
+    refusal is counted, and a process with a map of its own stays named."""
+    if os.uname().machine != "x86_64":
+        skip_loudly("the jitloop fixture generates x86-64 code")
+    for tool in ("unshare", "setarch"):
+        if shutil.which(tool) is None:
+            skip_loudly(f"`{tool}` is missing (Debian: util-linux)")
+    old, _, old_info = start_pid1(tmp_path, "--map", "jit_of_the_old_process")
+    old.kill()
+    old.communicate()
+    assert (tmp_path / "perf-1.map").exists(), "the first process wrote no map"
+    time.sleep(1.5)  # the map is older than the next process by more than the clock's slack
+    new, new_pid, new_info = start_pid1(tmp_path)
+    try:
+        if new_info["addr"] != old_info["addr"]:
+            skip_loudly(f"setarch -R gave two addresses ({old_info} {new_info})")
+        shutil.copy2(FIXTURES / "jitloop", tmp_path / "jl_control")
+        control = module_procs.start(tmp_path / "jl_control", "--map", "jit_control")
+        control.stdout.readline()
+        run = ember.run("--dry-run", "--window", 2, "--duration", 4, "--no-jvm",
+                        "--pid", new_pid, "--pid", control.pid, timeout=40)
+    finally:
+        new.kill()
+        new.communicate()
+        map_path(control.pid).unlink(missing_ok=True)
+    assert run.returncode == 0, run.describe()
+    reused = comm_stacks(run, "jitloop")
+    assert samples(reused) > 0, f"the process on the reused pid was not sampled\n{run.describe()}"
+    wrong = sum(s.count for s in reused if any("jit_of_the_old_process" in f for f in s.frames))
+    assert wrong == 0, f"named from the old process's map in {wrong} samples\n{top(reused)}"
+    assert int(run.summary.fields["perfmap_stale"]) >= 1, run.describe()
+    assert "perf map refused" in run.stderr and "older than the process" in run.stderr, \
+        run.describe()
+    ctl = comm_stacks(run, "jl_control")
+    hot = sum(s.count for s in ctl if leaf_user(s.frames) == "jit_control")
+    assert hot >= 0.8 * samples(ctl) > 0, f"the control process lost its JIT name\n{top(ctl)}"
+
+
+# ---------------------------------------------------------------------------
+# A perf map larger than its memory bound: the newest part is kept.
+
+def test_map_over_its_bound_keeps_its_newest_part(ember, module_procs, tmp_path):
+    """An 8 MB V8-style map whose last line names the hot JIT code, read
+    with --perfmap-max-mb 1: the map is held within the bound, the hot code
+    (at the end of the file) is named, the cap is counted."""
+    if os.uname().machine != "x86_64":
+        skip_loudly("the jitloop fixture generates x86-64 code")
+    exe = tmp_path / "jl_big"
+    shutil.copy2(FIXTURES / "jitloop", exe)
+    p = module_procs.start(exe)
+    info = json.loads(p.stdout.readline())
+    path = map_path(p.pid)
+    try:
+        with open(path, "w") as f:
+            i = 0
+            while f.tell() < 8 << 20:
+                f.write(f"{0x10000000 + i * 0x40:x} 40 LazyCompile:*fn_{i} /app/m{i % 97}.js:{i}:3\n")
+                i += 1
+            f.write(f"{info['addr']:x} {info['size']:x} jit_newest_entry\n")
+        run = ember.run("--dry-run", "--window", 2, "--duration", 4, "--no-jvm",
+                        "--perfmap-max-mb", 1, "--pid", p.pid, timeout=40)
+    finally:
+        path.unlink(missing_ok=True)
+    assert run.returncode == 0, run.describe()
+    stacks = comm_stacks(run, "jl_big")
+    hot = sum(s.count for s in stacks if leaf_user(s.frames) == "jit_newest_entry")
+    assert hot >= 0.8 * samples(stacks) > 0, f"{hot}/{samples(stacks)}\n{top(stacks)}"
+    sm = run.summary.fields
+    assert int(sm["perfmap_capped"]) >= 1, run.describe()
+    assert int(sm["perfmap_bytes"]) <= 1 << 20, run.describe()
+    assert int(sm["perfmap_read_bytes"]) < 4 << 20, run.describe()
+    assert "perf map past its bounds" in run.stderr, run.describe()

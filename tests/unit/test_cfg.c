@@ -129,6 +129,12 @@ static void test_refusals(void **state)
 	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--max-retries", " 1")), -EINVAL);
 	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--queue-size", " 2")), -EINVAL);
 	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--jvm-min-age", " 1")), -EINVAL);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--perfmap-max-mb", "0")), -EINVAL);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--perfmap-max-mb", "4097")), -EINVAL);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run")), 0);
+	assert_int_equal(cfg.perfmap_max_mb, 8);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--perfmap-max-mb", "2")), 0);
+	assert_int_equal(cfg.perfmap_max_mb, 2);
 	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--timeout", ".5")), 0);
 	assert_int_equal(cfg.timeout_ms, 500);
 	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--protocol", "grpc")), -EINVAL);

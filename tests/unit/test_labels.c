@@ -11,7 +11,9 @@
 
 #include <cmocka.h>
 
+#include "caps.h"
 #include "labels.h"
+#include "relabel.h"
 #include "utf8.h"
 #include "log.h"
 
@@ -53,7 +55,8 @@ static void report_init(struct report *r)
 static int assign_and_group(const struct cfg *cfg, struct report *r, struct labels_group **gs,
 			    size_t *n)
 {
-	int err = labels_assign(cfg, r);
+	struct labels_stats st = { 0 };
+	int err = labels_assign(cfg, r, &st);
 
 	return err ? err : labels_group(r, gs, n);
 }
@@ -115,6 +118,83 @@ static void test_group_derived(void **state)
 	assert_null(labels_get(&gs[0], "nope"));
 	labels_groups_free(gs, n);
 	arena_release(&r.arena);
+}
+
+static void add_rule(struct relabel *rl, struct relabel_spec spec)
+{
+	char why[256] = "";
+
+	if (relabel__add(rl, &spec, why, sizeof(why)))
+		fail_msg("rule refused: %s", why);
+}
+
+/* The rules see the discovery labels; what they leave is filtered: no __
+ * names but __name__ (which they cannot change), no invalid names. */
+static void test_relabel_rules(void **state)
+{
+	static const char *const nginx_src[] = { "__meta_process_comm" };
+	static const char *const exe_src[] = { "__meta_process_exe" };
+	static const char *const name_src[] = { "service_name" };
+	struct labels_stats st = { 0 };
+	struct labels_group *gs = NULL;
+	struct report r;
+	struct cfg cfg;
+	size_t n = 0, i;
+
+	cfg_init(&cfg);
+	add_label(&cfg, "team", "core");
+	cfg.relabel = relabel__new();
+	assert_non_null(cfg.relabel);
+	/* python3 goes; kworker has no exe and goes too */
+	add_rule(cfg.relabel, (struct relabel_spec){ .action = "drop", .source_labels = nginx_src,
+						     .nsource_labels = 1,
+						     .regex = "python3|kworker.*" });
+	add_rule(cfg.relabel, (struct relabel_spec){ .action = "keep", .source_labels = exe_src,
+						     .nsource_labels = 1, .regex = ".+" });
+	add_rule(cfg.relabel,
+		 (struct relabel_spec){ .action = "labelmap", .regex = "__meta_process_(comm|pid)",
+					.replacement = "proc_$1" });
+	add_rule(cfg.relabel, (struct relabel_spec){ .target_label = "__name__",
+						     .replacement = "renamed" });
+	add_rule(cfg.relabel, (struct relabel_spec){ .action = "labelmap", .regex = "team",
+						     .replacement = "9team" });
+	add_rule(cfg.relabel, (struct relabel_spec){ .source_labels = name_src,
+						     .nsource_labels = 1, .regex = "(.*)\\.service",
+						     .target_label = "unit" });
+	report_init(&r);
+	assert_int_equal(labels_assign(&cfg, &r, &st), 0);
+	assert_int_equal(labels_group(&r, &gs, &n), 0);
+	/* dropped: 11, 12, 14 (python3, kworker), 16 (no exe) and 17 */
+	assert_int_equal(st.procs_dropped, 5);
+	assert_int_equal(st.samples_dropped, 5);
+	assert_int_equal(st.labels_invalid, 4); /* 9team on each kept process */
+	assert_int_equal(procs[1].nlabels, 0);
+	for (i = 0; i < n; i++) {
+		const struct labels_group *g = &gs[i];
+
+		assert_sorted(g);
+		assert_string_equal(labels_get(g, "__name__"), "process_cpu");
+		assert_null(labels_get(g, "__meta_process_comm"));
+		assert_null(labels_get(g, "9team"));
+		assert_string_equal(labels_get(g, "team"), "core");
+		assert_non_null(labels_get(g, "proc_comm"));
+		assert_non_null(labels_get(g, "proc_pid"));
+	}
+	/* 10, 13 (nginx, pids differ: two sets), 15, 18 */
+	assert_int_equal(n, 4);
+	for (i = 0; i < n; i++) {
+		if (!strcmp(labels_get(&gs[i], "proc_pid"), "10")) {
+			assert_string_equal(labels_get(&gs[i], "unit"), "nginx");
+			assert_string_equal(labels_get(&gs[i], "proc_comm"), "nginx");
+		}
+	}
+	labels_groups_free(gs, n);
+	arena_release(&r.arena);
+	relabel__free(cfg.relabel);
+	for (i = 0; i < NPROCS; i++) {
+		procs[i].labels = NULL;
+		procs[i].nlabels = 0;
+	}
 }
 
 static void test_group_host_default_and_static_service(void **state)
@@ -262,6 +342,7 @@ int main(void)
 		cmocka_unit_test(test_group_derived),
 		cmocka_unit_test(test_group_host_default_and_static_service),
 		cmocka_unit_test(test_group_by_whole_set),
+		cmocka_unit_test(test_relabel_rules),
 		cmocka_unit_test(test_check_ok),
 		cmocka_unit_test(test_check_rejects),
 	};
