@@ -165,7 +165,7 @@ soak: all
 # root suites (real BPF on the real kernel, the agent against a receiver,
 # the agent into faults, the packages: unit, .deb, manifests, chart).
 test: all unit unit-sanitized fuzz
-	$(Q)/usr/bin/python3 -m pytest -ra tests/integration tests/e2e tests/faults
+	$(Q)/usr/bin/python3 -m pytest -ra tests/integration tests/e2e tests/faults tests/packaging
 
 # Not in CI: `make test` with one CPU kept about half busy (tests/load/), and
 # REPEAT_RUNS runs in a row of the root suites under that load, stopping at
