@@ -318,6 +318,12 @@ def test_deb_installs_upgrades_purges(debs):
         assert dpkg_status("ember") == "install ok installed 0.1.1"
         assert conf.read_text().endswith("# edited by the admin\n")
         owned = [p for p in run("dpkg", "-L", "ember").stdout.split("\n") if p]
+
+        # Removed, not purged: the binary goes, the admin's config stays.
+        r = run("dpkg", "-r", "ember", check=False)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert not os.path.exists("/usr/bin/ember")
+        assert conf.read_text().endswith("# edited by the admin\n")
     finally:
         r = run("dpkg", "--purge", "ember", check=False)
     assert r.returncode == 0, r.stdout + r.stderr
