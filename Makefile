@@ -79,7 +79,7 @@ DEB_BUILD := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev libdw-
 	dpkg-dev help2man
 DEB_TEST := libcmocka-dev libclang-rt-14-dev libc6-dbg python3 python3-pytest python3-protobuf \
 	protobuf-compiler golang-go rustc g++ linux-perf bpftrace openssl procps util-linux \
-	default-jdk-headless nodejs xz-utils binutils debuginfod systemd lintian libcap2-bin
+	default-jdk-headless nodejs xz-utils binutils debuginfod systemd lintian libcap2-bin python3-yaml
 
 .PHONY: all clean vmlinux deps deps-test unit unit-sanitized test integration e2e faults soak fuzz bench \
 	dry-run fixtures test-under-load repeat-under-load bench-relabel deb
