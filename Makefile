@@ -76,14 +76,15 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 # Debian packages a fresh Debian 12 machine needs to build and test Ember.
 DEB_BUILD := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev libdw-dev \
 	libiberty-dev libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev \
-	libjson-c-dev liblzma-dev libdebuginfod-dev libpcre2-dev libyaml-dev libssl-dev libmicrohttpd-dev
+	libjson-c-dev liblzma-dev libdebuginfod-dev libpcre2-dev libyaml-dev libssl-dev \
+	libmicrohttpd-dev dpkg-dev help2man
 DEB_TEST := libcmocka-dev libclang-rt-14-dev libc6-dbg python3 python3-pytest python3-protobuf \
 	protobuf-compiler golang-go rustc g++ linux-perf bpftrace openssl procps util-linux \
 	default-jdk-headless nodejs xz-utils binutils debuginfod python3-prometheus-client \
-	libxml2-utils chromium
+	libxml2-utils chromium systemd lintian libcap2-bin python3-yaml
 
 .PHONY: all clean vmlinux deps deps-test unit unit-sanitized test integration e2e faults soak fuzz bench \
-	dry-run fixtures test-under-load repeat-under-load bench-relabel
+	dry-run fixtures test-under-load repeat-under-load bench-relabel deb
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -164,9 +165,9 @@ soak: all
 
 # Everything CI runs: unit tests, a short fuzz of every parser, then the
 # root suites (real BPF on the real kernel, the agent against a receiver,
-# the agent into faults).
+# the agent into faults, the packages: unit, .deb, manifests, chart).
 test: all unit unit-sanitized fuzz
-	$(Q)/usr/bin/python3 -m pytest -ra tests/integration tests/e2e tests/faults tests/output
+	$(Q)/usr/bin/python3 -m pytest -ra tests/integration tests/e2e tests/faults tests/output tests/packaging
 
 # Not in CI: `make test` with one CPU kept about half busy (tests/load/), and
 # REPEAT_RUNS runs in a row of the root suites under that load, stopping at
@@ -207,6 +208,14 @@ fuzz: $(FUZZ_BINS)
 		echo "== $$n ($(FUZZ_SECONDS)s)"; \
 		$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=65536 $(OUTPUT)/corpus/$$n tests/fuzz/corpus/$$n \
 		2>$(OUTPUT)/corpus/$$n.log || { tail -50 $(OUTPUT)/corpus/$$n.log; exit 1; }; done
+
+# The Debian package: binary, hardened unit, default config (a conffile), man
+# page from --help (packaging/, docs/packaging.md). EMBER_VERSION=0.1.1 make deb
+# builds the next one.
+EMBER_VERSION ?= 0.1.0
+deb: $(EMBER)
+	$(call msg,DEB,$(OUTPUT)/deb/ember_$(EMBER_VERSION)_*.deb)
+	$(Q)packaging/deb/build-deb.sh $(EMBER) $(EMBER_VERSION) $(OUTPUT)/deb >/dev/null
 
 bench: all
 	$(Q)bench/run.sh
