@@ -163,11 +163,14 @@ SOAK_SECONDS ?= 3600
 soak: all
 	$(Q)/usr/bin/python3 bench/soak.py --seconds $(SOAK_SECONDS)
 
+# The root suites, in the order CI runs them (repeat-under-load runs the same).
+PYTEST_SUITES := tests/integration tests/e2e tests/faults tests/output tests/packaging
+
 # Everything CI runs: unit tests, a short fuzz of every parser, then the
 # root suites (real BPF on the real kernel, the agent against a receiver,
 # the agent into faults, the packages: unit, .deb, manifests, chart).
 test: all unit unit-sanitized fuzz
-	$(Q)/usr/bin/python3 -m pytest -ra tests/integration tests/e2e tests/faults tests/output tests/packaging
+	$(Q)/usr/bin/python3 -m pytest -ra $(PYTEST_SUITES)
 
 # Not in CI: `make test` with one CPU kept about half busy (tests/load/), and
 # REPEAT_RUNS runs in a row of the root suites under that load, stopping at
@@ -177,7 +180,7 @@ test-under-load:
 	$(Q)tests/load/under-load.sh $(MAKE) test
 
 repeat-under-load: all
-	$(Q)tests/load/under-load.sh tests/load/repeat.sh $(REPEAT_RUNS)
+	$(Q)PYTEST_SUITES="$(PYTEST_SUITES)" tests/load/under-load.sh tests/load/repeat.sh $(REPEAT_RUNS)
 
 # The unit tests again under ASan and UBSan, in their own output tree.
 unit-sanitized:

@@ -5,18 +5,21 @@
 #
 #   tests/load/under-load.sh tests/load/repeat.sh 3     (make repeat-under-load REPEAT_RUNS=3)
 #
-# Each run is the README's line, `/usr/bin/python3 -m pytest -ra
-# tests/integration tests/e2e tests/faults`, with -rP so the logs keep the figures the
-# truth tests print; logs go to $REPEAT_DIR (default .output/repeat).
+# Each run is `make test`'s pytest line over $PYTEST_SUITES (the Makefile
+# passes its list; by default the root suites), with -rP so the logs keep
+# the figures the truth tests print; logs go to $REPEAT_DIR (default
+# .output/repeat).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-3}
 dir=${REPEAT_DIR:-.output/repeat}
+suites=${PYTEST_SUITES:-tests/integration tests/e2e tests/faults tests/output tests/packaging}
 mkdir -p "$dir"
 rc=0
 for i in $(seq 1 "$runs"); do
 	t0=$(date +%s)
-	/usr/bin/python3 -m pytest -ra -rP tests/integration tests/e2e tests/faults >"$dir/run$i.log" 2>&1
+	# shellcheck disable=SC2086 # a list of directories
+	/usr/bin/python3 -m pytest -ra -rP $suites >"$dir/run$i.log" 2>&1
 	rc=$?
 	line=$(grep -E '^=+ .* in [0-9.]+s' "$dir/run$i.log" | tail -1)
 	echo "repeat: run $i/$runs: exit $rc after $(( $(date +%s) - t0 )) s: ${line:-no result line}" \
