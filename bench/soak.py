@@ -70,6 +70,8 @@ def main():
     ap.add_argument("--rate", type=int, default=500, help="execs per second")
     ap.add_argument("--sample", type=float, default=10.0)
     ap.add_argument("--window", type=int, default=5)
+    ap.add_argument("--agent-log", default=os.path.join(REPO, ".output", "soak-agent.log"),
+                    help="where the agent's stderr goes")
     a = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("soak: needs root (the agent loads BPF)")
@@ -80,7 +82,16 @@ def main():
                               "--duration", str(a.seconds), "--max-retries", "2"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     err_lines = []
-    reader = threading.Thread(target=lambda: err_lines.extend(agent.stderr), daemon=True)
+    os.makedirs(os.path.dirname(a.agent_log), exist_ok=True)
+
+    def keep(stream):
+        """The agent's log, kept whole on disk: a crash an hour in needs it."""
+        with open(a.agent_log, "w") as log:
+            for line in stream:
+                err_lines.append(line)
+                log.write(line)
+                log.flush()
+    reader = threading.Thread(target=keep, args=(agent.stderr,), daemon=True)
     reader.start()
     stop, execs = threading.Event(), [0]
     sp = threading.Thread(target=spawner, args=(a.rate, stop, execs), daemon=True)
@@ -154,6 +165,9 @@ def main():
             "%.0f/%.1f/%d/%d" % (t, kb / 1024, f, e) for t, kb, f, e in samples[:: max(1, n // 30)]),
         "",
     ])
+    if agent.returncode not in (0, 3):
+        report += "\nThe agent ended with %d; the end of its log (%s):\n\n%s\n" % (
+            agent.returncode, a.agent_log, "".join("    " + l for l in err_lines[-15:]))
     print(report)
     path = os.path.join(REPO, "bench", "soak-%s.md" % date)
     with open(path, "w") as f:
