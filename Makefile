@@ -160,8 +160,9 @@ faults: all
 # Not in CI: an hour of process churn with pushes to a flaky receiver, RSS
 # and fd count sampled; figures go to bench/. SOAK_SECONDS=180 for a short run.
 SOAK_SECONDS ?= 3600
+SOAK_AGENT_ARGS ?=
 soak: all
-	$(Q)/usr/bin/python3 bench/soak.py --seconds $(SOAK_SECONDS)
+	$(Q)/usr/bin/python3 bench/soak.py --seconds $(SOAK_SECONDS) --agent-args "$(SOAK_AGENT_ARGS)"
 
 # The root suites, in the order CI runs them (repeat-under-load runs the same).
 PYTEST_SUITES := tests/integration tests/e2e tests/faults tests/output tests/packaging

@@ -70,6 +70,9 @@ def main():
     ap.add_argument("--rate", type=int, default=500, help="execs per second")
     ap.add_argument("--sample", type=float, default=10.0)
     ap.add_argument("--window", type=int, default=5)
+    ap.add_argument("--agent-args", default="",
+                    help="more agent options, e.g. --no-jvm when tests run on the host at the "
+                         "same time (their fake JVMs count the signals they get)")
     ap.add_argument("--agent-log", default=os.path.join(REPO, ".output", "soak-agent.log"),
                     help="where the agent's stderr goes")
     a = ap.parse_args()
@@ -79,7 +82,8 @@ def main():
     r = rx.Receiver().start()
     r.set_mode("flaky")
     agent = subprocess.Popen([EMBER, "--server", r.url, "--window", str(a.window),
-                              "--duration", str(a.seconds), "--max-retries", "2"],
+                              "--duration", str(a.seconds), "--max-retries", "2"]
+                             + a.agent_args.split(),
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     err_lines = []
     os.makedirs(os.path.dirname(a.agent_log), exist_ok=True)
@@ -140,8 +144,9 @@ def main():
     report = "\n".join([
         "# Soak %s: %d s, %d exec/s target, flaky receiver" % (date, a.seconds, a.rate),
         "",
-        "Command: `make soak SOAK_SECONDS=%d` (bench/soak.py --seconds %d --rate %d, window %d s)."
-        % (a.seconds, a.seconds, a.rate, a.window),
+        "Command: `make soak SOAK_SECONDS=%d` (bench/soak.py --seconds %d --rate %d, window %d s%s)."
+        % (a.seconds, a.seconds, a.rate, a.window,
+           ", agent options `%s`" % a.agent_args if a.agent_args else ""),
         "",
         "| figure | value |",
         "|---|---|",
