@@ -162,7 +162,7 @@ faults: all
 SOAK_SECONDS ?= 3600
 SOAK_AGENT_ARGS ?=
 soak: all
-	$(Q)/usr/bin/python3 bench/soak.py --seconds $(SOAK_SECONDS) --agent-args "$(SOAK_AGENT_ARGS)"
+	$(Q)/usr/bin/python3 bench/soak.py --seconds $(SOAK_SECONDS) --agent-args="$(SOAK_AGENT_ARGS)"
 
 # The root suites, in the order CI runs them (repeat-under-load runs the same).
 PYTEST_SUITES := tests/integration tests/e2e tests/faults tests/output tests/packaging
