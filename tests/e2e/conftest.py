@@ -20,10 +20,7 @@ import receiver as rx
 # tests/integration.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-REPO = rx.REPO
-OUTPUT = os.path.join(REPO, ".output")
-EMBER = os.path.join(OUTPUT, "ember")
-SPLIT = os.path.join(OUTPUT, "tests", "fixtures", "split")
+from e2e_paths import EMBER, OUTPUT, REPO, SPLIT  # noqa: E402,F401 (used by the tests)
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ import uuid
 
 import pytest
 
-from conftest import EMBER, SPLIT
+from e2e_paths import EMBER, SPLIT
 
 if os.geteuid() != 0:
     pytest.skip("SKIP: the agent loads BPF programs and makes cgroups: needs root",

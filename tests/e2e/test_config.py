@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from conftest import EMBER, SPLIT
+from e2e_paths import EMBER, SPLIT
 
 if os.geteuid() != 0:
     pytest.skip("SKIP: the agent e2e tests load BPF programs and need root", allow_module_level=True)

@@ -19,7 +19,7 @@ import urllib.request
 
 import pytest
 
-from conftest import EMBER, SPLIT
+from e2e_paths import EMBER, SPLIT
 
 if os.geteuid() != 0:
     pytest.skip("SKIP: the agent loads BPF programs and needs root", allow_module_level=True)

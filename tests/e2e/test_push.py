@@ -22,7 +22,7 @@ import time
 import pytest
 
 import receiver as rx
-from conftest import EMBER, SPLIT
+from e2e_paths import EMBER, SPLIT
 from sampling_truth import Expected, Timeline, check_count, samples_for_share, share_tolerance
 
 if os.geteuid() != 0:
