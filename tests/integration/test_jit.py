@@ -449,9 +449,14 @@ def start_pid1(d, *args):
     """jitloop as pid 1 of a new pid namespace whose /tmp is d, with address
     randomization off (the same code address in every run). (Popen of
     unshare, jitloop's host pid, its {"addr", "size"}.)"""
-    sh = f'mount --bind "{d}" /tmp && exec setarch -R "{FIXTURES / "jitloop"}" "$@"'
+    # The fixture is run from d itself: the bind mount hides the host's /tmp,
+    # and with it a checkout that lives there (CI's fresh clone may).
+    exe = d / "jitloop"
+    if not exe.exists():
+        shutil.copy2(FIXTURES / "jitloop", exe)
+    sh = 'mount --bind "$0" /tmp && exec setarch -R /tmp/jitloop "$@"'
     p = subprocess.Popen(["unshare", "--mount", "--pid", "--kill-child", "sh", "-c", sh,
-                          "sh", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                          str(d), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = p.stdout.readline()
     if not line:
         p.wait()

@@ -169,8 +169,10 @@ def test_unit_sandbox_still_names_jit_code(tmp_path):
         bounding = run("capsh", "--print").stdout
         have = re.search(r"^Bounding set =(.*)$", bounding, re.M).group(1).split(",")
         drop = ",".join(c for c in have if c and c not in keep)
-        agent = f"exec {EMBER} --dry-run --pid {jl.pid} --duration 3 --window 1"
-        sandbox = (f"mount -t tmpfs ember-private-tmp /tmp && "
+        # The agent is opened before the tmpfs hides /tmp (a checkout may
+        # live there) and run from that fd.
+        agent = f"exec /proc/self/fd/9 --dry-run --pid {jl.pid} --duration 3 --window 1"
+        sandbox = (f"exec 9<{EMBER} && mount -t tmpfs ember-private-tmp /tmp && "
                    f"if test -e {perf_map}; then echo tmp-not-private; exit 99; fi && "
                    f"exec capsh --drop={drop} -- -c '{agent}'")
         r = run("unshare", "--mount", "--propagation", "private", "sh", "-c", sandbox,
