@@ -26,7 +26,8 @@ struct agent {
 	struct sym *sym;
 	struct proc_table *procs;
 	struct jit *jit;
-	struct agg *agg;
+	struct agg *agg; /* CPU samples' window */
+	struct agg *offcpu_agg; /* off-CPU time's window, NULL unless asked for */
 	struct ingest *ingest;
 	struct pipeline *pipeline;
 	struct sampler *sampler;

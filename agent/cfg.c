@@ -48,6 +48,10 @@ enum {
 	OPT_DEBUGINFOD,
 	OPT_DEBUGINFOD_CACHE,
 	OPT_DEBUGINFOD_CACHE_MB,
+	OPT_PROFILES,
+	OPT_OFF_CPU_MIN_US,
+	OPT_OFF_CPU_SAMPLE,
+	OPT_OFF_CPU_RUNQUEUE,
 };
 
 static const struct option long_opts[] = {
@@ -86,6 +90,10 @@ static const struct option long_opts[] = {
 	{ "debuginfod", no_argument, NULL, OPT_DEBUGINFOD },
 	{ "debuginfod-cache", required_argument, NULL, OPT_DEBUGINFOD_CACHE },
 	{ "debuginfod-cache-mb", required_argument, NULL, OPT_DEBUGINFOD_CACHE_MB },
+	{ "profiles", required_argument, NULL, OPT_PROFILES },
+	{ "off-cpu-min-us", required_argument, NULL, OPT_OFF_CPU_MIN_US },
+	{ "off-cpu-sample", required_argument, NULL, OPT_OFF_CPU_SAMPLE },
+	{ "off-cpu-runqueue", no_argument, NULL, OPT_OFF_CPU_RUNQUEUE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -101,6 +109,14 @@ static const char usage_text[] =
 	"  -w, --window SECONDS       aggregation window (default 15)\n"
 	"  -d, --duration SECONDS     stop after this long (default: until SIGINT/SIGTERM)\n"
 	"      --no-kernel            leave out kernel stacks\n"
+	"      --profiles LIST        cpu, off-cpu or both, comma-separated (default cpu);\n"
+	"                             off-cpu: time blocked per stack, from the scheduler\n"
+	"      --off-cpu-min-us N     off-CPU: leave out blocks shorter than N us\n"
+	"                             (default 1000)\n"
+	"      --off-cpu-sample N     off-CPU: keep 1 in N switch-outs, each weighted N\n"
+	"                             (default 1: all); bounds the cost on busy hosts\n"
+	"      --off-cpu-runqueue     off-CPU: also time preempted while runnable\n"
+	"                             (runqueue latency)\n"
 	"Names:\n"
 	"      --no-demangle          keep C++ and Rust names mangled, as in the symbol table\n"
 	"      --lines                folded stacks: end each name in :LINE (its source line)\n"
@@ -210,6 +226,9 @@ static void cfg_defaults(struct cfg *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->frequency = 100;
+	cfg->profile_cpu = true;
+	cfg->off_cpu_min_us = 1000;
+	cfg->off_cpu_sample = 1;
 	cfg->window_s = 15;
 	cfg->kernel = true;
 	cfg->mmap_events = true;
@@ -221,6 +240,35 @@ static void cfg_defaults(struct cfg *cfg)
 	cfg->log_level = LOG_WARN;
 	cfg->jvm = true;
 	cfg->jvm_min_age_s = 10;
+}
+
+/* "cpu", "off-cpu" or both, comma-separated, each at most once. */
+static int parse_profiles(const char *s, struct cfg *cfg)
+{
+	const char *p = s, *end;
+	bool cpu = false, off = false, *which;
+	size_t len;
+
+	for (;;) {
+		end = strchr(p, ',');
+		len = end ? (size_t)(end - p) : strlen(p);
+		if (len == 3 && !strncmp(p, "cpu", 3))
+			which = &cpu;
+		else if (len == 7 && !strncmp(p, "off-cpu", 7))
+			which = &off;
+		else
+			return bad("invalid --profiles '%s': expected cpu, off-cpu or cpu,off-cpu",
+				   s);
+		if (*which)
+			return bad("invalid --profiles '%s': each profile once", s);
+		*which = true;
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	cfg->profile_cpu = cpu;
+	cfg->profile_off_cpu = off;
+	return 0;
 }
 
 static int cfg_check(const struct cfg *cfg)
@@ -324,6 +372,20 @@ int cfg_parse(struct cfg *cfg, int argc, char **argv)
 		case OPT_DEBUGINFOD_CACHE_MB:
 			err = parse_u32("--debuginfod-cache-mb", optarg, 1, 1u << 20,
 					&cfg->debuginfod_cache_mb);
+			break;
+		case OPT_PROFILES:
+			err = parse_profiles(optarg, cfg);
+			break;
+		case OPT_OFF_CPU_MIN_US:
+			err = parse_u32("--off-cpu-min-us", optarg, 0, 3600u * 1000000u,
+					&cfg->off_cpu_min_us);
+			break;
+		case OPT_OFF_CPU_SAMPLE:
+			err = parse_u32("--off-cpu-sample", optarg, 1, 1000000,
+					&cfg->off_cpu_sample);
+			break;
+		case OPT_OFF_CPU_RUNQUEUE:
+			cfg->off_cpu_runqueue = true;
 			break;
 		case OPT_OUTPUT_DIR:
 			cfg->output_dir = optarg;

@@ -31,6 +31,8 @@ _Static_assert(sizeof(struct prof_hdr) == 8, "prof_hdr layout");
 _Static_assert(PROF_SAMPLE_HDR_SIZE == 56, "prof_sample header layout");
 _Static_assert(sizeof(struct prof_sample) == 56 + 2 * PROF_MAX_STACK * 8, "prof_sample layout");
 _Static_assert(sizeof(struct prof_proc_event) == 32, "prof_proc_event layout");
+_Static_assert(PROF_OFFCPU_HDR_SIZE == 64, "prof_offcpu header layout");
+_Static_assert(sizeof(struct prof_offcpu) == 64 + 2 * PROF_MAX_STACK * 8, "prof_offcpu layout");
 
 /* Ring buffer: about 4 s of worst-case 100 Hz samples per CPU, in one power of two. */
 #define SAMPLER_RB_PER_CPU (256 * 1024)
@@ -237,6 +239,17 @@ struct sampler *sampler__new(const struct sampler_opts *opts, sampler_record_fn 
 	err = bpf_map__set_max_entries(s->skel->maps.events, rb_size);
 	if (err)
 		goto err_out;
+	if (opts->off_cpu) {
+		s->skel->rodata->offcpu_min_ns = (__u64)opts->off_cpu_min_us * 1000;
+		s->skel->rodata->offcpu_sample = opts->off_cpu_sample ? opts->off_cpu_sample : 1;
+		s->skel->rodata->offcpu_runqueue = opts->off_cpu_runqueue;
+	} else {
+		/* Not loaded, and its 16 MiB of pending stacks not locked. */
+		bpf_program__set_autoload(s->skel->progs.prof_switch, false);
+		err = bpf_map__set_max_entries(s->skel->maps.offcpu_pending, 1);
+		if (err)
+			goto err_out;
+	}
 
 	err = profiler_bpf__load(s->skel);
 	if (err)
@@ -256,11 +269,13 @@ struct sampler *sampler__new(const struct sampler_opts *opts, sampler_record_fn 
 		err = -errno;
 		goto err_out;
 	}
-	err = sampler_attach_cpus(s, opts->frequency);
-	if (err)
-		goto err_out;
-	log_info("sampler: attached cpus=%d frequency=%u ringbuf_bytes=%lu", s->nlinks,
-		 opts->frequency, rb_size);
+	if (opts->cpu) {
+		err = sampler_attach_cpus(s, opts->frequency);
+		if (err)
+			goto err_out;
+	}
+	log_info("sampler: attached cpus=%d frequency=%u off_cpu=%d ringbuf_bytes=%lu", s->nlinks,
+		 opts->cpu ? opts->frequency : 0, opts->off_cpu, rb_size);
 	return s;
 
 err_out:

@@ -57,7 +57,7 @@ bool summary_print(const struct agent *ag)
 	struct jit_stats js = { 0 };
 	char push_part[512] = "", dest[3][256] = { "", "", "" }, jit_part[256];
 	char sb_part[256] = "", dbg_part[256] = "", di_part[256] = "";
-	char caps_part[512];
+	char caps_part[512], oc_part[512] = "";
 	uint64_t lost_windows = 0;
 	int i;
 
@@ -147,11 +147,33 @@ bool summary_print(const struct agent *ag)
 			 (unsigned long long)sb.bad, (unsigned long long)ps.maps_from_store,
 			 (unsigned long long)ms.procs);
 	}
+	if (ag->offcpu_agg) {
+		struct agg_stats os;
+
+		/* Switch-outs kept = delivered + short + lost + still pending or
+		 * evicted from the pending map (the rest). */
+		agg__stats(ag->offcpu_agg, &os);
+		snprintf(oc_part, sizeof(oc_part),
+			 " off_cpu_kept=%llu off_cpu_events=%llu off_cpu_short=%llu "
+			 "off_cpu_lost=%llu off_cpu_unmatched=%llu off_cpu_pending_failed=%llu "
+			 "off_cpu_stack_failed=%llu off_cpu_dropped=%llu",
+			 (unsigned long long)cnt[PROF_CNT_OFFCPU_PENDING],
+			 (unsigned long long)cnt[PROF_CNT_OFFCPU_EVENTS],
+			 (unsigned long long)cnt[PROF_CNT_OFFCPU_SHORT],
+			 (unsigned long long)cnt[PROF_CNT_OFFCPU_LOST],
+			 (unsigned long long)(cnt[PROF_CNT_OFFCPU_PENDING] -
+					      cnt[PROF_CNT_OFFCPU_EVENTS] -
+					      cnt[PROF_CNT_OFFCPU_SHORT] -
+					      cnt[PROF_CNT_OFFCPU_LOST]),
+			 (unsigned long long)cnt[PROF_CNT_OFFCPU_PENDING_FAILED],
+			 (unsigned long long)cnt[PROF_CNT_OFFCPU_STACK_FAILED],
+			 (unsigned long long)os.dropped);
+	}
 	/* Last on the line: every bound hit, by name (docs/operating.md). */
 	caps__format(caps_part, sizeof(caps_part));
 	log_summary("summary samples=%llu lost=%llu processes=%llu named_pct=%.1f windows=%llu "
 		    "kstack_failed=%llu ustack_failed=%llu bad_records=%llu%s%s%s%s "
-		    "profiles_failed=%llu maps_over_cap=%llu%s%s%s%s %s",
+		    "profiles_failed=%llu maps_over_cap=%llu%s%s%s%s%s %s",
 		    (unsigned long long)as.samples,
 		    (unsigned long long)(cnt[PROF_CNT_LOST_RINGBUF] + as.dropped),
 		    (unsigned long long)ps.procs_seen,
@@ -161,6 +183,6 @@ bool summary_print(const struct agent *ag)
 		    (unsigned long long)cnt[PROF_CNT_USTACK_FAILED],
 		    (unsigned long long)is.bad_records, push_part, dest[0], dest[1], dest[2],
 		    (unsigned long long)pls.profiles_failed, (unsigned long long)ps.maps_over_cap,
-		    jit_part, dbg_part, sb_part, di_part, caps_part);
+		    jit_part, dbg_part, sb_part, di_part, oc_part, caps_part);
 	return lost_windows != 0;
 }

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* profiler.bpf.c - CPU-clock sampling of every CPU, plus process exec/exit
+/* profiler.bpf.c - CPU-clock sampling of every CPU, off-CPU time from the
+ * scheduler, plus process exec/exit
  *
  * One perf_event program per online CPU copies pid, tid, cpu, time, comm,
  * cgroup id and both stacks into one ring buffer. Every sample that cannot be
  * delivered, and every stack that cannot be copied, is counted in the per-CPU
- * "counters" array; nothing is lost silently. Process events come from
- * tp_btf tracepoints, because the kernels Ember runs on may lack kprobes.
+ * "counters" array; nothing is lost silently. Process events and off-CPU time
+ * come from tp_btf tracepoints, because the kernels Ember runs on may lack
+ * kprobes. The off-CPU program is loaded only when asked for.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -21,6 +23,12 @@ const volatile bool filter_pids = false;
 const volatile bool kernel_stacks = true;
 /* Wake the agent only once this much is queued; it also polls on a timer. */
 const volatile __u64 wakeup_bytes = 64 * 1024;
+/* Off-CPU: blocks shorter than this are counted, not delivered. */
+const volatile __u64 offcpu_min_ns = 1000000;
+/* Off-CPU: 1 in offcpu_sample switch-outs is kept (its stacks taken). */
+const volatile __u32 offcpu_sample = 1;
+/* Off-CPU: also time spent preempted while runnable (waiting on a runqueue). */
+const volatile bool offcpu_runqueue = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -154,6 +162,130 @@ int prof_sample(struct bpf_perf_event_data *ctx)
 		return 0;
 	}
 	count(PROF_CNT_SAMPLES);
+	return 0;
+}
+
+/* Switch-outs waiting for their switch-in, by tid, with the stacks they
+ * blocked in. LRU: a thread that blocks and then exits never switches in
+ * again, and its entry must not stay forever. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PROF_OFFCPU_PENDING);
+	__type(key, __u32);
+	__type(value, struct prof_offcpu);
+} offcpu_pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct prof_offcpu);
+} offcpu_scratch SEC(".maps");
+
+/* prev is the current task in sched_switch: this is the last moment its
+ * user stack can be read (the kernel refuses cross-task user stacks), so the
+ * stacks are taken here, for every kept switch-out, before it is known
+ * whether the block will be long enough to report. */
+static __always_inline void offcpu_out(void *ctx, struct task_struct *prev, bool preempt,
+				       unsigned int prev_state, __u64 now)
+{
+	__u32 tid = prev->pid, tgid = prev->tgid, zero = 0;
+	struct prof_offcpu *e;
+	__u64 knr = 0, unr = 0;
+	long n;
+
+	/* The idle task and kernel threads wait for work, not for something
+	 * a service is blocked on. */
+	if (tid == 0 || (prev->flags & PF_KTHREAD) || !wanted(tgid))
+		return;
+	/* Preempted (or not yet asleep when preempted): it stays runnable and
+	 * its wait is runqueue latency, not a block. */
+	if ((preempt || prev_state == 0) && !offcpu_runqueue)
+		return;
+	if (offcpu_sample > 1 && bpf_get_prandom_u32() % offcpu_sample)
+		return;
+	e = bpf_map_lookup_elem(&offcpu_scratch, &zero);
+	if (!e)
+		return;
+	e->hdr.type = PROF_EV_OFFCPU;
+	e->hdr.pid = tgid;
+	e->time_ns = now;
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->off_ns = 0;
+	e->tid = tid;
+	e->weight = offcpu_sample > 1 ? offcpu_sample : 1;
+	e->kerr = 0;
+	e->uerr = 0;
+	BPF_CORE_READ_STR_INTO(&e->comm, prev, group_leader, comm);
+	if (kernel_stacks) {
+		n = bpf_get_stack(ctx, e->stack, PROF_MAX_STACK * sizeof(__u64), 0);
+		if (n < 0) {
+			e->kerr = n;
+			count(PROF_CNT_OFFCPU_STACK_FAILED);
+		} else {
+			knr = n / sizeof(__u64);
+		}
+	}
+	if (knr > PROF_MAX_STACK)
+		knr = PROF_MAX_STACK;
+	n = bpf_get_stack(ctx, &e->stack[knr], PROF_MAX_STACK * sizeof(__u64), BPF_F_USER_STACK);
+	if (n < 0) {
+		e->uerr = n;
+		count(PROF_CNT_OFFCPU_STACK_FAILED);
+	} else {
+		unr = n / sizeof(__u64);
+	}
+	if (unr > PROF_MAX_STACK)
+		unr = PROF_MAX_STACK;
+	e->knr = knr;
+	e->unr = unr;
+	if (bpf_map_update_elem(&offcpu_pending, &tid, e, BPF_ANY)) {
+		count(PROF_CNT_OFFCPU_PENDING_FAILED);
+		return;
+	}
+	count(PROF_CNT_OFFCPU_PENDING);
+}
+
+/* next runs again: its switch-out, if one was kept, becomes a record. */
+static __always_inline void offcpu_in(struct task_struct *next, __u64 now)
+{
+	__u32 tid = next->pid;
+	struct prof_offcpu *e;
+	__u64 nframes, size;
+
+	if (tid == 0)
+		return;
+	e = bpf_map_lookup_elem(&offcpu_pending, &tid);
+	if (!e)
+		return;
+	if (now - e->time_ns < offcpu_min_ns) {
+		count(PROF_CNT_OFFCPU_SHORT);
+		goto done;
+	}
+	e->off_ns = now - e->time_ns;
+	nframes = (__u64)e->knr + e->unr;
+	if (nframes > 2 * PROF_MAX_STACK)
+		goto done;
+	size = PROF_OFFCPU_SIZE(nframes);
+	/* Out before the delete: a deleted entry may be reused at once. */
+	if (bpf_ringbuf_output(&events, e, size, wakeup_flag()))
+		count(PROF_CNT_OFFCPU_LOST);
+	else
+		count(PROF_CNT_OFFCPU_EVENTS);
+done:
+	bpf_map_delete_elem(&offcpu_pending, &tid);
+}
+
+/* Since 5.18 the tracepoint passes prev_state: re-reading prev->__state here
+ * could already see TASK_WAKING and call a block a preemption. */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(prof_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	__u64 now = bpf_ktime_get_boot_ns();
+
+	offcpu_out(ctx, prev, preempt, prev_state, now);
+	offcpu_in(next, now);
 	return 0;
 }
 

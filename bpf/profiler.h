@@ -14,11 +14,16 @@
 #define PROF_COMM_LEN 16
 /* Upper bound on --pid filters; the BPF hash map is sized to this. */
 #define PROF_MAX_PID_FILTER 64
+/* Switch-outs waiting for their switch-in (off-CPU): an LRU hash, so a
+ * thread that blocks and never runs again is evicted, not kept forever.
+ * Each entry holds its stacks: 8192 x 2 KiB = 16 MiB of locked memory. */
+#define PROF_OFFCPU_PENDING 8192
 
 enum prof_event_type {
 	PROF_EV_SAMPLE = 1,
 	PROF_EV_EXEC = 2,
 	PROF_EV_EXIT = 3,
+	PROF_EV_OFFCPU = 4,
 };
 
 /* Indexes of the per-CPU counter array "counters". */
@@ -28,7 +33,13 @@ enum prof_counter {
 	PROF_CNT_KSTACK_FAILED = 2, /* kernel stack copy failed (sample kept) */
 	PROF_CNT_USTACK_FAILED = 3, /* user stack copy failed (sample kept) */
 	PROF_CNT_EVENTS_LOST = 4, /* exec/exit events lost (ring buffer full) */
-	PROF_CNT_MAX = 5,
+	PROF_CNT_OFFCPU_EVENTS = 5, /* off-CPU records delivered */
+	PROF_CNT_OFFCPU_LOST = 6, /* off-CPU records lost (ring buffer full) */
+	PROF_CNT_OFFCPU_SHORT = 7, /* blocks shorter than the minimum, not delivered */
+	PROF_CNT_OFFCPU_PENDING_FAILED = 8, /* switch-out not remembered (map update failed) */
+	PROF_CNT_OFFCPU_STACK_FAILED = 9, /* a stack copy at switch-out failed (record kept) */
+	PROF_CNT_OFFCPU_PENDING = 10, /* switch-outs remembered (sampled, stacks taken) */
+	PROF_CNT_MAX = 11,
 };
 
 /* Every ring buffer record starts with this. */
@@ -63,5 +74,27 @@ struct prof_proc_event {
 	__u64 time_ns;
 	__u8 comm[PROF_COMM_LEN];
 };
+
+/* A task's time off CPU: the stacks it blocked in, taken at switch-out (in
+ * its own context: prev is current in sched_switch), and how long it stayed
+ * off. Like a sample, it travels with only its knr + unr frames:
+ * PROF_OFFCPU_SIZE(knr + unr) bytes. */
+struct prof_offcpu {
+	struct prof_hdr hdr;
+	__u64 time_ns; /* switch-out, bpf_ktime_get_boot_ns() */
+	__u64 cgroup_id;
+	__u64 off_ns; /* switch-out to switch-in */
+	__u32 tid;
+	__u32 weight; /* switch-outs this one stands for (1 in weight was kept) */
+	__u16 knr;
+	__u16 unr;
+	__s16 kerr;
+	__s16 uerr;
+	__u8 comm[PROF_COMM_LEN];
+	__u64 stack[2 * PROF_MAX_STACK];
+};
+
+#define PROF_OFFCPU_HDR_SIZE __builtin_offsetof(struct prof_offcpu, stack)
+#define PROF_OFFCPU_SIZE(nframes) (PROF_OFFCPU_HDR_SIZE + (nframes) * sizeof(__u64))
 
 #endif /* EMBER_PROFILER_H */
