@@ -127,8 +127,7 @@ static void ingest_offcpu(struct ingest *in, const struct prof_offcpu *o, size_t
 	uint64_t value;
 
 	if (!in->offcpu || size < PROF_OFFCPU_HDR_SIZE || o->knr > PROF_MAX_STACK ||
-	    o->unr > PROF_MAX_STACK || size < PROF_OFFCPU_SIZE(o->knr + o->unr) ||
-	    o->weight == 0) {
+	    o->unr > PROF_MAX_STACK || size < PROF_OFFCPU_SIZE(o->knr + o->unr) || o->weight == 0) {
 		in->stats.bad_records++;
 		return;
 	}

@@ -157,9 +157,9 @@ static void pipeline_stdout(struct pipeline *pl, const struct report *r)
 	}
 	/* Two profiles on one stream: the off-CPU lines (microseconds) get a
 	 * root of their own, apart from the CPU lines (samples). */
-	err = out_folded_write_root(stdout, r, pl->cfg->lines,
-				    pl->naggs > 1 && report_type_is_off_cpu(&r->type) ? "[off-cpu]" :
-											 NULL);
+	err = out_folded_write_root(
+		stdout, r, pl->cfg->lines,
+		pl->naggs > 1 && report_type_is_off_cpu(&r->type) ? "[off-cpu]" : NULL);
 	if (!err) {
 		pl->stats.out_stdout.delivered++;
 		return;
