@@ -52,6 +52,7 @@ enum {
 	OPT_OFF_CPU_MIN_US,
 	OPT_OFF_CPU_SAMPLE,
 	OPT_OFF_CPU_RUNQUEUE,
+	OPT_OFF_CPU_MAX_RATE,
 };
 
 static const struct option long_opts[] = {
@@ -94,6 +95,7 @@ static const struct option long_opts[] = {
 	{ "off-cpu-min-us", required_argument, NULL, OPT_OFF_CPU_MIN_US },
 	{ "off-cpu-sample", required_argument, NULL, OPT_OFF_CPU_SAMPLE },
 	{ "off-cpu-runqueue", no_argument, NULL, OPT_OFF_CPU_RUNQUEUE },
+	{ "off-cpu-max-rate", required_argument, NULL, OPT_OFF_CPU_MAX_RATE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -113,8 +115,11 @@ static const char usage_text[] =
 	"                             off-cpu: time blocked per stack, from the scheduler\n"
 	"      --off-cpu-min-us N     off-CPU: leave out blocks shorter than N us\n"
 	"                             (default 1000)\n"
-	"      --off-cpu-sample N     off-CPU: keep 1 in N switch-outs, each weighted N\n"
-	"                             (default 1: all); bounds the cost on busy hosts\n"
+	"      --off-cpu-sample N     off-CPU: keep at most 1 in N switch-outs, each\n"
+	"                             weighted N (default 1: all)\n"
+	"      --off-cpu-max-rate N   off-CPU: keep about N switch-outs a second over the\n"
+	"                             host, sampling more sparsely (weighted) past it;\n"
+	"                             bounds the cost on busy hosts (default 200, 0: no bound)\n"
 	"      --off-cpu-runqueue     off-CPU: also time preempted while runnable\n"
 	"                             (runqueue latency)\n"
 	"Names:\n"
@@ -229,6 +234,7 @@ static void cfg_defaults(struct cfg *cfg)
 	cfg->profile_cpu = true;
 	cfg->off_cpu_min_us = 1000;
 	cfg->off_cpu_sample = 1;
+	cfg->off_cpu_max_rate = 200;
 	cfg->window_s = 15;
 	cfg->kernel = true;
 	cfg->mmap_events = true;
@@ -383,6 +389,10 @@ int cfg_parse(struct cfg *cfg, int argc, char **argv)
 		case OPT_OFF_CPU_SAMPLE:
 			err = parse_u32("--off-cpu-sample", optarg, 1, 1000000,
 					&cfg->off_cpu_sample);
+			break;
+		case OPT_OFF_CPU_MAX_RATE:
+			err = parse_u32("--off-cpu-max-rate", optarg, 0, 10000000,
+					&cfg->off_cpu_max_rate);
 			break;
 		case OPT_OFF_CPU_RUNQUEUE:
 			cfg->off_cpu_runqueue = true;

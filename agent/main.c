@@ -207,6 +207,7 @@ int main(int argc, char **argv)
 	sopts.off_cpu = ag.cfg.profile_off_cpu;
 	sopts.off_cpu_min_us = ag.cfg.off_cpu_min_us;
 	sopts.off_cpu_sample = ag.cfg.off_cpu_sample;
+	sopts.off_cpu_max_rate = ag.cfg.off_cpu_max_rate;
 	sopts.off_cpu_runqueue = ag.cfg.off_cpu_runqueue;
 	sopts.kernel = ag.cfg.kernel;
 	sopts.pids = ag.cfg.pids;

@@ -192,6 +192,19 @@ cleanup:
 	return err;
 }
 
+/* The BPF side bounds kept switch-outs per CPU per 100 ms window: the
+ * host-wide rate shared by the online CPUs, at least one each. */
+static __u32 offcpu_window_budget(uint32_t max_rate)
+{
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+	uint64_t per_window;
+
+	if (!max_rate)
+		return 0;
+	per_window = max_rate / (online > 0 ? (uint64_t)online : 1) / 10;
+	return per_window ? per_window : 1;
+}
+
 struct sampler *sampler__new(const struct sampler_opts *opts, sampler_record_fn fn, void *ctx)
 {
 	struct sampler *s;
@@ -243,6 +256,7 @@ struct sampler *sampler__new(const struct sampler_opts *opts, sampler_record_fn 
 		s->skel->rodata->offcpu_min_ns = (__u64)opts->off_cpu_min_us * 1000;
 		s->skel->rodata->offcpu_sample = opts->off_cpu_sample ? opts->off_cpu_sample : 1;
 		s->skel->rodata->offcpu_runqueue = opts->off_cpu_runqueue;
+		s->skel->rodata->offcpu_window_budget = offcpu_window_budget(opts->off_cpu_max_rate);
 	} else {
 		/* Not loaded, and its 16 MiB of pending stacks not locked. */
 		bpf_program__set_autoload(s->skel->progs.prof_switch, false);

@@ -28,7 +28,8 @@ struct sampler_opts {
 	/* Off-CPU records from the scheduler (PROF_EV_OFFCPU). */
 	bool off_cpu;
 	uint32_t off_cpu_min_us; /* blocks shorter than this are only counted */
-	uint32_t off_cpu_sample; /* 1 in N switch-outs kept, >= 1 */
+	uint32_t off_cpu_sample; /* at least 1 in N switch-outs kept, >= 1 */
+	uint32_t off_cpu_max_rate; /* about this many kept a second, host-wide; 0: no bound */
 	bool off_cpu_runqueue; /* also time preempted while runnable */
 };
 

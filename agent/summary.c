@@ -154,10 +154,11 @@ bool summary_print(const struct agent *ag)
 		 * evicted from the pending map (the rest). */
 		agg__stats(ag->offcpu_agg, &os);
 		snprintf(oc_part, sizeof(oc_part),
-			 " off_cpu_kept=%llu off_cpu_events=%llu off_cpu_short=%llu "
+			 " off_cpu_kept=%llu off_cpu_skipped=%llu off_cpu_events=%llu off_cpu_short=%llu "
 			 "off_cpu_lost=%llu off_cpu_unmatched=%llu off_cpu_pending_failed=%llu "
 			 "off_cpu_stack_failed=%llu off_cpu_dropped=%llu",
 			 (unsigned long long)cnt[PROF_CNT_OFFCPU_PENDING],
+			 (unsigned long long)cnt[PROF_CNT_OFFCPU_SKIPPED],
 			 (unsigned long long)cnt[PROF_CNT_OFFCPU_EVENTS],
 			 (unsigned long long)cnt[PROF_CNT_OFFCPU_SHORT],
 			 (unsigned long long)cnt[PROF_CNT_OFFCPU_LOST],

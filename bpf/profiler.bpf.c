@@ -25,8 +25,11 @@ const volatile bool kernel_stacks = true;
 const volatile __u64 wakeup_bytes = 64 * 1024;
 /* Off-CPU: blocks shorter than this are counted, not delivered. */
 const volatile __u64 offcpu_min_ns = 1000000;
-/* Off-CPU: 1 in offcpu_sample switch-outs is kept (its stacks taken). */
+/* Off-CPU: at least 1 in offcpu_sample switch-outs is kept (stacks taken). */
 const volatile __u32 offcpu_sample = 1;
+/* Off-CPU: switch-outs kept per CPU per OFFCPU_WINDOW_NS before the CPU keeps
+ * fewer (1 in k, weighted k); 0: no bound. Set from --off-cpu-max-rate. */
+const volatile __u32 offcpu_window_budget = 0;
 /* Off-CPU: also time spent preempted while runnable (waiting on a runqueue). */
 const volatile bool offcpu_runqueue = false;
 
@@ -182,16 +185,98 @@ struct {
 	__type(value, struct prof_offcpu);
 } offcpu_scratch SEC(".maps");
 
+/* Pending entries per tid slot. sched_switch runs on every context switch:
+ * a switch-in checks its slot (an array lookup the verifier inlines) before
+ * paying for a hash lookup, which nearly always misses. A count, not a bit,
+ * so two pending tids sharing a slot never hide each other; an entry the LRU
+ * evicts leaves its count behind, which costs lookups, never records. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PROF_OFFCPU_HINT_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} offcpu_hint SEC(".maps");
+
+/* The kernel's tick rate, from its config (libbpf reads /proc/config.gz);
+ * 0 when it cannot be read, then taken as 250, Debian's. */
+extern unsigned int CONFIG_HZ __kconfig __weak;
+
+/* 100 ms in jiffies: a window's start needs no clock read, only jiffies. */
+static __always_inline __u64 offcpu_window_jiffies(void)
+{
+	__u64 hz = CONFIG_HZ ? CONFIG_HZ : 250;
+
+	return hz >= 10 ? hz / 10 : 1;
+}
+
+/* Per CPU: how many switch-outs it keeps, 1 in k. */
+struct offcpu_rate {
+	__u64 window_start; /* jiffies */
+	__u32 k;
+	__u32 seen; /* eligible switch-outs this window */
+	__u32 kept; /* kept since k last changed */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct offcpu_rate);
+} offcpu_rates SEC(".maps");
+
+/* Returns k when this switch-out is kept as 1 in k (its weight), else 0.
+ * k is set from the past only (the last window's rate, or a burst in this
+ * one), never from the switch-out itself, so weighting each kept one by k
+ * leaves the sums unbiased: a CPU switching 50,000 times a second pays for
+ * offcpu_window_budget stack walks a window, not for 5,000. This runs for
+ * every switch-out that blocks, so it reads jiffies, not a clock. */
+static __always_inline __u32 offcpu_keep(void)
+{
+	struct offcpu_rate *r;
+	__u32 zero = 0, k, min_k = offcpu_sample ? offcpu_sample : 1;
+	__u64 now = bpf_jiffies64();
+
+	r = bpf_map_lookup_elem(&offcpu_rates, &zero);
+	if (!r)
+		return 0;
+	if (now - r->window_start >= offcpu_window_jiffies()) {
+		k = min_k;
+		if (offcpu_window_budget && r->seen > offcpu_window_budget) {
+			/* Enough to keep about the budget at last window's rate. */
+			__u32 adapt = (r->seen + offcpu_window_budget - 1) / offcpu_window_budget;
+
+			if (adapt > k)
+				k = adapt;
+		}
+		r->window_start = now;
+		r->k = k;
+		r->seen = 0;
+		r->kept = 0;
+	}
+	r->seen++;
+	k = r->k ? r->k : 1;
+	if (k > 1 && bpf_get_prandom_u32() % k) {
+		count(PROF_CNT_OFFCPU_SKIPPED);
+		return 0;
+	}
+	/* A burst within the window: keep half as many from now on. */
+	if (offcpu_window_budget && ++r->kept >= 2 * offcpu_window_budget && k < (1u << 30)) {
+		r->k = k * 2;
+		r->kept = offcpu_window_budget;
+	}
+	return k;
+}
 /* prev is the current task in sched_switch: this is the last moment its
  * user stack can be read (the kernel refuses cross-task user stacks), so the
  * stacks are taken here, for every kept switch-out, before it is known
  * whether the block will be long enough to report. */
 static __always_inline void offcpu_out(void *ctx, struct task_struct *prev, bool preempt,
-				       unsigned int prev_state, __u64 now)
+				       unsigned int prev_state)
 {
-	__u32 tid = prev->pid, tgid = prev->tgid, zero = 0;
+	__u32 tid = prev->pid, tgid = prev->tgid, zero = 0, slot, weight, *hint;
 	struct prof_offcpu *e;
-	__u64 knr = 0, unr = 0;
+	__u64 knr = 0, unr = 0, now;
 	long n;
 
 	/* The idle task and kernel threads wait for work, not for something
@@ -202,8 +287,10 @@ static __always_inline void offcpu_out(void *ctx, struct task_struct *prev, bool
 	 * its wait is runqueue latency, not a block. */
 	if ((preempt || prev_state == 0) && !offcpu_runqueue)
 		return;
-	if (offcpu_sample > 1 && bpf_get_prandom_u32() % offcpu_sample)
+	weight = offcpu_keep();
+	if (!weight)
 		return;
+	now = bpf_ktime_get_boot_ns();
 	e = bpf_map_lookup_elem(&offcpu_scratch, &zero);
 	if (!e)
 		return;
@@ -213,7 +300,7 @@ static __always_inline void offcpu_out(void *ctx, struct task_struct *prev, bool
 	e->cgroup_id = bpf_get_current_cgroup_id();
 	e->off_ns = 0;
 	e->tid = tid;
-	e->weight = offcpu_sample > 1 ? offcpu_sample : 1;
+	e->weight = weight;
 	e->kerr = 0;
 	e->uerr = 0;
 	BPF_CORE_READ_STR_INTO(&e->comm, prev, group_leader, comm);
@@ -243,21 +330,29 @@ static __always_inline void offcpu_out(void *ctx, struct task_struct *prev, bool
 		count(PROF_CNT_OFFCPU_PENDING_FAILED);
 		return;
 	}
+	slot = tid & (PROF_OFFCPU_HINT_SLOTS - 1);
+	hint = bpf_map_lookup_elem(&offcpu_hint, &slot);
+	if (hint)
+		__sync_fetch_and_add(hint, 1);
 	count(PROF_CNT_OFFCPU_PENDING);
 }
 
 /* next runs again: its switch-out, if one was kept, becomes a record. */
-static __always_inline void offcpu_in(struct task_struct *next, __u64 now)
+static __always_inline void offcpu_in(struct task_struct *next)
 {
-	__u32 tid = next->pid;
+	__u32 tid = next->pid, slot = tid & (PROF_OFFCPU_HINT_SLOTS - 1), *hint;
 	struct prof_offcpu *e;
-	__u64 nframes, size;
+	__u64 nframes, size, now;
 
 	if (tid == 0)
+		return;
+	hint = bpf_map_lookup_elem(&offcpu_hint, &slot);
+	if (!hint || !*hint)
 		return;
 	e = bpf_map_lookup_elem(&offcpu_pending, &tid);
 	if (!e)
 		return;
+	now = bpf_ktime_get_boot_ns();
 	if (now - e->time_ns < offcpu_min_ns) {
 		count(PROF_CNT_OFFCPU_SHORT);
 		goto done;
@@ -273,7 +368,8 @@ static __always_inline void offcpu_in(struct task_struct *next, __u64 now)
 	else
 		count(PROF_CNT_OFFCPU_EVENTS);
 done:
-	bpf_map_delete_elem(&offcpu_pending, &tid);
+	if (!bpf_map_delete_elem(&offcpu_pending, &tid))
+		__sync_fetch_and_add(hint, -1);
 }
 
 /* Since 5.18 the tracepoint passes prev_state: re-reading prev->__state here
@@ -282,10 +378,8 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(prof_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
-	__u64 now = bpf_ktime_get_boot_ns();
-
-	offcpu_out(ctx, prev, preempt, prev_state, now);
-	offcpu_in(next, now);
+	offcpu_out(ctx, prev, preempt, prev_state);
+	offcpu_in(next);
 	return 0;
 }
 

@@ -18,6 +18,9 @@
  * thread that blocks and never runs again is evicted, not kept forever.
  * Each entry holds its stacks: 8192 x 2 KiB = 16 MiB of locked memory. */
 #define PROF_OFFCPU_PENDING 8192
+/* Pending switch-outs per tid slot (tid & (SLOTS - 1)): a switch-in whose
+ * slot is 0 needs no hash lookup. A power of two. */
+#define PROF_OFFCPU_HINT_SLOTS 16384
 
 enum prof_event_type {
 	PROF_EV_SAMPLE = 1,
@@ -39,7 +42,8 @@ enum prof_counter {
 	PROF_CNT_OFFCPU_PENDING_FAILED = 8, /* switch-out not remembered (map update failed) */
 	PROF_CNT_OFFCPU_STACK_FAILED = 9, /* a stack copy at switch-out failed (record kept) */
 	PROF_CNT_OFFCPU_PENDING = 10, /* switch-outs remembered (sampled, stacks taken) */
-	PROF_CNT_MAX = 11,
+	PROF_CNT_OFFCPU_SKIPPED = 11, /* switch-outs left out by sampling (weights cover them) */
+	PROF_CNT_MAX = 12,
 };
 
 /* Every ring buffer record starts with this. */

@@ -76,7 +76,10 @@ def both(ember, module_procs):
     split = module_procs.start("split", "--threads", 2, "--seconds", 0)
     time.sleep(0.5)
     assert blocker.poll() is None and split.poll() is None, "a fixture exited early"
+    # Every switch-out kept (--off-cpu-max-rate 0): this run checks the
+    # accounting; test_offcpu_sampling_weights_scale checks the sampling.
     prof = profile_until(ember, split.pid, "--dry-run", "--profiles", "cpu,off-cpu",
+                         "--off-cpu-max-rate", 0,
                          "--pid", split.pid, "--pid", blocker.pid, "--frequency", FREQ,
                          "--window", 10, cpu_s=CPU_S, bound_s=BOUND_S, min_wall_s=MIN_WALL_S)
     off_out, _ = module_procs.stop(blocker)

@@ -78,6 +78,10 @@ static void test_profiles_options(void **state)
 	assert_int_equal(cfg.off_cpu_min_us, 1000);
 	assert_int_equal(cfg.off_cpu_sample, 1);
 	assert_false(cfg.off_cpu_runqueue);
+	assert_int_equal(cfg.off_cpu_max_rate, 200);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--off-cpu-max-rate", "0")), 0);
+	assert_int_equal(cfg.off_cpu_max_rate, 0);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--off-cpu-max-rate", "x")), -EINVAL);
 	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--profiles", "off-cpu")), 0);
 	assert_false(cfg.profile_cpu);
 	assert_true(cfg.profile_off_cpu);
