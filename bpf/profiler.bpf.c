@@ -16,6 +16,8 @@
 #include "profiler.h"
 
 #define PF_KTHREAD 0x00200000
+/* include/linux/sched.h; the same value since 2.6. */
+#define TASK_DEAD 0x00000080
 
 /* Set by the agent through the skeleton before load. */
 const volatile bool include_idle = false;
@@ -209,31 +211,24 @@ static __always_inline __u64 offcpu_window_jiffies(void)
 	return hz >= 10 ? hz / 10 : 1;
 }
 
-/* Per CPU: how many switch-outs it keeps, 1 in k. */
-struct offcpu_rate {
-	__u64 window_start; /* jiffies */
-	__u32 k;
-	__u32 seen; /* eligible switch-outs this window */
-	__u32 kept; /* kept since k last changed */
-	__u32 pad;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct offcpu_rate);
+	__type(value, struct prof_offcpu_rate);
 } offcpu_rates SEC(".maps");
 
 /* Returns k when this switch-out is kept as 1 in k (its weight), else 0.
- * k is set from the past only (the last window's rate, or a burst in this
- * one), never from the switch-out itself, so weighting each kept one by k
- * leaves the sums unbiased: a CPU switching 50,000 times a second pays for
+ * The gaps between kept switch-outs are random with mean k (a countdown
+ * drawn at each kept one: no random number per switch), and k is set from
+ * the past only (the last window's rate, or a burst in this one), never from
+ * the switch-out itself, so weighting each kept one by k leaves the sums
+ * unbiased: a CPU switching 50,000 times a second pays for
  * offcpu_window_budget stack walks a window, not for 5,000. This runs for
  * every switch-out that blocks, so it reads jiffies, not a clock. */
 static __always_inline __u32 offcpu_keep(void)
 {
-	struct offcpu_rate *r;
+	struct prof_offcpu_rate *r;
 	__u32 zero = 0, k, min_k = offcpu_sample ? offcpu_sample : 1;
 	__u64 now = bpf_jiffies64();
 
@@ -249,17 +244,23 @@ static __always_inline __u32 offcpu_keep(void)
 			if (adapt > k)
 				k = adapt;
 		}
+		if (k != r->k)
+			r->countdown = 0;
 		r->window_start = now;
 		r->k = k;
 		r->seen = 0;
 		r->kept = 0;
 	}
 	r->seen++;
-	k = r->k ? r->k : 1;
-	if (k > 1 && bpf_get_prandom_u32() % k) {
-		count(PROF_CNT_OFFCPU_SKIPPED);
+	if (r->countdown) {
+		r->countdown--;
+		r->skipped++;
 		return 0;
 	}
+	k = r->k ? r->k : 1;
+	/* Uniform in [0, 2k - 2]: mean k - 1 left out, then one kept. */
+	if (k > 1)
+		r->countdown = bpf_get_prandom_u32() % (2 * k - 1);
 	/* A burst within the window: keep half as many from now on. */
 	if (offcpu_window_budget && ++r->kept >= 2 * offcpu_window_budget && k < (1u << 30)) {
 		r->k = k * 2;
@@ -267,6 +268,7 @@ static __always_inline __u32 offcpu_keep(void)
 	}
 	return k;
 }
+
 /* prev is the current task in sched_switch: this is the last moment its
  * user stack can be read (the kernel refuses cross-task user stacks), so the
  * stacks are taken here, for every kept switch-out, before it is known
@@ -286,6 +288,9 @@ static __always_inline void offcpu_out(void *ctx, struct task_struct *prev, bool
 	/* Preempted (or not yet asleep when preempted): it stays runnable and
 	 * its wait is runqueue latency, not a block. */
 	if ((preempt || prev_state == 0) && !offcpu_runqueue)
+		return;
+	/* A thread's last switch: it never comes back to be matched. */
+	if (prev_state & TASK_DEAD)
 		return;
 	weight = offcpu_keep();
 	if (!weight)

@@ -42,7 +42,9 @@ enum prof_counter {
 	PROF_CNT_OFFCPU_PENDING_FAILED = 8, /* switch-out not remembered (map update failed) */
 	PROF_CNT_OFFCPU_STACK_FAILED = 9, /* a stack copy at switch-out failed (record kept) */
 	PROF_CNT_OFFCPU_PENDING = 10, /* switch-outs remembered (sampled, stacks taken) */
-	PROF_CNT_OFFCPU_SKIPPED = 11, /* switch-outs left out by sampling (weights cover them) */
+	/* switch-outs left out by sampling (weights cover them); kept in
+	 * prof_offcpu_rate.skipped, not in "counters": see there */
+	PROF_CNT_OFFCPU_SKIPPED = 11,
 	PROF_CNT_MAX = 12,
 };
 
@@ -77,6 +79,18 @@ struct prof_proc_event {
 	struct prof_hdr hdr;
 	__u64 time_ns;
 	__u8 comm[PROF_COMM_LEN];
+};
+
+/* Per CPU, the off-CPU sampling state ("offcpu_rates"): 1 in k blocking
+ * switch-outs kept. skipped is counted here, where the hot path already is,
+ * and read by the agent for PROF_CNT_OFFCPU_SKIPPED. */
+struct prof_offcpu_rate {
+	__u64 window_start; /* jiffies */
+	__u64 skipped; /* switch-outs left out, over the agent's life */
+	__u32 k;
+	__u32 seen; /* eligible switch-outs this window */
+	__u32 kept; /* kept since k last changed */
+	__u32 countdown; /* switch-outs to leave out before the next kept one */
 };
 
 /* A task's time off CPU: the stacks it blocked in, taken at switch-out (in

@@ -13,6 +13,7 @@ same run must still match split's measured CPU split and its CPU time, as in
 test_sampler.py. Root and kernel BTF required; the machine may be busy: the
 run goes on until split has used the CPU its figures need, within a bound.
 """
+import gzip
 import json
 import time
 
@@ -248,3 +249,41 @@ def test_offcpu_min_us_leaves_short_blocks_out(ember, module_procs):
         assert us[w] * 1000 <= truth["long_ns"][w], \
             f"{w}: {us[w]} us reported, but its waits of 10 ms or more took {truth['long_ns'][w]} ns"
     assert int(f["off_cpu_short"]) > 0, f
+
+
+def test_offcpu_pprof_files(ember, module_procs, profile_pb2, tmp_path):
+    """--output-dir: the off-CPU window is a profile of its own, sample type
+    off_cpu/nanoseconds, period 1, its values the nanoseconds blocked (the
+    same figures as the dry run, which is run too), in the same run as CPU."""
+    out = tmp_path / "out"
+    run, truth = run_blocker(ember, module_procs, "--profiles", "cpu,off-cpu", "--output-dir",
+                             out, "--off-cpu-max-rate", 0)
+    off_ns = dict.fromkeys(WAITS, 0)
+    nfiles = 0
+    for f in sorted(out.glob("*.pb.gz")):
+        p = profile_pb2.Profile()
+        p.ParseFromString(gzip.decompress(f.read_bytes()))
+        s = p.string_table
+        types = [(s[t.type], s[t.unit]) for t in p.sample_type]
+        if types == [("cpu", "nanoseconds")]:
+            continue
+        assert types == [("off_cpu", "nanoseconds")], f"{f.name}: sample types {types}"
+        assert (s[p.period_type.type], s[p.period_type.unit]) == ("off_cpu", "nanoseconds")
+        assert p.period == 1, f.name
+        nfiles += 1
+        locs = {l.id: l for l in p.location}
+        funcs = {fn.id: fn for fn in p.function}
+        for smp in p.sample:
+            names = [s[funcs[locs[i].line[0].function_id].name] for i in smp.location_id]
+            assert names and "bpf_trace_run4" not in names, names
+            found = [w for w in WAITS if w in names]
+            if found:
+                off_ns[found[0]] += smp.value[0]
+    assert nfiles >= 1, f"no off_cpu profile in {list(out.iterdir())}\n{run.describe()}"
+    total_s = sum(off_ns.values()) / 1e9
+    wall = run.ended - run.started
+    print(f"pprof off_cpu: {off_ns} ({total_s:.3f} s blocked in a {wall:.3f} s run)")
+    assert 3.0 <= total_s <= wall, f"{total_s:.3f} s blocked in the files of a {wall:.3f} s run"
+    want = 100.0 * truth["blocked_ns"]["ox_wait_futex"] / sum(truth["blocked_ns"].values())
+    got = 100.0 * off_ns["ox_wait_futex"] / sum(off_ns.values())
+    assert abs(got - want) <= SHARE_POINTS, f"futex share {got:.2f}% vs measured {want:.2f}%"
