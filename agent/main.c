@@ -258,6 +258,9 @@ int main(int argc, char **argv)
 	if (ag.ingest && ag.cfg.profile_off_cpu) {
 		ag.offcpu_agg = agg__new(&offcpu_type);
 		if (ag.offcpu_agg) {
+			/* The window ends with the off-CPU report, the last one
+			 * the pipeline builds: the JIT window ends there. */
+			agg__share_jit(ag.agg, ag.jit);
 			agg__set_jit(ag.offcpu_agg, ag.jit);
 			ingest__set_offcpu(ag.ingest, ag.offcpu_agg, ag.sym);
 		}

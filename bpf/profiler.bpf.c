@@ -219,13 +219,14 @@ struct {
 } offcpu_rates SEC(".maps");
 
 /* Returns k when this switch-out is kept as 1 in k (its weight), else 0.
- * The gaps between kept switch-outs are random with mean k (a countdown
- * drawn at each kept one: no random number per switch), and k is set from
+ * Each is kept with probability 1/k, drawn for it alone, and k is set from
  * the past only (the last window's rate, or a burst in this one), never from
  * the switch-out itself, so weighting each kept one by k leaves the sums
- * unbiased: a CPU switching 50,000 times a second pays for
- * offcpu_window_budget stack walks a window, not for 5,000. This runs for
- * every switch-out that blocks, so it reads jiffies, not a clock. */
+ * unbiased (a countdown between kept ones would be cheaper, but restarting it
+ * when k changes favours the first switch-out after a change). A CPU
+ * switching 50,000 times a second pays for offcpu_window_budget stack walks
+ * a window, not for 5,000. This runs for every switch-out that blocks, so it
+ * reads jiffies, not a clock. */
 static __always_inline __u32 offcpu_keep(void)
 {
 	struct prof_offcpu_rate *r;
@@ -244,23 +245,17 @@ static __always_inline __u32 offcpu_keep(void)
 			if (adapt > k)
 				k = adapt;
 		}
-		if (k != r->k)
-			r->countdown = 0;
 		r->window_start = now;
 		r->k = k;
 		r->seen = 0;
 		r->kept = 0;
 	}
 	r->seen++;
-	if (r->countdown) {
-		r->countdown--;
+	k = r->k ? r->k : 1;
+	if (k > 1 && bpf_get_prandom_u32() % k) {
 		r->skipped++;
 		return 0;
 	}
-	k = r->k ? r->k : 1;
-	/* Uniform in [0, 2k - 2]: mean k - 1 left out, then one kept. */
-	if (k > 1)
-		r->countdown = bpf_get_prandom_u32() % (2 * k - 1);
 	/* A burst within the window: keep half as many from now on. */
 	if (offcpu_window_budget && ++r->kept >= 2 * offcpu_window_budget && k < (1u << 30)) {
 		r->k = k * 2;

@@ -90,7 +90,7 @@ struct prof_offcpu_rate {
 	__u32 k;
 	__u32 seen; /* eligible switch-outs this window */
 	__u32 kept; /* kept since k last changed */
-	__u32 countdown; /* switch-outs to leave out before the next kept one */
+	__u32 pad;
 };
 
 /* A task's time off CPU: the stacks it blocked in, taken at switch-out (in

@@ -208,7 +208,8 @@ def run_blocker(ember, module_procs, *args, seconds=4, ms="5,3,2", long_us=10000
 def test_offcpu_only_prints_micros_without_root(ember, module_procs):
     """--profiles off-cpu alone: no CPU samples, folded lines without the
     root, their numbers microseconds (the blocker waits all the time)."""
-    run, _ = run_blocker(ember, module_procs, "--profiles", "off-cpu")
+    # Every switch-out kept: the total is exact, not a weighted estimate.
+    run, _ = run_blocker(ember, module_procs, "--profiles", "off-cpu", "--off-cpu-max-rate", 0)
     stacks = run.stacks
     assert stacks and all(s.comm != "[off-cpu]" for s in stacks), run.stdout[:2000]
     assert run.summary.samples == 0, run.describe()
