@@ -148,27 +148,30 @@ bool summary_print(const struct agent *ag)
 			 (unsigned long long)ms.procs);
 	}
 	if (ag->offcpu_agg) {
+		uint64_t done = cnt[PROF_CNT_OFFCPU_EVENTS] + cnt[PROF_CNT_OFFCPU_SHORT] +
+				cnt[PROF_CNT_OFFCPU_LOST];
 		struct agg_stats os;
 
 		/* Switch-outs kept = delivered + short + lost + still pending or
-		 * evicted from the pending map (the rest). */
+		 * evicted from the pending map (the rest). The counters are read
+		 * one after the other while switches go on: never below 0. */
 		agg__stats(ag->offcpu_agg, &os);
-		snprintf(oc_part, sizeof(oc_part),
-			 " off_cpu_kept=%llu off_cpu_skipped=%llu off_cpu_events=%llu off_cpu_short=%llu "
-			 "off_cpu_lost=%llu off_cpu_unmatched=%llu off_cpu_pending_failed=%llu "
-			 "off_cpu_stack_failed=%llu off_cpu_dropped=%llu",
-			 (unsigned long long)cnt[PROF_CNT_OFFCPU_PENDING],
-			 (unsigned long long)cnt[PROF_CNT_OFFCPU_SKIPPED],
-			 (unsigned long long)cnt[PROF_CNT_OFFCPU_EVENTS],
-			 (unsigned long long)cnt[PROF_CNT_OFFCPU_SHORT],
-			 (unsigned long long)cnt[PROF_CNT_OFFCPU_LOST],
-			 (unsigned long long)(cnt[PROF_CNT_OFFCPU_PENDING] -
-					      cnt[PROF_CNT_OFFCPU_EVENTS] -
-					      cnt[PROF_CNT_OFFCPU_SHORT] -
-					      cnt[PROF_CNT_OFFCPU_LOST]),
-			 (unsigned long long)cnt[PROF_CNT_OFFCPU_PENDING_FAILED],
-			 (unsigned long long)cnt[PROF_CNT_OFFCPU_STACK_FAILED],
-			 (unsigned long long)os.dropped);
+		snprintf(
+			oc_part, sizeof(oc_part),
+			" off_cpu_kept=%llu off_cpu_skipped=%llu off_cpu_events=%llu off_cpu_short=%llu "
+			"off_cpu_lost=%llu off_cpu_unmatched=%llu off_cpu_pending_failed=%llu "
+			"off_cpu_stack_failed=%llu off_cpu_dropped=%llu",
+			(unsigned long long)cnt[PROF_CNT_OFFCPU_PENDING],
+			(unsigned long long)cnt[PROF_CNT_OFFCPU_SKIPPED],
+			(unsigned long long)cnt[PROF_CNT_OFFCPU_EVENTS],
+			(unsigned long long)cnt[PROF_CNT_OFFCPU_SHORT],
+			(unsigned long long)cnt[PROF_CNT_OFFCPU_LOST],
+			(unsigned long long)(cnt[PROF_CNT_OFFCPU_PENDING] > done ?
+						     cnt[PROF_CNT_OFFCPU_PENDING] - done :
+						     0),
+			(unsigned long long)cnt[PROF_CNT_OFFCPU_PENDING_FAILED],
+			(unsigned long long)cnt[PROF_CNT_OFFCPU_STACK_FAILED],
+			(unsigned long long)os.dropped);
 	}
 	/* Last on the line: every bound hit, by name (docs/operating.md). */
 	caps__format(caps_part, sizeof(caps_part));
