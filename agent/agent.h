@@ -34,7 +34,8 @@ struct agent {
 	struct proc_table *procs;
 	struct cgroup_cache *cgroups; /* NULL when it could not be made */
 	struct jit *jit;
-	struct agg *agg;
+	struct agg *agg; /* CPU samples' window */
+	struct agg *offcpu_agg; /* off-CPU time's window, NULL unless asked for */
 	struct ingest *ingest;
 	struct pipeline *pipeline;
 	struct sampler *sampler;

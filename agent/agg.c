@@ -65,6 +65,7 @@ struct agg {
 	uint32_t *scratch; /* one stack's frame indexes */
 	struct report_type type;
 	struct jit *jit; /* borrowed, or NULL */
+	bool jit_window; /* this window's end is j's (one per agent window) */
 	uint64_t window_samples;
 	struct agg_stats stats;
 };
@@ -587,7 +588,7 @@ struct report *agg__finish(struct agg *a, struct sym *sym, uint64_t start_ns, ui
 	a->stats.named_frames += r->named_frames;
 	a->stats.total_frames += r->total_frames;
 	agg_reset(a);
-	if (a->jit)
+	if (a->jit && a->jit_window)
 		jit__window_end(a->jit);
 	return r;
 
@@ -596,7 +597,7 @@ err_out:
 	log_err("agg: window lost err=%d stacks=%zu", err, a->nstacks);
 	report__free(r);
 	agg_reset(a);
-	if (a->jit)
+	if (a->jit && a->jit_window)
 		jit__window_end(a->jit);
 	errno = -err;
 	return NULL;
@@ -605,6 +606,13 @@ err_out:
 void agg__set_jit(struct agg *a, struct jit *j)
 {
 	a->jit = j;
+	a->jit_window = true;
+}
+
+void agg__share_jit(struct agg *a, struct jit *j)
+{
+	a->jit = j;
+	a->jit_window = false;
 }
 
 void agg__stats(const struct agg *a, struct agg_stats *out)

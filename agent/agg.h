@@ -60,6 +60,10 @@ struct report *agg__finish(struct agg *a, struct sym *sym, uint64_t start_ns,
 /* Names anonymous frames (JIT code) through j's perf maps from now on, and
  * tells j which processes each window sampled. j is borrowed; NULL: off. */
 void agg__set_jit(struct agg *a, struct jit *j);
+/* Like agg__set_jit(), for a second window of the same agent (off-CPU next
+ * to CPU): it names JIT frames through j but leaves j's window end to the
+ * aggregator given j by agg__set_jit(), so j sees one window per window. */
+void agg__share_jit(struct agg *a, struct jit *j);
 
 void agg__stats(const struct agg *a, struct agg_stats *out);
 

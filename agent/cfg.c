@@ -53,6 +53,11 @@ enum {
 	OPT_DEBUGINFOD_CACHE_MB,
 	OPT_CONFIG,
 	OPT_HTTP_LISTEN,
+	OPT_PROFILES,
+	OPT_OFF_CPU_MIN_US,
+	OPT_OFF_CPU_SAMPLE,
+	OPT_OFF_CPU_RUNQUEUE,
+	OPT_OFF_CPU_MAX_RATE,
 };
 
 static const struct option long_opts[] = {
@@ -94,6 +99,11 @@ static const struct option long_opts[] = {
 	{ "debuginfod-cache-mb", required_argument, NULL, OPT_DEBUGINFOD_CACHE_MB },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "http-listen", required_argument, NULL, OPT_HTTP_LISTEN },
+	{ "profiles", required_argument, NULL, OPT_PROFILES },
+	{ "off-cpu-min-us", required_argument, NULL, OPT_OFF_CPU_MIN_US },
+	{ "off-cpu-sample", required_argument, NULL, OPT_OFF_CPU_SAMPLE },
+	{ "off-cpu-runqueue", no_argument, NULL, OPT_OFF_CPU_RUNQUEUE },
+	{ "off-cpu-max-rate", required_argument, NULL, OPT_OFF_CPU_MAX_RATE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -112,6 +122,17 @@ static const char usage_text[] =
 	"  -w, --window SECONDS       aggregation window (default 15)\n"
 	"  -d, --duration SECONDS     stop after this long (default: until SIGINT/SIGTERM)\n"
 	"      --no-kernel            leave out kernel stacks\n"
+	"      --profiles LIST        cpu, off-cpu or both, comma-separated (default cpu);\n"
+	"                             off-cpu: time blocked per stack, from the scheduler\n"
+	"      --off-cpu-min-us N     off-CPU: leave out blocks shorter than N us\n"
+	"                             (default 1000)\n"
+	"      --off-cpu-sample N     off-CPU: keep at most 1 in N switch-outs, each\n"
+	"                             weighted N (default 1: all)\n"
+	"      --off-cpu-max-rate N   off-CPU: keep about N switch-outs a second over the\n"
+	"                             host, sampling more sparsely (weighted) past it;\n"
+	"                             bounds the cost on busy hosts (default 200, 0: no bound)\n"
+	"      --off-cpu-runqueue     off-CPU: also time preempted while runnable\n"
+	"                             (runqueue latency)\n"
 	"Names:\n"
 	"      --no-demangle          keep C++ and Rust names mangled, as in the symbol table\n"
 	"      --lines                folded stacks: end each name in :LINE (its source line)\n"
@@ -270,6 +291,10 @@ static void cfg_defaults(struct cfg *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->frequency = 100;
+	cfg->profile_cpu = true;
+	cfg->off_cpu_min_us = 1000;
+	cfg->off_cpu_sample = 1;
+	cfg->off_cpu_max_rate = 200;
 	cfg->window_s = 15;
 	cfg->kernel = true;
 	cfg->mmap_events = true;
@@ -282,6 +307,35 @@ static void cfg_defaults(struct cfg *cfg)
 	cfg->jvm = true;
 	cfg->jvm_min_age_s = 10;
 	cfg->perfmap_max_mb = 8;
+}
+
+/* "cpu", "off-cpu" or both, comma-separated, each at most once. */
+static int parse_profiles(const struct cfg_where *w, const char *s, struct cfg *cfg)
+{
+	const char *p = s, *end;
+	bool cpu = false, off = false, *which;
+	size_t len;
+
+	for (;;) {
+		end = strchr(p, ',');
+		len = end ? (size_t)(end - p) : strlen(p);
+		if (len == 3 && !strncmp(p, "cpu", 3))
+			which = &cpu;
+		else if (len == 7 && !strncmp(p, "off-cpu", 7))
+			which = &off;
+		else
+			return cfg_bad(w, "invalid --profiles '%s': expected cpu, off-cpu or cpu,off-cpu",
+				   s);
+		if (*which)
+			return cfg_bad(w, "invalid --profiles '%s': each profile once", s);
+		*which = true;
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	cfg->profile_cpu = cpu;
+	cfg->profile_off_cpu = off;
+	return 0;
 }
 
 static int cfg_check(const struct cfg *cfg, const struct cfg_where *w)
@@ -372,6 +426,21 @@ int cfg_apply(struct cfg *cfg, int opt, char *arg, const struct cfg_where *w)
 		break;
 	case OPT_HTTP_LISTEN:
 		cfg->http_listen = arg;
+		break;
+	case OPT_PROFILES:
+		err = parse_profiles(w, arg, cfg);
+		break;
+	case OPT_OFF_CPU_MIN_US:
+		err = parse_u32(w, "--off-cpu-min-us", arg, 0, 3600u * 1000000u, &cfg->off_cpu_min_us);
+		break;
+	case OPT_OFF_CPU_SAMPLE:
+		err = parse_u32(w, "--off-cpu-sample", arg, 1, 1000000, &cfg->off_cpu_sample);
+		break;
+	case OPT_OFF_CPU_MAX_RATE:
+		err = parse_u32(w, "--off-cpu-max-rate", arg, 0, 10000000, &cfg->off_cpu_max_rate);
+		break;
+	case OPT_OFF_CPU_RUNQUEUE:
+		cfg->off_cpu_runqueue = true;
 		break;
 	case OPT_NO_MMAP_EVENTS:
 		cfg->mmap_events = false;

@@ -30,6 +30,12 @@ enum cfg_protocol { CFG_PROTO_PUSH = 0, CFG_PROTO_INGEST = 1 };
 struct cfg {
 	/* what and how to sample */
 	uint32_t frequency; /* Hz, default 100 */
+	bool profile_cpu; /* --profiles: CPU samples, default true */
+	bool profile_off_cpu; /* --profiles: off-CPU time, default false */
+	uint32_t off_cpu_min_us; /* shorter blocks are only counted, default 1000 */
+	uint32_t off_cpu_sample; /* at least 1 in N switch-outs kept, default 1 */
+	uint32_t off_cpu_max_rate; /* kept switch-outs a second, default 200; 0: no bound */
+	bool off_cpu_runqueue; /* also runqueue latency, default false */
 	uint32_t window_s; /* aggregation window, default 15 */
 	uint32_t duration_s; /* 0 = until SIGINT/SIGTERM */
 	uint32_t pids[PROF_MAX_PID_FILTER];

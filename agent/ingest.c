@@ -5,7 +5,8 @@
  * against the record size before any frame is read. Return addresses point
  * past their call, so every frame but a stack's first (the interrupted pc)
  * is looked up one byte back, inside the call: a call that ends a function
- * is then not charged to the next one.
+ * is then not charged to the next one. CPU samples and off-CPU records go to
+ * windows of their own, so counts and nanoseconds never mix.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,10 +16,15 @@
 #include "clock.h"
 #include "ingest.h"
 #include "profiler.h"
+#include "sched_glue.h"
+#include "sym.h"
 
 struct ingest {
 	struct proc_table *procs;
 	struct agg *agg;
+	struct agg *offcpu; /* NULL: off-CPU records are not expected */
+	struct sym *sym; /* names the tracing frames to cut from off-CPU stacks */
+	struct sched_glue glue;
 	uint64_t sample_value;
 	struct ingest_stats stats;
 };
@@ -35,6 +41,23 @@ struct ingest *ingest__new(struct proc_table *procs, struct agg *agg, uint64_t s
 	return in;
 }
 
+void ingest__set_offcpu(struct ingest *in, struct agg *offcpu, struct sym *sym)
+{
+	in->offcpu = offcpu;
+	in->sym = sym;
+}
+
+static const char *ingest_kernel_name(void *ctx, uint64_t addr)
+{
+	struct ingest *in = ctx;
+	struct sym_result r;
+
+	if (!in->sym)
+		return NULL;
+	sym__kernel(in->sym, &addr, 1, &r);
+	return r.reason == SYM_OK ? r.name : NULL;
+}
+
 void ingest__free(struct ingest *in)
 {
 	free(in);
@@ -49,8 +72,13 @@ static void ingest_addrs(uint64_t *out, const __u64 *stack, uint32_t n)
 		out[i] = i > 0 && stack[i] ? stack[i] - 1 : stack[i];
 }
 
-static void ingest_sample(struct ingest *in, const struct prof_sample *s, size_t size)
+/* Normalizes one stack of process pid (knr kernel frames, then unr user
+ * frames, leaf first) and adds it to agg. */
+static void ingest_stack(struct ingest *in, struct agg *agg, uint32_t pid, const __u8 *raw_comm,
+			 uint64_t time_ns, uint64_t cgroup_id, const __u64 *stack, uint32_t knr,
+			 uint32_t unr, uint64_t value, bool cut_glue)
 {
+	uint32_t skip = 0;
 	struct proc_frame frames[2 * PROF_MAX_STACK];
 	uint64_t addrs[PROF_MAX_STACK];
 	char comm[PROF_COMM_LEN + 1];
@@ -58,29 +86,57 @@ static void ingest_sample(struct ingest *in, const struct prof_sample *s, size_t
 	struct proc *p;
 	uint32_t i;
 
+	memcpy(comm, raw_comm, PROF_COMM_LEN);
+	comm[PROF_COMM_LEN] = '\0';
+	proc_table__set_event_time(in->procs, time_ns);
+	proc_table__set_event_cgroup(in->procs, cgroup_id);
+	p = proc_table__get(in->procs, pid, comm, now);
+	if (!p) {
+		in->stats.bad_records++;
+		return;
+	}
+	ingest_addrs(addrs, stack, knr);
+	if (cut_glue)
+		skip = sched_glue_skip(&in->glue, addrs, knr, ingest_kernel_name, in);
+	for (i = skip; i < knr; i++) {
+		frames[i - skip].addr = addrs[i];
+		frames[i - skip].kind = REPORT_FRAME_KERNEL;
+		frames[i - skip].file = NULL;
+	}
+	knr -= skip;
+	ingest_addrs(addrs, &stack[knr + skip], unr);
+	proc__normalize(in->procs, p, addrs, unr, &frames[knr], now);
+	agg__add(agg, p, frames, knr + unr, value);
+}
+
+static void ingest_sample(struct ingest *in, const struct prof_sample *s, size_t size)
+{
 	if (s->knr > PROF_MAX_STACK || s->unr > PROF_MAX_STACK ||
 	    size < PROF_SAMPLE_SIZE(s->knr + s->unr)) {
 		in->stats.bad_records++;
 		return;
 	}
-	memcpy(comm, s->comm, PROF_COMM_LEN);
-	comm[PROF_COMM_LEN] = '\0';
-	proc_table__set_event_time(in->procs, s->time_ns);
-	proc_table__set_event_cgroup(in->procs, s->cgroup_id);
-	p = proc_table__get(in->procs, s->hdr.pid, comm, now);
-	if (!p) {
+	ingest_stack(in, in->agg, s->hdr.pid, s->comm, s->time_ns, s->cgroup_id, s->stack, s->knr,
+		     s->unr, in->sample_value, false);
+}
+
+/* The stacks were taken at switch-out, so the process's mappings are looked
+ * up at that time. A record with no off-CPU window to go to (not asked for)
+ * is as untrusted as a malformed one. */
+static void ingest_offcpu(struct ingest *in, const struct prof_offcpu *o, size_t size)
+{
+	uint64_t value;
+
+	if (!in->offcpu || size < PROF_OFFCPU_HDR_SIZE || o->knr > PROF_MAX_STACK ||
+	    o->unr > PROF_MAX_STACK || size < PROF_OFFCPU_SIZE(o->knr + o->unr) || o->weight == 0) {
 		in->stats.bad_records++;
 		return;
 	}
-	ingest_addrs(addrs, s->stack, s->knr);
-	for (i = 0; i < s->knr; i++) {
-		frames[i].addr = addrs[i];
-		frames[i].kind = REPORT_FRAME_KERNEL;
-		frames[i].file = NULL;
-	}
-	ingest_addrs(addrs, &s->stack[s->knr], s->unr);
-	proc__normalize(in->procs, p, addrs, s->unr, &frames[s->knr], now);
-	agg__add(in->agg, p, frames, s->knr + s->unr, in->sample_value);
+	/* 1 in weight switch-outs was kept: it stands for the others too. */
+	if (__builtin_mul_overflow(o->off_ns, (uint64_t)o->weight, &value))
+		value = UINT64_MAX;
+	ingest_stack(in, in->offcpu, o->hdr.pid, o->comm, o->time_ns, o->cgroup_id, o->stack,
+		     o->knr, o->unr, value, true);
 }
 
 void ingest__record(struct ingest *in, const void *data, size_t size)
@@ -93,7 +149,13 @@ void ingest__record(struct ingest *in, const void *data, size_t size)
 	}
 	switch (h->type) {
 	case PROF_EV_SAMPLE:
-		ingest_sample(in, data, size);
+		if (size < PROF_SAMPLE_HDR_SIZE)
+			in->stats.bad_records++;
+		else
+			ingest_sample(in, data, size);
+		break;
+	case PROF_EV_OFFCPU:
+		ingest_offcpu(in, data, size);
 		break;
 	case PROF_EV_EXEC:
 	case PROF_EV_EXIT:

@@ -16,6 +16,7 @@
 
 #include "agg.h"
 #include "proc.h"
+#include "sym.h"
 
 struct ingest;
 
@@ -27,6 +28,13 @@ struct ingest_stats {
  * period in ns for CPU samples). procs and agg are borrowed. NULL with errno. */
 struct ingest *ingest__new(struct proc_table *procs, struct agg *agg, uint64_t sample_value);
 void ingest__free(struct ingest *in);
+
+/* Off-CPU records (PROF_EV_OFFCPU) go to offcpu from now on, each stack's
+ * value its nanoseconds off CPU times its weight, the tracing frames atop
+ * their kernel stacks cut (named through sym's kernel table; sym NULL: only
+ * an unnamed leaf is cut). offcpu and sym are borrowed. Until then such
+ * records are counted as bad. */
+void ingest__set_offcpu(struct ingest *in, struct agg *offcpu, struct sym *sym);
 
 /* Takes one ring-buffer record of size bytes. A bad record is counted and
  * skipped: the stream goes on. */

@@ -239,7 +239,7 @@ int main(int argc, char **argv)
 	struct sym_opts symopts = { .proc_root = "/proc", .kallsyms_path = "/proc/kallsyms" };
 	struct jit_opts jopts = { .proc_root = "/proc" };
 	struct agent ag = { 0 };
-	struct report_type type;
+	struct report_type type, offcpu_type = report_type_off_cpu();
 	int err;
 
 	/* The file subcommands sample nothing: no signals, no privileges. */
@@ -278,7 +278,13 @@ int main(int argc, char **argv)
 
 	/* The sampler goes first: without privileges or BTF, its error is the
 	 * one line the user sees. Records only flow once run() polls. */
+	sopts.cpu = ag.cfg.profile_cpu;
 	sopts.frequency = ag.cfg.frequency;
+	sopts.off_cpu = ag.cfg.profile_off_cpu;
+	sopts.off_cpu_min_us = ag.cfg.off_cpu_min_us;
+	sopts.off_cpu_sample = ag.cfg.off_cpu_sample;
+	sopts.off_cpu_max_rate = ag.cfg.off_cpu_max_rate;
+	sopts.off_cpu_runqueue = ag.cfg.off_cpu_runqueue;
 	sopts.kernel = ag.cfg.kernel;
 	sopts.pids = ag.cfg.pids;
 	sopts.npids = ag.cfg.npids;
@@ -328,7 +334,24 @@ int main(int argc, char **argv)
 	if (ag.agg)
 		agg__set_jit(ag.agg, ag.jit);
 	ag.ingest = ag.agg ? ingest__new(ag.procs, ag.agg, type.period) : NULL;
-	ag.pipeline = ag.ingest ? pipeline__new(&ag.cfg, ag.agg, ag.sym, ag.push) : NULL;
+	/* Off-CPU time has a window of its own: nanoseconds blocked never mix
+	 * with CPU samples. */
+	if (ag.ingest && ag.cfg.profile_off_cpu) {
+		ag.offcpu_agg = agg__new(&offcpu_type);
+		if (ag.offcpu_agg) {
+			/* The window ends with the off-CPU report, the last one
+			 * the pipeline builds: the JIT window ends there. */
+			agg__share_jit(ag.agg, ag.jit);
+			agg__set_jit(ag.offcpu_agg, ag.jit);
+			ingest__set_offcpu(ag.ingest, ag.offcpu_agg, ag.sym);
+		}
+	}
+	if (ag.ingest && (!ag.cfg.profile_off_cpu || ag.offcpu_agg)) {
+		ag.pipeline = pipeline__new(&ag.cfg, ag.cfg.profile_cpu ? ag.agg : ag.offcpu_agg,
+					    ag.sym, ag.push);
+		if (ag.pipeline && ag.cfg.profile_cpu && ag.offcpu_agg)
+			pipeline__add_profile(ag.pipeline, ag.offcpu_agg);
+	}
 	if (!ag.pipeline) {
 		fprintf(stderr, "ember: error cannot start: %s\n", strerror(errno));
 		err = 1;
@@ -359,6 +382,7 @@ cleanup:
 	pipeline__free(ag.pipeline);
 	ingest__free(ag.ingest);
 	agg__free(ag.agg);
+	agg__free(ag.offcpu_agg);
 	jit__free(ag.jit);
 	proc_table__free(ag.procs);
 	cgroup_cache__free(ag.cgroups);

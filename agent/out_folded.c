@@ -66,8 +66,8 @@ static void put_name(FILE *f, const char *s)
 }
 
 /* The text of one stack; NULL on -ENOMEM. Free with free(). */
-static char *stack_text(const struct report *r, const char *comm, const struct report_stack *s,
-			bool lines)
+static char *stack_text(const struct report *r, const char *root, const char *comm,
+			const struct report_stack *s, bool lines)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -77,6 +77,10 @@ static char *stack_text(const struct report *r, const char *comm, const struct r
 	f = open_memstream(&buf, &len);
 	if (!f)
 		return NULL;
+	if (root) {
+		put_name(f, root);
+		fputc(';', f);
+	}
 	put_name(f, comm);
 	/* Stacks are leaf first: walk them backwards to print root first. A
 	 * frame's inline chain is innermost first: it is walked backwards too,
@@ -101,8 +105,12 @@ static char *stack_text(const struct report *r, const char *comm, const struct r
 	return buf;
 }
 
-static int write_proc(FILE *f, const struct report *r, const struct report_proc *p, bool with_lines)
+static int write_proc(FILE *f, const struct report *r, const struct report_proc *p, bool with_lines,
+		      const char *root)
 {
+	/* Off-CPU stacks weigh what they measured, not how often: a stack
+	 * blocked once for a second outweighs one blocked ten times 1 ms. */
+	bool micros = report_type_is_off_cpu(&r->type);
 	struct folded_line *lines;
 	size_t i, n = 0;
 	int err = 0;
@@ -113,8 +121,8 @@ static int write_proc(FILE *f, const struct report *r, const struct report_proc 
 	if (!lines)
 		return -ENOMEM;
 	for (i = 0; i < p->nstacks; i++) {
-		lines[i].text = stack_text(r, p->comm, &p->stacks[i], with_lines);
-		lines[i].count = p->stacks[i].count;
+		lines[i].text = stack_text(r, root, p->comm, &p->stacks[i], with_lines);
+		lines[i].count = micros ? p->stacks[i].value : p->stacks[i].count;
 		if (!lines[i].text) {
 			err = -ENOMEM;
 			goto cleanup;
@@ -126,6 +134,9 @@ static int write_proc(FILE *f, const struct report *r, const struct report_proc 
 
 		for (n = i; n < p->nstacks && !strcmp(lines[n].text, lines[i].text); n++)
 			count += lines[n].count;
+		/* Summed in ns, rounded once per line. */
+		if (micros)
+			count = (count + 500) / 1000;
 		fprintf(f, "%s %llu\n", lines[i].text, (unsigned long long)count);
 	}
 cleanup:
@@ -137,11 +148,16 @@ cleanup:
 
 int out_folded_write(FILE *f, const struct report *r, bool lines)
 {
+	return out_folded_write_root(f, r, lines, NULL);
+}
+
+int out_folded_write_root(FILE *f, const struct report *r, bool lines, const char *root)
+{
 	size_t i;
 	int err;
 
 	for (i = 0; i < r->nprocs; i++) {
-		err = write_proc(f, r, &r->procs[i], lines);
+		err = write_proc(f, r, &r->procs[i], lines, root);
 		if (err)
 			return err;
 	}

@@ -20,7 +20,8 @@
 
 struct pipeline {
 	const struct cfg *cfg;
-	struct agg *agg;
+	struct agg *aggs[PIPELINE_MAX_PROFILES]; /* one window per profile type */
+	size_t naggs;
 	struct sym *sym;
 	struct push_client *push;
 	bool stdout_broken;
@@ -35,10 +36,19 @@ struct pipeline *pipeline__new(const struct cfg *cfg, struct agg *agg, struct sy
 	if (!pl)
 		return NULL;
 	pl->cfg = cfg;
-	pl->agg = agg;
+	pl->aggs[0] = agg;
+	pl->naggs = 1;
 	pl->sym = sym;
 	pl->push = push;
 	return pl;
+}
+
+int pipeline__add_profile(struct pipeline *pl, struct agg *agg)
+{
+	if (pl->naggs == PIPELINE_MAX_PROFILES)
+		return -ENOSPC;
+	pl->aggs[pl->naggs++] = agg;
+	return 0;
 }
 
 void pipeline__free(struct pipeline *pl)
@@ -151,7 +161,11 @@ static void pipeline_stdout(struct pipeline *pl, const struct report *r)
 		pl->stats.out_stdout.failed++;
 		return;
 	}
-	err = out_folded_write(stdout, r, pl->cfg->lines);
+	/* Two profiles on one stream: the off-CPU lines (microseconds) get a
+	 * root of their own, apart from the CPU lines (samples). */
+	err = out_folded_write_root(
+		stdout, r, pl->cfg->lines,
+		pl->naggs > 1 && report_type_is_off_cpu(&r->type) ? "[off-cpu]" : NULL);
 	if (!err) {
 		pl->stats.out_stdout.delivered++;
 		return;
@@ -163,13 +177,15 @@ static void pipeline_stdout(struct pipeline *pl, const struct report *r)
 		err, strerror(-err));
 }
 
-void pipeline__window(struct pipeline *pl, uint64_t start_wall_ns, uint64_t duration_ns)
+/* One profile type's window: its report, to every output. */
+static void pipeline_report(struct pipeline *pl, struct agg *agg, uint64_t start_wall_ns,
+			    uint64_t duration_ns)
 {
 	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 	struct report *r;
 	int err;
 
-	r = agg__finish(pl->agg, pl->sym, start_wall_ns, duration_ns);
+	r = agg__finish(agg, pl->sym, start_wall_ns, duration_ns);
 	if (!r) {
 		/* Out of memory: agg counted the window's samples as lost. */
 		log_err("agent: ending the window failed err=%d", -errno);
@@ -179,10 +195,10 @@ void pipeline__window(struct pipeline *pl, uint64_t start_wall_ns, uint64_t dura
 	/* finish_ms: wall time naming and aggregating took, what a window's
 	 * end is delayed by (a slow symbolization shows here). */
 	log_info("agent: window samples=%llu procs=%zu frames=%zu named_frames=%llu/%llu "
-		 "finish_ms=%llu",
+		 "finish_ms=%llu type=%s",
 		 (unsigned long long)r->samples, r->nprocs, r->nframes,
 		 (unsigned long long)r->named_frames, (unsigned long long)r->total_frames,
-		 (unsigned long long)(clock_ns(CLOCK_MONOTONIC) - t0) / 1000000);
+		 (unsigned long long)(clock_ns(CLOCK_MONOTONIC) - t0) / 1000000, r->type.name);
 
 	if (pl->cfg->dry_run && r->samples)
 		pipeline_stdout(pl, r);
@@ -201,6 +217,14 @@ void pipeline__window(struct pipeline *pl, uint64_t start_wall_ns, uint64_t dura
 		}
 	}
 	report__free(r);
+}
+
+void pipeline__window(struct pipeline *pl, uint64_t start_wall_ns, uint64_t duration_ns)
+{
+	size_t i;
+
+	for (i = 0; i < pl->naggs; i++)
+		pipeline_report(pl, pl->aggs[i], start_wall_ns, duration_ns);
 }
 
 void pipeline__stats(const struct pipeline *pl, struct pipeline_stats *out)

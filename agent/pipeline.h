@@ -21,6 +21,9 @@
 
 struct pipeline;
 
+/* Profile types a window can carry (CPU, off-CPU). */
+#define PIPELINE_MAX_PROFILES 2
+
 /* One synchronous output's windows: each window with samples that the
  * output was asked to take ends as delivered or failed (whole: a window
  * with one file not written is failed). */
@@ -30,6 +33,7 @@ struct pipeline_dest {
 	uint64_t failed;
 };
 
+/* Each profile type's window counts as a window of its own. */
 struct pipeline_stats {
 	uint64_t windows; /* windows turned into reports */
 	struct pipeline_dest out_stdout; /* --dry-run */
@@ -46,10 +50,16 @@ struct pipeline_stats {
 	uint64_t windows_all_dropped;
 };
 
-/* cfg, agg, sym and push (NULL when not pushing) are borrowed. NULL with errno. */
+/* cfg, agg (the first profile type's window), sym and push (NULL when not
+ * pushing) are borrowed. NULL with errno. */
 struct pipeline *pipeline__new(const struct cfg *cfg, struct agg *agg, struct sym *sym,
 			       struct push_client *push);
 void pipeline__free(struct pipeline *pl);
+
+/* Another profile type: each window also ends agg's window and hands its
+ * report to every output. agg is borrowed. 0, or -ENOSPC past
+ * PIPELINE_MAX_PROFILES. */
+int pipeline__add_profile(struct pipeline *pl, struct agg *agg);
 
 /* Ends the window that started at start_wall_ns (CLOCK_REALTIME) and lasted
  * duration_ns, and hands it to every output. Outputs are independent: one

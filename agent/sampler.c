@@ -31,6 +31,9 @@ _Static_assert(sizeof(struct prof_hdr) == 8, "prof_hdr layout");
 _Static_assert(PROF_SAMPLE_HDR_SIZE == 56, "prof_sample header layout");
 _Static_assert(sizeof(struct prof_sample) == 56 + 2 * PROF_MAX_STACK * 8, "prof_sample layout");
 _Static_assert(sizeof(struct prof_proc_event) == 32, "prof_proc_event layout");
+_Static_assert(PROF_OFFCPU_HDR_SIZE == 64, "prof_offcpu header layout");
+_Static_assert(sizeof(struct prof_offcpu_rate) == 32, "prof_offcpu_rate layout");
+_Static_assert(sizeof(struct prof_offcpu) == 64 + 2 * PROF_MAX_STACK * 8, "prof_offcpu layout");
 
 /* Ring buffer: about 4 s of worst-case 100 Hz samples per CPU, in one power of two. */
 #define SAMPLER_RB_PER_CPU (256 * 1024)
@@ -190,6 +193,19 @@ cleanup:
 	return err;
 }
 
+/* The BPF side bounds kept switch-outs per CPU per 100 ms window: the
+ * host-wide rate shared by the online CPUs, at least one each. */
+static __u32 offcpu_window_budget(uint32_t max_rate)
+{
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+	uint64_t per_window;
+
+	if (!max_rate)
+		return 0;
+	per_window = max_rate / (online > 0 ? (uint64_t)online : 1) / 10;
+	return per_window ? per_window : 1;
+}
+
 struct sampler *sampler__new(const struct sampler_opts *opts, sampler_record_fn fn, void *ctx)
 {
 	struct sampler *s;
@@ -237,6 +253,19 @@ struct sampler *sampler__new(const struct sampler_opts *opts, sampler_record_fn 
 	err = bpf_map__set_max_entries(s->skel->maps.events, rb_size);
 	if (err)
 		goto err_out;
+	if (opts->off_cpu) {
+		s->skel->rodata->offcpu_min_ns = (__u64)opts->off_cpu_min_us * 1000;
+		s->skel->rodata->offcpu_sample = opts->off_cpu_sample ? opts->off_cpu_sample : 1;
+		s->skel->rodata->offcpu_runqueue = opts->off_cpu_runqueue;
+		s->skel->rodata->offcpu_window_budget =
+			offcpu_window_budget(opts->off_cpu_max_rate);
+	} else {
+		/* Not loaded, and its 16 MiB of pending stacks not locked. */
+		bpf_program__set_autoload(s->skel->progs.prof_switch, false);
+		err = bpf_map__set_max_entries(s->skel->maps.offcpu_pending, 1);
+		if (err)
+			goto err_out;
+	}
 
 	err = profiler_bpf__load(s->skel);
 	if (err)
@@ -256,11 +285,13 @@ struct sampler *sampler__new(const struct sampler_opts *opts, sampler_record_fn 
 		err = -errno;
 		goto err_out;
 	}
-	err = sampler_attach_cpus(s, opts->frequency);
-	if (err)
-		goto err_out;
-	log_info("sampler: attached cpus=%d frequency=%u ringbuf_bytes=%lu", s->nlinks,
-		 opts->frequency, rb_size);
+	if (opts->cpu) {
+		err = sampler_attach_cpus(s, opts->frequency);
+		if (err)
+			goto err_out;
+	}
+	log_info("sampler: attached cpus=%d frequency=%u off_cpu=%d ringbuf_bytes=%lu", s->nlinks,
+		 opts->cpu ? opts->frequency : 0, opts->off_cpu, rb_size);
 	return s;
 
 err_out:
@@ -305,6 +336,25 @@ int sampler__poll(struct sampler *s, int timeout_ms)
 	return (n > 0 ? n : 0) + m;
 }
 
+/* The BPF side counts switch-outs left out by sampling in its per-CPU rate
+ * state, not in "counters": it is already at hand on that hot path. */
+static int sampler_offcpu_skipped(struct sampler *s, uint64_t *out)
+{
+	struct prof_offcpu_rate *vals;
+	__u32 key = 0;
+	int err, cpu;
+
+	vals = calloc(s->ncpus_possible, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	err = bpf_map__lookup_elem(s->skel->maps.offcpu_rates, &key, sizeof(key), vals,
+				   s->ncpus_possible * sizeof(*vals), 0);
+	for (cpu = 0; !err && cpu < s->ncpus_possible; cpu++)
+		*out += vals[cpu].skipped;
+	free(vals);
+	return err;
+}
+
 int sampler__counters(struct sampler *s, uint64_t out[PROF_CNT_MAX])
 {
 	uint64_t *vals;
@@ -324,6 +374,8 @@ int sampler__counters(struct sampler *s, uint64_t out[PROF_CNT_MAX])
 			out[key] += vals[cpu];
 	}
 	free(vals);
+	if (!err)
+		err = sampler_offcpu_skipped(s, &out[PROF_CNT_OFFCPU_SKIPPED]);
 	return err;
 }
 

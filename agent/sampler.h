@@ -2,7 +2,8 @@
 /* sampler.h - the BPF side seen from the agent: load, attach, drain, count
  *
  * Owns the skeleton, one CPU-clock perf event per online CPU, the exec/exit
- * tracepoints and the ring buffer. Records are handed, unparsed, to the
+ * tracepoints, the sched_switch tracepoint when off-CPU time is asked for,
+ * and the ring buffer. Records are handed, unparsed, to the
  * callback given at creation; the callback runs on the polling thread.
  * Thread: the main loop only.
  */
@@ -19,10 +20,17 @@
 struct sampler;
 
 struct sampler_opts {
+	bool cpu; /* CPU-clock samples */
 	uint32_t frequency; /* Hz per CPU */
 	bool kernel; /* kernel stacks */
 	const uint32_t *pids; /* only these processes, when npids > 0 */
 	size_t npids;
+	/* Off-CPU records from the scheduler (PROF_EV_OFFCPU). */
+	bool off_cpu;
+	uint32_t off_cpu_min_us; /* blocks shorter than this are only counted */
+	uint32_t off_cpu_sample; /* at least 1 in N switch-outs kept, >= 1 */
+	uint32_t off_cpu_max_rate; /* about this many kept a second, host-wide; 0: no bound */
+	bool off_cpu_runqueue; /* also time preempted while runnable */
 };
 
 /* Called for each ring buffer record (struct prof_hdr first). Returning

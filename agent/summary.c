@@ -258,6 +258,40 @@ void summary_collect(const struct agent *ag, struct summary *s)
 	COUNTER(s, "debuginfod_evictions", "debuginfod_evictions", NULL,
 		"debuginfod cached files removed past the cap", ss.debuginfod_evictions);
 
+	if (ag->offcpu_agg) {
+		uint64_t done = cnt[PROF_CNT_OFFCPU_EVENTS] + cnt[PROF_CNT_OFFCPU_SHORT] +
+				cnt[PROF_CNT_OFFCPU_LOST];
+		struct agg_stats os;
+
+		/* Switch-outs kept = delivered + short + lost + still pending or
+		 * evicted from the pending map (the rest). The counters are read
+		 * one after the other while switches go on: never below 0. */
+		agg__stats(ag->offcpu_agg, &os);
+		COUNTER(s, "off_cpu_kept", "off_cpu_switch_outs", "result=\"kept\"",
+			"Switch-outs of blocked tasks, by what became of them",
+			cnt[PROF_CNT_OFFCPU_PENDING]);
+		COUNTER(s, "off_cpu_skipped", "off_cpu_switch_outs", "result=\"skipped\"",
+			"Switch-outs of blocked tasks, by what became of them",
+			cnt[PROF_CNT_OFFCPU_SKIPPED]);
+		COUNTER(s, "off_cpu_events", "off_cpu_events", NULL,
+			"Off-CPU records read (block at least --off-cpu-min-us)",
+			cnt[PROF_CNT_OFFCPU_EVENTS]);
+		COUNTER(s, "off_cpu_short", "off_cpu_short", NULL,
+			"Blocks shorter than --off-cpu-min-us, not sent", cnt[PROF_CNT_OFFCPU_SHORT]);
+		COUNTER(s, "off_cpu_lost", "off_cpu_lost", NULL,
+			"Off-CPU records lost to a full ring buffer", cnt[PROF_CNT_OFFCPU_LOST]);
+		COUNTER(s, "off_cpu_unmatched", "off_cpu_unmatched", NULL,
+			"Kept switch-outs never matched by a switch-in (pending or evicted)",
+			cnt[PROF_CNT_OFFCPU_PENDING] > done ? cnt[PROF_CNT_OFFCPU_PENDING] - done : 0);
+		COUNTER(s, "off_cpu_pending_failed", "off_cpu_pending_failed", NULL,
+			"Switch-outs the pending map refused", cnt[PROF_CNT_OFFCPU_PENDING_FAILED]);
+		COUNTER(s, "off_cpu_stack_failed", "off_cpu_stack_failed", NULL,
+			"Switch-outs whose stack could not be copied",
+			cnt[PROF_CNT_OFFCPU_STACK_FAILED]);
+		COUNTER(s, "off_cpu_dropped", "off_cpu_dropped", NULL,
+			"Off-CPU records refused by a full window", os.dropped);
+	}
+
 	/* Only in /metrics: levels and the counters the line leaves out. */
 	COUNTER(s, NULL, "frames", "named=\"true\"",
 		"Frame occurrences, named or not (symbolization hits and misses)", as.named_frames);

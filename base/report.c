@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "report.h"
 
@@ -20,6 +21,26 @@ struct report_type report_type_cpu(uint32_t frequency)
 		.period_unit = "nanoseconds",
 		.period = 1000000000 / (int64_t)frequency,
 	};
+}
+
+struct report_type report_type_off_cpu(void)
+{
+	/* Pyroscope's own name for the type (ProfileNameOffCpu) and the
+	 * OpenTelemetry profiler's sample type. A period type is still given:
+	 * the pprof builder and the profile type id want one. */
+	return (struct report_type){
+		.name = "off_cpu",
+		.sample_type = "off_cpu",
+		.sample_unit = "nanoseconds",
+		.period_type = "off_cpu",
+		.period_unit = "nanoseconds",
+		.period = 1,
+	};
+}
+
+bool report_type_is_off_cpu(const struct report_type *t)
+{
+	return t->name && !strcmp(t->name, "off_cpu");
 }
 
 struct report *report__new(void)

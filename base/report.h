@@ -107,6 +107,13 @@ struct report {
  * cpu/nanoseconds, period 1e9 / frequency. frequency must be > 0. */
 struct report_type report_type_cpu(uint32_t frequency);
 
+/* The type of off-CPU profiles: off_cpu, off_cpu/nanoseconds (each stack's
+ * value is the time its tasks spent blocked in it), period 1 ns. */
+struct report_type report_type_off_cpu(void);
+
+/* True for profiles of report_type_off_cpu(). */
+bool report_type_is_off_cpu(const struct report_type *t);
+
 /* The name an output shows for f when it shows one name: the function the
  * address belongs to (the outermost line), else f->unnamed. */
 static inline const char *report_frame_name(const struct report_frame *f)

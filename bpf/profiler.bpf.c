@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* profiler.bpf.c - CPU-clock sampling of every CPU, plus process exec/exit
+/* profiler.bpf.c - CPU-clock sampling of every CPU, off-CPU time from the
+ * scheduler, plus process exec/exit
  *
  * One perf_event program per online CPU copies pid, tid, cpu, time, comm,
  * cgroup id and both stacks into one ring buffer. Every sample that cannot be
  * delivered, and every stack that cannot be copied, is counted in the per-CPU
- * "counters" array; nothing is lost silently. Process events come from
- * tp_btf tracepoints, because the kernels Ember runs on may lack kprobes.
+ * "counters" array; nothing is lost silently. Process events and off-CPU time
+ * come from tp_btf tracepoints, because the kernels Ember runs on may lack
+ * kprobes. The off-CPU program is loaded only when asked for.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -14,6 +16,8 @@
 #include "profiler.h"
 
 #define PF_KTHREAD 0x00200000
+/* include/linux/sched.h; the same value since 2.6. */
+#define TASK_DEAD 0x00000080
 
 /* Set by the agent through the skeleton before load. */
 const volatile bool include_idle = false;
@@ -21,6 +25,15 @@ const volatile bool filter_pids = false;
 const volatile bool kernel_stacks = true;
 /* Wake the agent only once this much is queued; it also polls on a timer. */
 const volatile __u64 wakeup_bytes = 64 * 1024;
+/* Off-CPU: blocks shorter than this are counted, not delivered. */
+const volatile __u64 offcpu_min_ns = 1000000;
+/* Off-CPU: at least 1 in offcpu_sample switch-outs is kept (stacks taken). */
+const volatile __u32 offcpu_sample = 1;
+/* Off-CPU: switch-outs kept per CPU per OFFCPU_WINDOW_NS before the CPU keeps
+ * fewer (1 in k, weighted k); 0: no bound. Set from --off-cpu-max-rate. */
+const volatile __u32 offcpu_window_budget = 0;
+/* Off-CPU: also time spent preempted while runnable (waiting on a runqueue). */
+const volatile bool offcpu_runqueue = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -154,6 +167,219 @@ int prof_sample(struct bpf_perf_event_data *ctx)
 		return 0;
 	}
 	count(PROF_CNT_SAMPLES);
+	return 0;
+}
+
+/* Switch-outs waiting for their switch-in, by tid, with the stacks they
+ * blocked in. LRU: a thread that blocks and then exits never switches in
+ * again, and its entry must not stay forever. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PROF_OFFCPU_PENDING);
+	__type(key, __u32);
+	__type(value, struct prof_offcpu);
+} offcpu_pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct prof_offcpu);
+} offcpu_scratch SEC(".maps");
+
+/* Pending entries per tid slot. sched_switch runs on every context switch:
+ * a switch-in checks its slot (an array lookup the verifier inlines) before
+ * paying for a hash lookup, which nearly always misses. A count, not a bit,
+ * so two pending tids sharing a slot never hide each other; an entry the LRU
+ * evicts leaves its count behind, which costs lookups, never records. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PROF_OFFCPU_HINT_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} offcpu_hint SEC(".maps");
+
+/* The kernel's tick rate, from its config (libbpf reads /proc/config.gz);
+ * 0 when it cannot be read, then taken as 250, Debian's. */
+extern unsigned int CONFIG_HZ __kconfig __weak;
+
+/* 100 ms in jiffies: a window's start needs no clock read, only jiffies. */
+static __always_inline __u64 offcpu_window_jiffies(void)
+{
+	__u64 hz = CONFIG_HZ ? CONFIG_HZ : 250;
+
+	return hz >= 10 ? hz / 10 : 1;
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct prof_offcpu_rate);
+} offcpu_rates SEC(".maps");
+
+/* Returns k when this switch-out is kept as 1 in k (its weight), else 0.
+ * Each is kept with probability 1/k, drawn for it alone, and k is set from
+ * the past only (the last window's rate, or a burst in this one), never from
+ * the switch-out itself, so weighting each kept one by k leaves the sums
+ * unbiased (a countdown between kept ones would be cheaper, but restarting it
+ * when k changes favours the first switch-out after a change). A CPU
+ * switching 50,000 times a second pays for offcpu_window_budget stack walks
+ * a window, not for 5,000. This runs for every switch-out that blocks, so it
+ * reads jiffies, not a clock. */
+static __always_inline __u32 offcpu_keep(void)
+{
+	struct prof_offcpu_rate *r;
+	__u32 zero = 0, k, min_k = offcpu_sample ? offcpu_sample : 1;
+	__u64 now = bpf_jiffies64();
+
+	r = bpf_map_lookup_elem(&offcpu_rates, &zero);
+	if (!r)
+		return 0;
+	if (now - r->window_start >= offcpu_window_jiffies()) {
+		k = min_k;
+		if (offcpu_window_budget && r->seen > offcpu_window_budget) {
+			/* Enough to keep about the budget at last window's rate. */
+			__u32 adapt = (r->seen + offcpu_window_budget - 1) / offcpu_window_budget;
+
+			if (adapt > k)
+				k = adapt;
+		}
+		r->window_start = now;
+		r->k = k;
+		r->seen = 0;
+		r->kept = 0;
+	}
+	r->seen++;
+	k = r->k ? r->k : 1;
+	if (k > 1 && bpf_get_prandom_u32() % k) {
+		r->skipped++;
+		return 0;
+	}
+	/* A burst within the window: keep half as many from now on. */
+	if (offcpu_window_budget && ++r->kept >= 2 * offcpu_window_budget && k < (1u << 30)) {
+		r->k = k * 2;
+		r->kept = offcpu_window_budget;
+	}
+	return k;
+}
+
+/* prev is the current task in sched_switch: this is the last moment its
+ * user stack can be read (the kernel refuses cross-task user stacks), so the
+ * stacks are taken here, for every kept switch-out, before it is known
+ * whether the block will be long enough to report. */
+static __always_inline void offcpu_out(void *ctx, struct task_struct *prev, bool preempt,
+				       unsigned int prev_state)
+{
+	__u32 tid = prev->pid, tgid = prev->tgid, zero = 0, slot, weight, *hint;
+	struct prof_offcpu *e;
+	__u64 knr = 0, unr = 0, now;
+	long n;
+
+	/* The idle task and kernel threads wait for work, not for something
+	 * a service is blocked on. */
+	if (tid == 0 || (prev->flags & PF_KTHREAD) || !wanted(tgid))
+		return;
+	/* Preempted (or not yet asleep when preempted): it stays runnable and
+	 * its wait is runqueue latency, not a block. */
+	if ((preempt || prev_state == 0) && !offcpu_runqueue)
+		return;
+	/* A thread's last switch: it never comes back to be matched. */
+	if (prev_state & TASK_DEAD)
+		return;
+	weight = offcpu_keep();
+	if (!weight)
+		return;
+	now = bpf_ktime_get_boot_ns();
+	e = bpf_map_lookup_elem(&offcpu_scratch, &zero);
+	if (!e)
+		return;
+	e->hdr.type = PROF_EV_OFFCPU;
+	e->hdr.pid = tgid;
+	e->time_ns = now;
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->off_ns = 0;
+	e->tid = tid;
+	e->weight = weight;
+	e->kerr = 0;
+	e->uerr = 0;
+	BPF_CORE_READ_STR_INTO(&e->comm, prev, group_leader, comm);
+	if (kernel_stacks) {
+		n = bpf_get_stack(ctx, e->stack, PROF_MAX_STACK * sizeof(__u64), 0);
+		if (n < 0) {
+			e->kerr = n;
+			count(PROF_CNT_OFFCPU_STACK_FAILED);
+		} else {
+			knr = n / sizeof(__u64);
+		}
+	}
+	if (knr > PROF_MAX_STACK)
+		knr = PROF_MAX_STACK;
+	n = bpf_get_stack(ctx, &e->stack[knr], PROF_MAX_STACK * sizeof(__u64), BPF_F_USER_STACK);
+	if (n < 0) {
+		e->uerr = n;
+		count(PROF_CNT_OFFCPU_STACK_FAILED);
+	} else {
+		unr = n / sizeof(__u64);
+	}
+	if (unr > PROF_MAX_STACK)
+		unr = PROF_MAX_STACK;
+	e->knr = knr;
+	e->unr = unr;
+	if (bpf_map_update_elem(&offcpu_pending, &tid, e, BPF_ANY)) {
+		count(PROF_CNT_OFFCPU_PENDING_FAILED);
+		return;
+	}
+	slot = tid & (PROF_OFFCPU_HINT_SLOTS - 1);
+	hint = bpf_map_lookup_elem(&offcpu_hint, &slot);
+	if (hint)
+		__sync_fetch_and_add(hint, 1);
+	count(PROF_CNT_OFFCPU_PENDING);
+}
+
+/* next runs again: its switch-out, if one was kept, becomes a record. */
+static __always_inline void offcpu_in(struct task_struct *next)
+{
+	__u32 tid = next->pid, slot = tid & (PROF_OFFCPU_HINT_SLOTS - 1), *hint;
+	struct prof_offcpu *e;
+	__u64 nframes, size, now;
+
+	if (tid == 0)
+		return;
+	hint = bpf_map_lookup_elem(&offcpu_hint, &slot);
+	if (!hint || !*hint)
+		return;
+	e = bpf_map_lookup_elem(&offcpu_pending, &tid);
+	if (!e)
+		return;
+	now = bpf_ktime_get_boot_ns();
+	if (now - e->time_ns < offcpu_min_ns) {
+		count(PROF_CNT_OFFCPU_SHORT);
+		goto done;
+	}
+	e->off_ns = now - e->time_ns;
+	nframes = (__u64)e->knr + e->unr;
+	if (nframes > 2 * PROF_MAX_STACK)
+		goto done;
+	size = PROF_OFFCPU_SIZE(nframes);
+	/* Out before the delete: a deleted entry may be reused at once. */
+	if (bpf_ringbuf_output(&events, e, size, wakeup_flag()))
+		count(PROF_CNT_OFFCPU_LOST);
+	else
+		count(PROF_CNT_OFFCPU_EVENTS);
+done:
+	if (!bpf_map_delete_elem(&offcpu_pending, &tid))
+		__sync_fetch_and_add(hint, -1);
+}
+
+/* Since 5.18 the tracepoint passes prev_state: re-reading prev->__state here
+ * could already see TASK_WAKING and call a block a preemption. */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(prof_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	offcpu_out(ctx, prev, preempt, prev_state);
+	offcpu_in(next);
 	return 0;
 }
 

@@ -14,11 +14,19 @@
 #define PROF_COMM_LEN 16
 /* Upper bound on --pid filters; the BPF hash map is sized to this. */
 #define PROF_MAX_PID_FILTER 64
+/* Switch-outs waiting for their switch-in (off-CPU): an LRU hash, so a
+ * thread that blocks and never runs again is evicted, not kept forever.
+ * Each entry holds its stacks: 8192 x 2 KiB = 16 MiB of locked memory. */
+#define PROF_OFFCPU_PENDING 8192
+/* Pending switch-outs per tid slot (tid & (SLOTS - 1)): a switch-in whose
+ * slot is 0 needs no hash lookup. A power of two. */
+#define PROF_OFFCPU_HINT_SLOTS 16384
 
 enum prof_event_type {
 	PROF_EV_SAMPLE = 1,
 	PROF_EV_EXEC = 2,
 	PROF_EV_EXIT = 3,
+	PROF_EV_OFFCPU = 4,
 };
 
 /* Indexes of the per-CPU counter array "counters". */
@@ -28,7 +36,16 @@ enum prof_counter {
 	PROF_CNT_KSTACK_FAILED = 2, /* kernel stack copy failed (sample kept) */
 	PROF_CNT_USTACK_FAILED = 3, /* user stack copy failed (sample kept) */
 	PROF_CNT_EVENTS_LOST = 4, /* exec/exit events lost (ring buffer full) */
-	PROF_CNT_MAX = 5,
+	PROF_CNT_OFFCPU_EVENTS = 5, /* off-CPU records delivered */
+	PROF_CNT_OFFCPU_LOST = 6, /* off-CPU records lost (ring buffer full) */
+	PROF_CNT_OFFCPU_SHORT = 7, /* blocks shorter than the minimum, not delivered */
+	PROF_CNT_OFFCPU_PENDING_FAILED = 8, /* switch-out not remembered (map update failed) */
+	PROF_CNT_OFFCPU_STACK_FAILED = 9, /* a stack copy at switch-out failed (record kept) */
+	PROF_CNT_OFFCPU_PENDING = 10, /* switch-outs remembered (sampled, stacks taken) */
+	/* switch-outs left out by sampling (weights cover them); kept in
+	 * prof_offcpu_rate.skipped, not in "counters": see there */
+	PROF_CNT_OFFCPU_SKIPPED = 11,
+	PROF_CNT_MAX = 12,
 };
 
 /* Every ring buffer record starts with this. */
@@ -63,5 +80,39 @@ struct prof_proc_event {
 	__u64 time_ns;
 	__u8 comm[PROF_COMM_LEN];
 };
+
+/* Per CPU, the off-CPU sampling state ("offcpu_rates"): 1 in k blocking
+ * switch-outs kept. skipped is counted here, where the hot path already is,
+ * and read by the agent for PROF_CNT_OFFCPU_SKIPPED. */
+struct prof_offcpu_rate {
+	__u64 window_start; /* jiffies */
+	__u64 skipped; /* switch-outs left out, over the agent's life */
+	__u32 k;
+	__u32 seen; /* eligible switch-outs this window */
+	__u32 kept; /* kept since k last changed */
+	__u32 pad;
+};
+
+/* A task's time off CPU: the stacks it blocked in, taken at switch-out (in
+ * its own context: prev is current in sched_switch), and how long it stayed
+ * off. Like a sample, it travels with only its knr + unr frames:
+ * PROF_OFFCPU_SIZE(knr + unr) bytes. */
+struct prof_offcpu {
+	struct prof_hdr hdr;
+	__u64 time_ns; /* switch-out, bpf_ktime_get_boot_ns() */
+	__u64 cgroup_id;
+	__u64 off_ns; /* switch-out to switch-in */
+	__u32 tid;
+	__u32 weight; /* switch-outs this one stands for (1 in weight was kept) */
+	__u16 knr;
+	__u16 unr;
+	__s16 kerr;
+	__s16 uerr;
+	__u8 comm[PROF_COMM_LEN];
+	__u64 stack[2 * PROF_MAX_STACK];
+};
+
+#define PROF_OFFCPU_HDR_SIZE __builtin_offsetof(struct prof_offcpu, stack)
+#define PROF_OFFCPU_SIZE(nframes) (PROF_OFFCPU_HDR_SIZE + (nframes) * sizeof(__u64))
 
 #endif /* EMBER_PROFILER_H */

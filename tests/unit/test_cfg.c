@@ -68,6 +68,42 @@ static void test_sampling_options(void **state)
 	assert_false(cfg.kernel);
 }
 
+static void test_profiles_options(void **state)
+{
+	struct cfg cfg;
+
+	assert_int_equal(parse(&cfg, ARGV("--dry-run")), 0);
+	assert_true(cfg.profile_cpu);
+	assert_false(cfg.profile_off_cpu);
+	assert_int_equal(cfg.off_cpu_min_us, 1000);
+	assert_int_equal(cfg.off_cpu_sample, 1);
+	assert_false(cfg.off_cpu_runqueue);
+	assert_int_equal(cfg.off_cpu_max_rate, 200);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--off-cpu-max-rate", "0")), 0);
+	assert_int_equal(cfg.off_cpu_max_rate, 0);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--off-cpu-max-rate", "x")), -EINVAL);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--profiles", "off-cpu")), 0);
+	assert_false(cfg.profile_cpu);
+	assert_true(cfg.profile_off_cpu);
+	assert_int_equal(
+		parse(&cfg, ARGV("--dry-run", "--profiles", "off-cpu,cpu", "--off-cpu-min-us", "0",
+				 "--off-cpu-sample", "10", "--off-cpu-runqueue")),
+		0);
+	assert_true(cfg.profile_cpu);
+	assert_true(cfg.profile_off_cpu);
+	assert_int_equal(cfg.off_cpu_min_us, 0);
+	assert_int_equal(cfg.off_cpu_sample, 10);
+	assert_true(cfg.off_cpu_runqueue);
+	/* Unknown, repeated, empty: one line, exit 2. */
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--profiles", "mem")), -EINVAL);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--profiles", "cpu,cpu")), -EINVAL);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--profiles", "")), -EINVAL);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--profiles", "cpu,")), -EINVAL);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--profiles", "offcpu")), -EINVAL);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--off-cpu-sample", "0")), -EINVAL);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--off-cpu-min-us", "-1")), -EINVAL);
+}
+
 static void test_push_options(void **state)
 {
 	struct cfg cfg;
@@ -163,7 +199,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),     cmocka_unit_test(test_sampling_options),
 		cmocka_unit_test(test_push_options), cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_help),
+		cmocka_unit_test(test_help),	     cmocka_unit_test(test_profiles_options),
 	};
 
 	return cmocka_run_group_tests_name("cfg", tests, NULL, NULL);

@@ -105,12 +105,99 @@ static void test_bad_records_counted(void **state)
 	agg__free(a);
 }
 
+/* An off-CPU record of PID: off_ns blocked, 1 in weight kept. */
+static struct prof_offcpu *offcpu(const uint64_t *k, uint16_t knr, const uint64_t *u, uint16_t unr,
+				  uint64_t off_ns, uint32_t weight, size_t *size)
+{
+	struct prof_offcpu *o = calloc(1, sizeof(*o));
+
+	assert_non_null(o);
+	o->hdr.type = PROF_EV_OFFCPU;
+	o->hdr.pid = PID;
+	o->off_ns = off_ns;
+	o->weight = weight;
+	o->knr = knr;
+	o->unr = unr;
+	memcpy(o->comm, "fakeproc", 8);
+	memcpy(o->stack, k, knr * sizeof(*k));
+	memcpy(&o->stack[knr], u, unr * sizeof(*u));
+	*size = PROF_OFFCPU_SIZE(knr + unr);
+	return o;
+}
+
+static void test_offcpu_to_its_own_window(void **state)
+{
+	struct fake *fk = *state;
+	/* The leaf is the program that took the stack: unnamed here (no
+	 * kallsyms in the fake), so it is cut as the tracing frame it is. */
+	const uint64_t k[] = { 0xffffffffa0000100, 0xffffffff81000201, 0xffffffff81000301 };
+	const uint64_t u[] = { 0x555555554100, 0x555555554201 };
+	struct report_type cpu_type = report_type_cpu(100), off_type = report_type_off_cpu();
+	struct agg *cpu = agg__new(&cpu_type), *off = agg__new(&off_type);
+	struct ingest *in = ingest__new(fk->t, cpu, PERIOD);
+	const struct report_stack *st;
+	struct ingest_stats is;
+	struct agg_stats as;
+	struct prof_offcpu *o;
+	struct report *r;
+	size_t size;
+
+	assert_non_null(in);
+	o = offcpu(k, 3, u, 2, 2500000, 4, &size);
+	/* Not asked for: counted as bad, never added to the CPU window. */
+	ingest__record(in, o, size);
+	ingest__stats(in, &is);
+	assert_int_equal(is.bad_records, 1);
+
+	ingest__set_offcpu(in, off, NULL);
+	ingest__record(in, o, size);
+	o->weight = 1;
+	ingest__record(in, o, size);
+	agg__stats(cpu, &as);
+	assert_int_equal(as.samples, 0);
+	r = agg__finish(off, fk->sym, 0, 1);
+	assert_non_null(r);
+	assert_string_equal(r->type.name, "off_cpu");
+	assert_int_equal(r->nprocs, 1);
+	assert_int_equal(r->procs[0].nstacks, 1);
+	st = &r->procs[0].stacks[0];
+	assert_int_equal(st->count, 2);
+	/* Weighted: 2.5 ms x 4 + 2.5 ms x 1. */
+	assert_int_equal(st->value, 5 * 2500000);
+	assert_int_equal(st->nframes, 4);
+	/* The first kept kernel frame is a return address: one byte back. */
+	assert_int_equal(r->frames[st->frames[0]].kind, REPORT_FRAME_KERNEL);
+	assert_int_equal(r->frames[st->frames[0]].addr, 0xffffffff81000200);
+	assert_int_equal(r->frames[st->frames[1]].addr, 0xffffffff81000300);
+	assert_int_equal(r->frames[st->frames[2]].kind, REPORT_FRAME_USER);
+	report__free(r);
+
+	/* Malformed: short, too many frames, weight 0. */
+	ingest__record(in, o, PROF_OFFCPU_HDR_SIZE - 1);
+	ingest__record(in, o, size - 1);
+	o->weight = 0;
+	ingest__record(in, o, size);
+	o->weight = 1;
+	o->knr = PROF_MAX_STACK + 1;
+	ingest__record(in, o, sizeof(*o));
+	ingest__stats(in, &is);
+	assert_int_equal(is.bad_records, 5);
+	agg__stats(off, &as);
+	assert_int_equal(as.samples, 2);
+	free(o);
+	ingest__free(in);
+	agg__free(cpu);
+	agg__free(off);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_return_addresses_step_back, fake_setup,
 						fake_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_records_counted, fake_setup,
+						fake_teardown),
+		cmocka_unit_test_setup_teardown(test_offcpu_to_its_own_window, fake_setup,
 						fake_teardown),
 	};
 

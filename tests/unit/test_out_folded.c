@@ -135,9 +135,55 @@ static void test_invalid_utf8(void **state)
 	free(buf);
 }
 
+/* An off-CPU profile's number is its time blocked in microseconds, summed in
+ * ns per line and rounded once; a root frame keeps it apart on a shared
+ * stream. */
+static void test_off_cpu_micros(void **state)
+{
+	const struct report_frame frames[] = {
+		{ NAMED("main"), .kind = REPORT_FRAME_USER },
+		{ NAMED("do_nanosleep"), .kind = REPORT_FRAME_KERNEL },
+		{ NAMED("main"), .kind = REPORT_FRAME_USER, .addr = 8 },
+	};
+	const uint32_t s1[] = { 1, 0 }, s2[] = { 1, 2 };
+	const struct report_stack stacks[] = {
+		/* Two addresses, one text: 1.2994 ms + 0.7009 ms = 2.0003 ms. */
+		{ .frames = s1, .nframes = 2, .count = 3, .value = 1299400 },
+		{ .frames = s2, .nframes = 2, .count = 1, .value = 700900 },
+	};
+	struct report_proc procs[] = {
+		{ .pid = 1, .comm = "app", .stacks = stacks, .nstacks = 2, .samples = 4 },
+	};
+	struct report r = { .frames = frames, .nframes = 3, .procs = procs, .nprocs = 1 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	r.type = report_type_off_cpu();
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(out_folded_write(f, &r, false), 0);
+	assert_int_equal(out_folded_write_root(f, &r, false, "[off-cpu]"), 0);
+	fclose(f);
+	assert_string_equal(buf, "app;main;do_nanosleep_[k] 2000\n"
+				 "[off-cpu];app;main;do_nanosleep_[k] 2000\n");
+	free(buf);
+	/* The same stacks as a CPU profile: counts. */
+	r.type = report_type_cpu(100);
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(out_folded_write(f, &r, false), 0);
+	fclose(f);
+	assert_string_equal(buf, "app;main;do_nanosleep_[k] 4\n");
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = { cmocka_unit_test(test_format),
+					    cmocka_unit_test(test_off_cpu_micros),
 					    cmocka_unit_test(test_inline_and_escaping),
 					    cmocka_unit_test(test_invalid_utf8) };
 
