@@ -18,6 +18,7 @@
 #include "caps.h"
 #include "cgroup.h"
 #include "hchain.h"
+#include "lru.h"
 #include "lines.h"
 #include "log.h"
 
@@ -348,7 +349,7 @@ const char *cgroup_qos_name(enum cgroup_qos qos)
 
 struct cgroup_entry {
 	struct hchain_node node;
-	struct cgroup_entry *prev, *next; /* LRU: head is the most recent */
+	struct lru_node lru;
 	uint64_t id;
 	uint64_t last_sweep;
 	struct cgroup_where where;
@@ -356,7 +357,7 @@ struct cgroup_entry {
 
 struct cgroup_cache {
 	struct hchain index;
-	struct cgroup_entry *head, *tail;
+	struct lru lru; /* head = most recently used */
 	size_t max_entries;
 	uint64_t sweeps;
 	int root_fd; /* the cgroup v2 mount, -1 when not found */
@@ -369,33 +370,14 @@ static uint64_t id_hash(uint64_t id)
 	return id * 0x9e3779b97f4a7c15ull;
 }
 
-static void lru_unlink(struct cgroup_cache *c, struct cgroup_entry *e)
+static struct cgroup_entry *entry_of(struct lru_node *n)
 {
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		c->head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		c->tail = e->prev;
-	e->prev = e->next = NULL;
-}
-
-static void lru_push(struct cgroup_cache *c, struct cgroup_entry *e)
-{
-	e->prev = NULL;
-	e->next = c->head;
-	if (c->head)
-		c->head->prev = e;
-	c->head = e;
-	if (!c->tail)
-		c->tail = e;
+	return lru_entry(n, struct cgroup_entry, lru);
 }
 
 static void entry_drop(struct cgroup_cache *c, struct cgroup_entry *e)
 {
-	lru_unlink(c, e);
+	lru_unlink(&c->lru, &e->lru);
 	hchain_remove(&c->index, &e->node);
 	free(e);
 	c->stats.entries--;
@@ -455,8 +437,8 @@ void cgroup_cache__free(struct cgroup_cache *c)
 {
 	if (!c)
 		return;
-	while (c->head)
-		entry_drop(c, c->head);
+	while (c->lru.head)
+		entry_drop(c, entry_of(c->lru.head));
 	hchain_release(&c->index);
 	if (c->root_fd >= 0)
 		close(c->root_fd);
@@ -486,8 +468,7 @@ const struct cgroup_where *cgroup_cache__find(struct cgroup_cache *c, uint64_t i
 	}
 	c->stats.hits++;
 	e->last_sweep = c->sweeps;
-	lru_unlink(c, e);
-	lru_push(c, e);
+	lru_touch(&c->lru, &e->lru);
 	return &e->where;
 }
 
@@ -507,7 +488,7 @@ int cgroup_cache__put(struct cgroup_cache *c, uint64_t id, const struct cgroup_w
 	if (c->stats.entries >= c->max_entries) {
 		caps__hit(CAPS_CGROUP, 1, c->max_entries);
 		c->stats.evicted++;
-		entry_drop(c, c->tail);
+		entry_drop(c, entry_of(c->lru.tail));
 	}
 	e = calloc(1, sizeof(*e));
 	if (!e)
@@ -516,7 +497,7 @@ int cgroup_cache__put(struct cgroup_cache *c, uint64_t id, const struct cgroup_w
 	e->where = *where;
 	e->last_sweep = c->sweeps;
 	hchain_add(&c->index, &e->node, id_hash(id));
-	lru_push(c, e);
+	lru_push_front(&c->lru, &e->lru);
 	c->stats.entries++;
 	return 0;
 }
@@ -552,12 +533,14 @@ static int cgroup_alive(struct cgroup_cache *c, uint64_t id)
 
 void cgroup_cache__sweep(struct cgroup_cache *c)
 {
-	struct cgroup_entry *e, *next;
+	struct lru_node *n, *next;
+	struct cgroup_entry *e;
 	int alive;
 
 	c->sweeps++;
-	for (e = c->head; e; e = next) {
-		next = e->next;
+	for (n = c->lru.head; n; n = next) {
+		next = n->next;
+		e = entry_of(n);
 		alive = cgroup_alive(c, e->id);
 		if (alive == 0 || (alive < 0 && c->sweeps - e->last_sweep > CGROUP_IDLE_SWEEPS)) {
 			c->stats.removed++;

@@ -14,38 +14,6 @@
 
 #include "push_internal.h"
 
-enum push_verdict push_classify(long http_status, int curl_code)
-{
-	switch ((CURLcode)curl_code) {
-	case CURLE_OK:
-		break;
-	/* The server or the path to it may come back: what Alloy retries. */
-	case CURLE_OPERATION_TIMEDOUT:
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_RESOLVE_PROXY:
-	case CURLE_SEND_ERROR:
-	case CURLE_RECV_ERROR:
-	case CURLE_GOT_NOTHING:
-	case CURLE_PARTIAL_FILE:
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_HTTP2:
-	case CURLE_HTTP2_STREAM:
-		return PUSH_VERDICT_RETRY;
-	/* Certificate problems, bad URLs, a non-HTTP peer, a stop request:
-	 * sending the same bytes again would end the same way. */
-	default:
-		return PUSH_VERDICT_FAIL;
-	}
-	if (http_status >= 200 && http_status < 300)
-		return PUSH_VERDICT_OK;
-	/* 500 is also what Pyroscope answers for an undecodable profile; the
-	 * retry bound keeps that from looping. */
-	if (http_status == 408 || http_status == 429 || (http_status >= 500 && http_status < 600))
-		return PUSH_VERDICT_RETRY;
-	return PUSH_VERDICT_FAIL;
-}
-
 enum push_fail_reason push_fail_reason(long http_status, int curl_code, bool cut)
 {
 	if (cut)
@@ -62,6 +30,8 @@ enum push_fail_reason push_fail_reason(long http_status, int curl_code, bool cut
 	case CURLE_RECV_ERROR:
 	case CURLE_GOT_NOTHING:
 	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
 		return PUSH_FAIL_CONNECT;
 	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_PEER_FAILED_VERIFICATION:
@@ -71,11 +41,34 @@ enum push_fail_reason push_fail_reason(long http_status, int curl_code, bool cut
 	default:
 		return PUSH_FAIL_OTHER;
 	}
+	/* 500 is also what Pyroscope answers for an undecodable profile; the
+	 * retry bound keeps that from looping. */
 	if (http_status == 408 || http_status == 429 || (http_status >= 500 && http_status < 600))
 		return PUSH_FAIL_SERVER;
 	if (http_status >= 400 && http_status < 500)
 		return PUSH_FAIL_REJECTED;
 	return PUSH_FAIL_OTHER;
+}
+
+enum push_verdict push_classify(long http_status, int curl_code)
+{
+	if (curl_code == CURLE_OK && http_status >= 200 && http_status < 300)
+		return PUSH_VERDICT_OK;
+	switch (push_fail_reason(http_status, curl_code, false)) {
+	/* The server or the path to it may come back: what Alloy retries. */
+	case PUSH_FAIL_TIMEOUT:
+	case PUSH_FAIL_CONNECT:
+	case PUSH_FAIL_SERVER:
+		return PUSH_VERDICT_RETRY;
+	/* A handshake cut short may pass next time; a certificate refused
+	 * will be refused again. */
+	case PUSH_FAIL_TLS:
+		return curl_code == CURLE_SSL_CONNECT_ERROR ? PUSH_VERDICT_RETRY : PUSH_VERDICT_FAIL;
+	/* Other 4xx, bad URLs, a non-HTTP peer, a stop request: sending the
+	 * same bytes again would end the same way. */
+	default:
+		return PUSH_VERDICT_FAIL;
+	}
 }
 
 const char *push_fail_reason_name(enum push_fail_reason r)

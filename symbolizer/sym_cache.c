@@ -13,6 +13,7 @@
 
 #include "hchain.h"
 #include "hindex.h"
+#include "lru.h"
 #include "sym_cache.h"
 #include "sym_elf_table.h"
 
@@ -21,7 +22,7 @@ struct sym_cache_entry {
 	struct sym_cache_key key;
 	size_t bytes;
 	struct sym_elf_table *table;
-	struct sym_cache_entry *prev, *next; /* LRU */
+	struct lru_node lru;
 };
 
 struct sym_cache {
@@ -29,7 +30,7 @@ struct sym_cache {
 	size_t bytes;
 	size_t max_bytes;
 	uint64_t evictions;
-	struct sym_cache_entry *head, *tail;
+	struct lru lru; /* head = most recently used */
 };
 
 static uint64_t sym_cache_hash(const struct sym_cache_key *k)
@@ -59,41 +60,17 @@ struct sym_cache *sym_cache__new(size_t max_bytes)
 
 void sym_cache__free(struct sym_cache *c)
 {
-	struct sym_cache_entry *e, *next;
+	struct sym_cache_entry *e;
 
 	if (!c)
 		return;
-	for (e = c->head; e; e = next) {
-		next = e->next;
+	while ((e = lru_entry(c->lru.head, struct sym_cache_entry, lru))) {
+		lru_unlink(&c->lru, &e->lru);
 		sym_elf_table__free(e->table);
 		free(e);
 	}
 	hchain_release(&c->index);
 	free(c);
-}
-
-static void sym_cache_unlink_lru(struct sym_cache *c, struct sym_cache_entry *e)
-{
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		c->head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		c->tail = e->prev;
-	e->prev = e->next = NULL;
-}
-
-static void sym_cache_push_front(struct sym_cache *c, struct sym_cache_entry *e)
-{
-	e->prev = NULL;
-	e->next = c->head;
-	if (c->head)
-		c->head->prev = e;
-	c->head = e;
-	if (!c->tail)
-		c->tail = e;
 }
 
 static struct sym_cache_entry *sym_cache_find(const struct sym_cache *c,
@@ -116,10 +93,7 @@ const struct sym_elf_table *sym_cache__get(struct sym_cache *c, const struct sym
 
 	if (!e)
 		return NULL;
-	if (c->head != e) {
-		sym_cache_unlink_lru(c, e);
-		sym_cache_push_front(c, e);
-	}
+	lru_touch(&c->lru, &e->lru);
 	return e->table;
 }
 
@@ -133,7 +107,7 @@ int sym_cache__fd(const struct sym_cache *c, const struct sym_cache_key *k)
 static void sym_cache_drop(struct sym_cache *c, struct sym_cache_entry *e)
 {
 	hchain_remove(&c->index, &e->hnode);
-	sym_cache_unlink_lru(c, e);
+	lru_unlink(&c->lru, &e->lru);
 	c->bytes -= e->bytes;
 	sym_elf_table__free(e->table);
 	free(e);
@@ -181,13 +155,13 @@ int sym_cache__add(struct sym_cache *c, const struct sym_cache_key *k, struct sy
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	while (c->tail && c->bytes + bytes > c->max_bytes)
-		sym_cache_evict(c, c->tail);
+	while (c->lru.tail && c->bytes + bytes > c->max_bytes)
+		sym_cache_evict(c, lru_entry(c->lru.tail, struct sym_cache_entry, lru));
 	e->key = *k;
 	e->bytes = bytes;
 	e->table = t;
 	hchain_add(&c->index, &e->hnode, hash);
-	sym_cache_push_front(c, e);
+	lru_push_front(&c->lru, &e->lru);
 	c->bytes += bytes;
 cleanup:
 	if (err)

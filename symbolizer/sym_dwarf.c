@@ -24,6 +24,7 @@
 
 #include "caps.h"
 #include "bsearch.h"
+#include "lru.h"
 #include "sym_dwarf.h"
 #include "vec.h"
 
@@ -44,7 +45,7 @@ struct sym_dwarf_range {
 
 struct sym_dwarf {
 	struct sym_cache_key key;
-	struct sym_dwarf *prev, *next; /* LRU, head = most recent */
+	struct lru_node lru;
 	size_t bytes;
 	int fd; /* our dup, -1 for a file without DWARF */
 	struct stat st; /* the file when mapped, to notice it changing */
@@ -62,7 +63,7 @@ struct sym_dwarf {
 };
 
 struct sym_dwarf_cache {
-	struct sym_dwarf *head, *tail;
+	struct lru lru; /* head = most recently used */
 	size_t n;
 	size_t bytes, max_bytes;
 	uint64_t loads, evictions;
@@ -98,55 +99,44 @@ static void sym_dwarf_close(struct sym_dwarf *d)
 	free(d);
 }
 
-static void sym_dwarf_unlink(struct sym_dwarf_cache *c, struct sym_dwarf *d)
+static struct sym_dwarf *sym_dwarf_of(struct lru_node *n)
 {
-	if (d->prev)
-		d->prev->next = d->next;
-	else
-		c->head = d->next;
-	if (d->next)
-		d->next->prev = d->prev;
-	else
-		c->tail = d->prev;
-	d->prev = d->next = NULL;
+	return lru_entry(n, struct sym_dwarf, lru);
 }
 
-static void sym_dwarf_push(struct sym_dwarf_cache *c, struct sym_dwarf *d)
+static bool sym_dwarf_is(const struct sym_dwarf *d, const struct sym_cache_key *k)
 {
-	d->next = c->head;
-	d->prev = NULL;
-	if (c->head)
-		c->head->prev = d;
-	c->head = d;
-	if (!c->tail)
-		c->tail = d;
+	return d->key.len == k->len && !memcmp(d->key.bytes, k->bytes, k->len);
+}
+
+static void sym_dwarf_drop(struct sym_dwarf_cache *c, struct sym_dwarf *d)
+{
+	lru_unlink(&c->lru, &d->lru);
+	c->bytes -= d->bytes;
+	c->n--;
+	sym_dwarf_close(d);
 }
 
 void sym_dwarf_cache__free(struct sym_dwarf_cache *c)
-{
-	struct sym_dwarf *d, *next;
-
-	if (!c)
-		return;
-	for (d = c->head; d; d = next) {
-		next = d->next;
-		sym_dwarf_close(d);
-	}
-	free(c);
-}
-
-void sym_dwarf_cache__remove(struct sym_dwarf_cache *c, const struct sym_cache_key *k)
 {
 	struct sym_dwarf *d;
 
 	if (!c)
 		return;
-	for (d = c->head; d; d = d->next) {
-		if (d->key.len == k->len && !memcmp(d->key.bytes, k->bytes, k->len)) {
-			sym_dwarf_unlink(c, d);
-			c->bytes -= d->bytes;
-			c->n--;
-			sym_dwarf_close(d);
+	while ((d = sym_dwarf_of(c->lru.head)))
+		sym_dwarf_drop(c, d);
+	free(c);
+}
+
+void sym_dwarf_cache__remove(struct sym_dwarf_cache *c, const struct sym_cache_key *k)
+{
+	struct lru_node *n;
+
+	if (!c)
+		return;
+	for (n = c->lru.head; n; n = n->next) {
+		if (sym_dwarf_is(sym_dwarf_of(n), k)) {
+			sym_dwarf_drop(c, sym_dwarf_of(n));
 			return;
 		}
 	}
@@ -155,20 +145,18 @@ void sym_dwarf_cache__remove(struct sym_dwarf_cache *c, const struct sym_cache_k
 /* Evicts least recently used entries, never keep, until the bounds hold. */
 static void sym_dwarf_evict(struct sym_dwarf_cache *c, const struct sym_dwarf *keep)
 {
-	struct sym_dwarf *d = c->tail;
+	struct lru_node *n = c->lru.tail;
 
-	while (d && (c->bytes > c->max_bytes || c->n > SYM_DWARF_MAX_ENTRIES)) {
-		struct sym_dwarf *prev = d->prev;
+	while (n && (c->bytes > c->max_bytes || c->n > SYM_DWARF_MAX_ENTRIES)) {
+		struct lru_node *prev = n->prev;
+		struct sym_dwarf *d = sym_dwarf_of(n);
 
 		if (d != keep) {
-			sym_dwarf_unlink(c, d);
-			c->bytes -= d->bytes;
-			c->n--;
 			if (d->dw)
 				c->evictions++;
-			sym_dwarf_close(d);
+			sym_dwarf_drop(c, d);
 		}
-		d = prev;
+		n = prev;
 	}
 }
 
@@ -332,26 +320,23 @@ static bool sym_dwarf_changed(const struct sym_dwarf *d)
 struct sym_dwarf *sym_dwarf_cache__get(struct sym_dwarf_cache *c, const struct sym_cache_key *k,
 				       int fd, int *err)
 {
-	struct sym_dwarf *d;
+	struct sym_dwarf *d = NULL;
+	struct lru_node *n;
 
 	*err = 0;
-	for (d = c->head; d; d = d->next) {
-		if (d->key.len == k->len && !memcmp(d->key.bytes, k->bytes, k->len))
-			break;
+	for (n = c->lru.head; n && !d; n = n->next) {
+		if (sym_dwarf_is(sym_dwarf_of(n), k))
+			d = sym_dwarf_of(n);
 	}
 	/* A file that changed since it was read is read again, from the
 	 * caller's fd: the lines must be the new file's. The handle itself
 	 * holds its sections in memory, so a change never faults it. */
 	if (d && d->dw && sym_dwarf_changed(d)) {
-		sym_dwarf_unlink(c, d);
-		c->bytes -= d->bytes;
-		c->n--;
-		sym_dwarf_close(d);
+		sym_dwarf_drop(c, d);
 		d = NULL;
 	}
 	if (d) {
-		sym_dwarf_unlink(c, d);
-		sym_dwarf_push(c, d);
+		lru_touch(&c->lru, &d->lru);
 		return d->dw ? d : NULL;
 	}
 	d = calloc(1, sizeof(*d));
@@ -385,7 +370,7 @@ struct sym_dwarf *sym_dwarf_cache__get(struct sym_dwarf_cache *c, const struct s
 	} else {
 		d->bytes += SYM_DWARF_HANDLE_COST;
 	}
-	sym_dwarf_push(c, d);
+	lru_push_front(&c->lru, &d->lru);
 	c->n++;
 	c->bytes += d->bytes;
 	sym_dwarf_evict(c, d);
@@ -591,12 +576,12 @@ int sym_dwarf__lookup(struct sym_dwarf_cache *c, struct sym_dwarf *d, uint64_t v
 
 void sym_dwarf_cache__stats(const struct sym_dwarf_cache *c, struct sym_dwarf_stats *out)
 {
-	const struct sym_dwarf *d;
+	struct lru_node *n;
 
 	memset(out, 0, sizeof(*out));
 	out->bytes = c->bytes;
 	out->loads = c->loads;
 	out->evictions = c->evictions;
-	for (d = c->head; d; d = d->next)
-		out->handles += d->dw != NULL;
+	for (n = c->lru.head; n; n = n->next)
+		out->handles += sym_dwarf_of(n)->dw != NULL;
 }
