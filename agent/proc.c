@@ -435,6 +435,11 @@ static void normalize_one(struct proc_table *t, struct proc *p, uint64_t addr, s
 	}
 	if (is_pseudo(m->path))
 		return;
+	/* Not code: a return address a frame-pointer walk read from a frame
+	 * without one (locale archives, data files). Opening the file would
+	 * only hold an fd and log that it is not ELF. */
+	if (!(m->prot & SYM_PROT_EXEC))
+		return;
 
 	idx = m - sym_maps__at(p->maps, 0);
 	if (!p->files[idx] && !p->file_failed[idx]) {

@@ -57,6 +57,30 @@ static void test_normalize(void **state)
 	assert_int_equal(f[4].kind, REPORT_FRAME_ANON);
 }
 
+/* An address in a mapping that is not executable is no code address: it
+ * stays unnamed, and its file is never opened. */
+static void test_data_mapping_not_opened(void **state)
+{
+	struct fake *fk = *state;
+	struct proc *p;
+	const uint64_t addr = 0x600000000100;
+	struct proc_frame f;
+	struct sym_stats st;
+	char maps[1024];
+
+	snprintf(maps, sizeof(maps),
+		 "555555554000-555555556000 r-xp 00001000 08:01 1234 %s/sym_pie\n"
+		 "600000000000-600000002000 r--p 00000000 08:01 99 %s/libsym.so\n",
+		 FIXTURES_DIR, FIXTURES_DIR);
+	fake_write_file(fk->root, "maps", maps);
+	p = proc_table__get(fk->t, PID, "x", 1);
+	proc__normalize(fk->t, p, &addr, 1, &f, 1);
+	assert_int_equal(f.kind, REPORT_FRAME_ANON);
+	assert_null(f.file);
+	sym__stats(fk->sym, &st);
+	assert_int_equal(st.files_open, 0);
+}
+
 static void test_maps_reread_on_miss(void **state)
 {
 	struct fake *fk = *state;
@@ -129,7 +153,7 @@ static void test_store_rereads_keep_borrowed_files(void **state)
 	struct mapstore *ms = mapstore__new();
 	struct refill_ctx ctx = { .ms = ms };
 	struct sym_map x = { .start = 0x555555554000, .end = 0x555555556000, .pgoff = 0x1000,
-			     .path = FIXTURES_DIR "/sym_pie" };
+			     .prot = SYM_PROT_READ | SYM_PROT_EXEC, .path = FIXTURES_DIR "/sym_pie" };
 	const uint64_t addrs[] = { 0x555555554100, 0x610000000000, 0x620000000000,
 				   0x630000000000 };
 	struct proc_frame f[4];
@@ -235,6 +259,8 @@ int main(void)
 		cmocka_unit_test(test_parse_stat_start),
 		cmocka_unit_test_setup_teardown(test_identity, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_normalize, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_data_mapping_not_opened, fake_setup,
+						fake_teardown),
 		cmocka_unit_test_setup_teardown(test_maps_reread_on_miss, fake_setup,
 						fake_teardown),
 		cmocka_unit_test_setup_teardown(test_reread_keeps_borrowed_files, fake_setup,
