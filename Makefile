@@ -42,7 +42,8 @@ INC_base := -Ibase
 INC_symbolizer := $(INC_base) -Isymbolizer
 INC_proto := $(INC_base) -Iproto -I$(OUTPUT)/proto
 INC_output := $(INC_proto) -Ioutput
-INC_agent := $(INC_symbolizer) -Iproto -I$(OUTPUT)/proto -Ioutput -Ibpf -I$(OUTPUT) -Iagent
+INC_unwind := $(INC_base) -Ibpf -Iunwind
+INC_agent := $(INC_symbolizer) -Iunwind -Iproto -I$(OUTPUT)/proto -Ioutput -Ibpf -I$(OUTPUT) -Iagent
 # Tests and fuzz harnesses reach into every layer.
 INC_ALL := $(INC_agent)
 ALL_CFLAGS := $(BASE_CFLAGS) $(INC_ALL)
@@ -62,8 +63,8 @@ PROTOS := $(wildcard proto/*.proto)
 PB_C := $(patsubst proto/%.proto,$(OUTPUT)/proto/%.pb-c.c,$(PROTOS))
 PB_H := $(PB_C:.c=.h)
 
-LAYERS := base symbolizer proto output agent
-LIB_SRCS := $(wildcard base/*.c) $(wildcard symbolizer/*.c) $(wildcard proto/*.c) $(wildcard output/*.c) \
+LAYERS := base symbolizer unwind proto output agent
+LIB_SRCS := $(wildcard base/*.c) $(wildcard symbolizer/*.c) $(wildcard unwind/*.c) $(wildcard proto/*.c) $(wildcard output/*.c) \
 	$(filter-out agent/main.c,$(wildcard agent/*.c))
 LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS)) $(PB_C:.c=.o)
 LIB := $(OUTPUT)/libember.a

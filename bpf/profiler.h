@@ -115,4 +115,79 @@ struct prof_offcpu {
 #define PROF_OFFCPU_HDR_SIZE __builtin_offsetof(struct prof_offcpu, stack)
 #define PROF_OFFCPU_SIZE(nframes) (PROF_OFFCPU_HDR_SIZE + (nframes) * sizeof(__u64))
 
+/* ---- CFI unwinding (issue 9): the tables the agent compiles from .eh_frame /
+ * .debug_frame and the BPF walker reads. x86-64 only for now. ---- */
+
+/* Files with a table loaded at once: slots of "unwind_tables". */
+#define PROF_UNWIND_MAX_FILES 4096
+/* Executable mappings per process the walker can see, sorted by start. */
+#define PROF_UNWIND_MAX_MAPPINGS 128
+/* A mapping with no table: the walker uses the frame pointer there. */
+#define PROF_UNWIND_NO_TABLE 0xffffffffu
+
+/* How a frame's CFA (the caller's rsp, just above the return address) is
+ * found: the low nibble of prof_unwind_row.rule. */
+enum prof_cfa_rule {
+	PROF_CFA_NONE = 0, /* no usable CFI here: fall back to the frame pointer */
+	PROF_CFA_RSP = 1, /* CFA = rsp + cfa_off */
+	PROF_CFA_RBP = 2, /* CFA = rbp + cfa_off */
+	/* The PLT's DWARF expression: CFA = rsp + 8, plus 8 more once
+	 * (pc & 15) >= cfa_off (11 or 10, by PLT variant). */
+	PROF_CFA_PLT = 3,
+	/* A signal trampoline (__restore_rt): rsp points at the ucontext; the
+	 * interrupted rip, rsp and rbp come from its mcontext. */
+	PROF_CFA_SIGNAL = 4,
+	/* The outermost frame (return address undefined: _start, clone3's
+	 * child, start_thread's caller): the stack is complete here. */
+	PROF_CFA_STOP = 5,
+	/* CFA = *(rsp + cfa_off): GCC's stack-realigning prologue. */
+	PROF_CFA_DEREF_RSP = 6,
+};
+
+/* Where the caller's rbp is: the high nibble of prof_unwind_row.rule. */
+enum prof_rbp_rule {
+	PROF_RBP_SAME = 0, /* not saved: the caller's rbp is this frame's rbp */
+	PROF_RBP_AT_CFA = 1, /* saved at CFA + 8 * rbp_off8 */
+	PROF_RBP_UNDEFINED = 2, /* clobbered, unknown: the caller's rbp is not trusted */
+};
+
+#define PROF_UNWIND_RULE(cfa, rbp) ((__u8)((cfa) | ((rbp) << 4)))
+#define PROF_UNWIND_CFA_RULE(rule) ((rule) & 0xf)
+#define PROF_UNWIND_RBP_RULE(rule) ((rule) >> 4)
+
+/* One row of a file's table: from pc (an ELF virtual address of the file,
+ * below 4 GiB) up to the next row's pc, the frame is unwound by this rule.
+ * The return address is always at CFA - 8 (x86-64 ABI; rows where the CFI
+ * says otherwise are compiled to PROF_CFA_NONE). Rows are sorted by pc, with
+ * no two rows at one pc; a gap between functions is a PROF_CFA_NONE row. */
+struct prof_unwind_row {
+	__u32 pc;
+	__u16 cfa_off; /* bytes; a larger frame makes the row PROF_CFA_NONE */
+	__u8 rule; /* PROF_UNWIND_RULE(enum prof_cfa_rule, enum prof_rbp_rule) */
+	__s8 rbp_off8; /* caller's rbp at CFA + 8 * rbp_off8 (PROF_RBP_AT_CFA) */
+};
+
+/* "unwind_files", an ARRAY by slot: how many rows the slot's table has, and
+ * its generation, bumped each time the slot is given to another file, so a
+ * process mapping written for an evicted table never reads its successor. */
+struct prof_unwind_file {
+	__u32 rows;
+	__u32 gen;
+};
+
+/* One executable mapping of a process, in "unwind_procs" (a HASH by tgid). */
+struct prof_unwind_mapping {
+	__u64 start; /* [start, end) in the process */
+	__u64 end;
+	__u64 bias; /* ELF virtual address = pc - bias */
+	__u32 slot; /* "unwind_tables" slot, or PROF_UNWIND_NO_TABLE */
+	__u32 gen; /* the slot's generation when this was written */
+};
+
+struct prof_unwind_proc {
+	__u32 nr; /* mappings used, sorted by start */
+	__u32 pad;
+	struct prof_unwind_mapping maps[PROF_UNWIND_MAX_MAPPINGS];
+};
+
 #endif /* EMBER_PROFILER_H */
