@@ -23,9 +23,9 @@ else
 endif
 
 PKGS := libbpf libelf libdw libdebuginfod libcurl libprotobuf-c zlib json-c liblzma libpcre2-8 libcrypto \
-	yaml-0.1 libmicrohttpd
+	yaml-0.1 libmicrohttpd ncursesw
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -ldw -ldebuginfod -lcurl -lprotobuf-c -lz -ljson-c -llzma -lpcre2-8 -lcrypto -lyaml -lmicrohttpd)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -ldw -ldebuginfod -lcurl -lprotobuf-c -lz -ljson-c -llzma -lpcre2-8 -lcrypto -lyaml -lmicrohttpd -lncursesw -ltinfo)
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
 	-Wundef -Wwrite-strings -Wformat=2 -Wformat-security -Wno-unused-parameter \
@@ -78,11 +78,11 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 DEB_BUILD := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev libdw-dev \
 	libiberty-dev libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev \
 	libjson-c-dev liblzma-dev libdebuginfod-dev libpcre2-dev libyaml-dev libssl-dev \
-	libmicrohttpd-dev dpkg-dev help2man
+	libmicrohttpd-dev libncurses-dev dpkg-dev help2man
 DEB_TEST := libcmocka-dev libclang-rt-14-dev libc6-dbg python3 python3-pytest python3-protobuf \
 	protobuf-compiler golang-go rustc g++ linux-perf bpftrace openssl procps util-linux \
 	default-jdk-headless nodejs xz-utils binutils debuginfod python3-prometheus-client \
-	libxml2-utils chromium systemd lintian libcap2-bin python3-yaml
+	libxml2-utils chromium systemd lintian libcap2-bin python3-yaml tmux
 
 .PHONY: all clean vmlinux deps deps-test unit unit-sanitized test integration e2e faults soak fuzz bench \
 	dry-run fixtures test-under-load repeat-under-load bench-relabel deb

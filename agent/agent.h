@@ -22,6 +22,7 @@
 #include "sym.h"
 
 struct http_server;
+struct live_view;
 struct summary;
 
 struct agent {
@@ -45,6 +46,8 @@ struct agent {
 	uint64_t reloads, reloads_refused; /* SIGHUP with --config */
 	struct http_server *http; /* --http-listen, else NULL */
 	struct summary *snapshot; /* the counters as last published to http */
+	/* ember top, report --live: the view that takes the windows, else NULL. */
+	struct live_view *view;
 };
 
 #endif /* EMBER_AGENT_H */

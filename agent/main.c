@@ -26,16 +26,20 @@
 #include "ingest.h"
 #include "jit.h"
 #include "labels.h"
+#include "live.h"
 #include "log.h"
 #include "mapstore.h"
 #include "pipeline.h"
 #include "preflight.h"
 #include "proc.h"
 #include "push.h"
+#include "report_live.h"
 #include "sampler.h"
 #include "sideband.h"
 #include "summary.h"
 #include "sym.h"
+#include "top.h"
+#include "triage_cmd.h"
 
 #define POLL_MS 100
 /* At exit, how long the last window may take to reach the server. */
@@ -170,6 +174,9 @@ static int run(struct agent *ag)
 	end_mono = ag->cfg.duration_s ? start_mono + (uint64_t)ag->cfg.duration_s * 1000000000ull :
 					UINT64_MAX;
 	while (!stop_requested) {
+		/* A live view (ember top) may end the run: q, a batch done. */
+		if (ag->view && !ag->view->tick(ag->view->ctx))
+			break;
 		/* Between windows: the pipeline reads the labels only at a
 		 * window's end, so no sample sees half a configuration. */
 		if (hup_requested) {
@@ -240,6 +247,12 @@ int main(int argc, char **argv)
 	struct jit_opts jopts = { .proc_root = "/proc" };
 	struct agent ag = { 0 };
 	struct report_type type, offcpu_type = report_type_off_cpu();
+	struct report_live_opts rlopts;
+	struct report_live *rl = NULL;
+	struct top_opts topts;
+	struct top *top = NULL;
+	struct live_view view = { 0 };
+	char **live_argv = NULL;
 	int err;
 
 	/* The file subcommands sample nothing: no signals, no privileges. */
@@ -247,15 +260,42 @@ int main(int argc, char **argv)
 		return fg_cmd_flamegraph(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "diff"))
 		return fg_cmd_diff(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "report") && !report_live_wanted(argc - 1, argv + 1))
+		return triage_cmd(argc - 1, argv + 1);
+	/* The live subcommands are the agent with a view for its output:
+	 * their command line becomes the agent's. */
+	if (argc > 1 && !strcmp(argv[1], "top")) {
+		err = top_args(argc - 1, argv + 1, &topts, &argc, &live_argv);
+		if (err)
+			return err == 1 ? 0 : 2;
+		argv = live_argv;
+		view = (struct live_view){ .window = top__window, .tick = top__tick, .end = top__end };
+	} else if (argc > 1 && !strcmp(argv[1], "report")) {
+		err = report_live_args(argc - 1, argv + 1, &rlopts, &argc, &live_argv);
+		if (err)
+			return err == 1 ? 0 : 2;
+		argv = live_argv;
+		view = (struct live_view){ .window = report_live__window,
+					   .tick = report_live__tick,
+					   .end = report_live__end };
+	}
 	install_signals();
 	ag.argc = argc;
 	ag.argv = argv;
 	err = cfg_parse(&ag.cfg, argc, argv);
 	if (err) {
 		cfg_free(&ag.cfg);
+		free(live_argv);
 		return err > 0 ? 0 : 2;
 	}
 	log_level = ag.cfg.log_level;
+	if (view.window) {
+		/* The view is the output (live.h). */
+		ag.cfg.dry_run = false;
+		/* Warnings would scribble over the full screen. */
+		if (view.window == top__window && !topts.batch && !ag.cfg.verbose && log_level == LOG_WARN)
+			log_level = LOG_ERR;
+	}
 	if (!ag.cfg.host) {
 		if (gethostname(ag.host, sizeof(ag.host) - 1))
 			snprintf(ag.host, sizeof(ag.host), "unknown");
@@ -352,10 +392,21 @@ int main(int argc, char **argv)
 		if (ag.pipeline && ag.cfg.profile_cpu && ag.offcpu_agg)
 			pipeline__add_profile(ag.pipeline, ag.offcpu_agg);
 	}
-	if (!ag.pipeline) {
+	if (ag.pipeline && view.window == top__window) {
+		top = top__new(&topts, &ag.cfg, ag.cfg.host, ag.sampler);
+		view.ctx = top;
+	} else if (ag.pipeline && view.window) {
+		rl = report_live__new(&rlopts, &ag.cfg);
+		view.ctx = rl;
+	}
+	if (!ag.pipeline || (view.window && !view.ctx)) {
 		fprintf(stderr, "ember: error cannot start: %s\n", strerror(errno));
 		err = 1;
 		goto cleanup;
+	}
+	if (view.window) {
+		pipeline__set_view(ag.pipeline, view.window, view.ctx);
+		ag.view = &view;
 	}
 	if (ag.cfg.http_listen) {
 		ag.snapshot = calloc(1, sizeof(*ag.snapshot));
@@ -368,6 +419,12 @@ int main(int argc, char **argv)
 		}
 	}
 	err = run(&ag) ? 1 : 0;
+	/* The terminal back (top), the report out, before the summary. */
+	if (ag.view) {
+		ag.view->end(ag.view->ctx);
+		if (!err)
+			err = top ? top__status(top) : report_live__status(rl);
+	}
 	/* 3: every window was produced, but not every one reached every
 	 * output asked for (docs/operating.md). */
 	if (summary_print(&ag) && !err)
@@ -389,6 +446,9 @@ cleanup:
 	sideband__free(ag.sideband);
 	mapstore__free(ag.mapstore);
 	sym__free(ag.sym);
+	top__free(top);
+	report_live__free(rl);
 	cfg_free(&ag.cfg);
+	free(live_argv);
 	return err;
 }

@@ -26,6 +26,8 @@ struct pipeline {
 	struct push_client *push;
 	bool stdout_broken;
 	struct pipeline_stats stats;
+	void (*view)(void *ctx, struct report *r);
+	void *view_ctx;
 };
 
 struct pipeline *pipeline__new(const struct cfg *cfg, struct agg *agg, struct sym *sym,
@@ -200,6 +202,8 @@ static void pipeline_report(struct pipeline *pl, struct agg *agg, uint64_t start
 		 (unsigned long long)r->named_frames, (unsigned long long)r->total_frames,
 		 (unsigned long long)(clock_ns(CLOCK_MONOTONIC) - t0) / 1000000, r->type.name);
 
+	if (pl->view)
+		pl->view(pl->view_ctx, r);
 	if (pl->cfg->dry_run && r->samples)
 		pipeline_stdout(pl, r);
 	if (r->samples && (pl->cfg->output_dir || pl->push)) {
@@ -230,4 +234,10 @@ void pipeline__window(struct pipeline *pl, uint64_t start_wall_ns, uint64_t dura
 void pipeline__stats(const struct pipeline *pl, struct pipeline_stats *out)
 {
 	*out = pl->stats;
+}
+
+void pipeline__set_view(struct pipeline *pl, void (*fn)(void *ctx, struct report *r), void *ctx)
+{
+	pl->view = fn;
+	pl->view_ctx = ctx;
 }

@@ -69,4 +69,10 @@ void pipeline__window(struct pipeline *pl, uint64_t start_wall_ns, uint64_t dura
 
 void pipeline__stats(const struct pipeline *pl, struct pipeline_stats *out);
 
+/* A live view (ember top, report --live, agent/live.h) gets every profile
+ * type's report at each window's end, empty ones too (a quiet interval is
+ * news to a live view), before the other outputs read it. fn may give the
+ * report its labels; it must not keep r. NULL: none. */
+void pipeline__set_view(struct pipeline *pl, void (*fn)(void *ctx, struct report *r), void *ctx);
+
 #endif /* EMBER_PIPELINE_H */

@@ -365,6 +365,14 @@ int fg_read_pprof(struct fg_tree *t, const char *what, const unsigned char *data
 		err = pp_locations(&pp);
 	if (!err)
 		err = pp_samples(&pp, pick);
+	if (!err && p->time_nanos > 0 && p->duration_nanos > 0) {
+		uint64_t start = (uint64_t)p->time_nanos, end = start + (uint64_t)p->duration_nanos;
+
+		if (!r->start_ns || start < r->start_ns)
+			r->start_ns = start;
+		if (end > r->end_ns)
+			r->end_ns = end;
+	}
 cleanup:
 	if (p)
 		perftools__profiles__profile__free_unpacked(p, NULL);

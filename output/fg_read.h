@@ -33,6 +33,9 @@ struct fg_read {
 	uint64_t inputs; /* files read */
 	uint64_t lines; /* folded lines with a stack */
 	uint64_t samples; /* pprof samples */
+	/* The wall-clock span the pprof inputs cover (their time_nanos and
+	 * duration_nanos: earliest start, latest end), 0 when none says. */
+	uint64_t start_ns, end_ns;
 	char err[512]; /* why a read failed: one line, names the input */
 };
 
