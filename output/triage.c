@@ -430,13 +430,23 @@ static void print_text(const struct triage *t, FILE *f, const struct svc *svcs,
 	}
 }
 
+/* Six significant digits, printed as such: a share is 0.1, not
+ * 0.10000000000000001. */
+static json_object *jnum(double v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%.6g", v);
+	return json_object_new_double_s(v, buf);
+}
+
 static json_object *json_text(const struct triage *t, const struct svc *svcs, const size_t *first,
 			      unsigned int top)
 {
 	json_object *root = json_object_new_object(), *arr = json_object_new_array(), *o, *w, *fa;
 	size_t i, k, j;
 
-	json_object_object_add(root, "wall_seconds", json_object_new_double(secs(t->wall_ns)));
+	json_object_object_add(root, "wall_seconds", jnum(secs(t->wall_ns)));
 	json_object_object_add(root, "off_cpu_profiles", json_object_new_boolean(t->off_cpu));
 	json_object_object_add(root, "services", arr);
 	for (i = 0; i < t->nsvcs; i++) {
@@ -450,19 +460,19 @@ static json_object *json_text(const struct triage *t, const struct svc *svcs, co
 				       json_object_new_string(fg_names__str(t->names, s->name)));
 		json_object_object_add(o, "verdict", json_object_new_string(v.word));
 		json_object_object_add(o, "why", json_object_new_string(v.why));
-		json_object_object_add(o, "cpu_seconds", json_object_new_double(secs(s->cpu_ns)));
-		json_object_object_add(o, "off_cpu_seconds", json_object_new_double(secs(s->off_ns)));
+		json_object_object_add(o, "cpu_seconds", jnum(secs(s->cpu_ns)));
+		json_object_object_add(o, "off_cpu_seconds", jnum(secs(s->off_ns)));
 		json_object_object_add(o, "gc_share",
-				       json_object_new_double(s->cpu_ns ? (double)s->gc_ns /
+				       jnum(s->cpu_ns ? (double)s->gc_ns /
 										  (double)s->cpu_ns :
 									  0));
 		json_object_object_add(o, "cpu_share_of_busy",
 				       v.busy_share < 0 ? NULL :
-							  json_object_new_double(v.busy_share));
+							  jnum(v.busy_share));
 		w = json_object_new_object();
 		for (j = 0; j < TRIAGE_WAIT_MAX; j++)
 			json_object_object_add(w, wait_names[j],
-					       json_object_new_double(secs(s->wait_ns[j])));
+					       jnum(secs(s->wait_ns[j])));
 		json_object_object_add(o, "off_cpu_by_wait_seconds", w);
 		fa = json_object_new_array();
 		for (k = first[idx]; k < t->nfns && t->fns[k].svc == idx && k - first[idx] < top;
@@ -474,7 +484,7 @@ static json_object *json_text(const struct triage *t, const struct svc *svcs, co
 				json_object_new_string(fg_names__str(t->names, t->fns[k].name)));
 			json_object_object_add(
 				fn, "self_share",
-				json_object_new_double((double)t->fns[k].ns / (double)s->cpu_ns));
+				jnum((double)t->fns[k].ns / (double)s->cpu_ns));
 			json_object_array_add(fa, fn);
 		}
 		json_object_object_add(o, "top_functions", fa);
