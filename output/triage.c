@@ -416,8 +416,8 @@ static void print_text(const struct triage *t, FILE *f, const struct svc *svcs,
 			fprintf(f, "%s%s %.2f s", w ? ", " : ": ", wait_names[w],
 				secs(s->wait_ns[w]));
 		if (v.busy_share >= 0)
-			fprintf(f, "\n  split: %.0f%% on CPU, %.0f%% blocked (locks, I/O, other) of "
-				   "the busy time",
+			fprintf(f, "\n  busy time: %.0f%% on CPU, %.0f%% blocked on locks, I/O or "
+				   "other waits",
 				100 * v.busy_share, 100 * (1 - v.busy_share));
 		fprintf(f, "\n  top functions by self CPU:\n");
 		for (k = first[idx]; k < t->nfns && t->fns[k].svc == idx && k - first[idx] < top;
