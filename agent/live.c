@@ -73,6 +73,11 @@ int live_argv(const char *cmd, int argc, char **argv, const struct live_opt *own
 		name = a + (is_long ? 2 : 1);
 		eq = is_long ? strchr(name, '=') : NULL;
 		len = eq ? (size_t)(eq - name) : strlen(name);
+		/* -p123: a short option with its value attached. */
+		if (!is_long && len > 1) {
+			eq = name; /* the value starts after it */
+			len = 1;
+		}
 		o = find_opt(name, len, is_long, own, nown);
 		if (!o && (o = find_opt(name, len, is_long, forwarded,
 					sizeof(forwarded) / sizeof(forwarded[0])))) {
@@ -99,8 +104,7 @@ int live_argv(const char *cmd, int argc, char **argv, const struct live_opt *own
 			else
 				goto no_value;
 		} else if (eq) {
-			fprintf(stderr, "ember %s: error: %.*s takes no value\n", cmd, (int)(len + 2),
-				a);
+			fprintf(stderr, "ember %s: error: %s takes no value\n", cmd, a);
 			ret = 2;
 			goto fail;
 		}

@@ -411,7 +411,10 @@ static void print_text(const struct triage *t, FILE *f, const struct svc *svcs,
 			fprintf(f, " (%.2f cores)", secs(s->cpu_ns) / wall);
 		if (s->gc_ns)
 			fprintf(f, ", GC %.0f%% of it", 100.0 * (double)s->gc_ns / (double)s->cpu_ns);
-		fprintf(f, "\n  off CPU %.2f s", secs(s->off_ns));
+		if (t->off_cpu)
+			fprintf(f, "\n  off CPU %.2f s", secs(s->off_ns));
+		else
+			fprintf(f, "\n  off CPU: unknown (no off-CPU profile given)");
 		for (w = 0; w < TRIAGE_WAIT_MAX && s->off_ns; w++)
 			fprintf(f, "%s%s %.2f s", w ? ", " : ": ", wait_names[w],
 				secs(s->wait_ns[w]));
