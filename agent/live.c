@@ -91,8 +91,9 @@ int live_argv(const char *cmd, int argc, char **argv, const struct live_opt *own
 			continue;
 		}
 		if (!o) {
-			fprintf(stderr, "ember %s: error: unknown option '%s' (see ember %s --help)\n",
-				cmd, a, cmd);
+			fprintf(stderr,
+				"ember %s: error: unknown option '%s' (see ember %s --help)\n", cmd,
+				a, cmd);
 			ret = 2;
 			goto fail;
 		}

@@ -17,8 +17,8 @@
 enum { RL_OPT_LIVE, RL_OPT_DURATION, RL_OPT_JSON, RL_OPT_TOP, RL_OPT_HELP };
 
 static const struct live_opt rl_opts[] = {
-	{ "live", 0, false, RL_OPT_LIVE }, { "duration", 'd', true, RL_OPT_DURATION },
-	{ "json", 0, false, RL_OPT_JSON }, { "top", 0, true, RL_OPT_TOP },
+	{ "live", 0, false, RL_OPT_LIVE },   { "duration", 'd', true, RL_OPT_DURATION },
+	{ "json", 0, false, RL_OPT_JSON },   { "top", 0, true, RL_OPT_TOP },
 	{ "help", 'h', false, RL_OPT_HELP },
 };
 
@@ -70,28 +70,28 @@ static int rl_opt(void *ctx, int id, const char *value)
 		fputs(triage_usage, stdout);
 		return 1;
 	default:
-		fprintf(stderr, "ember report: error: '%s': --live samples now and reads no "
-				"files\n",
+		fprintf(stderr,
+			"ember report: error: '%s': --live samples now and reads no "
+			"files\n",
 			value);
 		return 2;
 	}
 }
 
-int report_live_args(int argc, char **argv, struct report_live_opts *o, int *aargc,
-		     char ***aargv)
+int report_live_args(int argc, char **argv, struct report_live_opts *o, int *aargc, char ***aargv)
 {
 	/* One window over the whole run, CPU and off-CPU; --dry-run passes
 	 * cfg's "an output" check and main turns it off (the view prints). */
 	static char prog[] = "ember", dry[] = "--dry-run", profiles[] = "--profiles",
 		    both[] = "cpu,off-cpu", window[] = "--window", duration[] = "--duration";
-	char *extra[] = { prog, dry, profiles, both, window, o->duration_arg, duration,
+	char *extra[] = { prog,		  dry, profiles, both, window, o->duration_arg, duration,
 			  o->duration_arg };
 	int err;
 
 	memset(o, 0, sizeof(*o));
 	o->out.top = 5;
-	err = live_argv("report", argc, argv, rl_opts, sizeof(rl_opts) / sizeof(rl_opts[0]),
-			rl_opt, o, extra, sizeof(extra) / sizeof(extra[0]), aargc, aargv);
+	err = live_argv("report", argc, argv, rl_opts, sizeof(rl_opts) / sizeof(rl_opts[0]), rl_opt,
+			o, extra, sizeof(extra) / sizeof(extra[0]), aargc, aargv);
 	if (err)
 		return err;
 	if (!o->duration_s) {
@@ -213,8 +213,9 @@ void report_live__end(void *ctx)
 		return;
 	rl->printed = true;
 	if (!triage__services(rl->tr)) {
-		fprintf(stderr, "ember report: error: nothing was sampled in %u s (is the process "
-				"running? --pid?)\n",
+		fprintf(stderr,
+			"ember report: error: nothing was sampled in %u s (is the process "
+			"running? --pid?)\n",
 			rl->o.duration_s);
 		rl->status = 1;
 		return;

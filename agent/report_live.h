@@ -26,8 +26,7 @@ struct report_live_opts {
 bool report_live_wanted(int argc, char **argv);
 /* Parses `ember report --live ...` into o and the agent's command line
  * (live_argv; free *aargv). 0 go on, 1 --help printed, 2 bad usage. */
-int report_live_args(int argc, char **argv, struct report_live_opts *o, int *aargc,
-		     char ***aargv);
+int report_live_args(int argc, char **argv, struct report_live_opts *o, int *aargc, char ***aargv);
 
 /* cfg is borrowed. NULL with errno. */
 struct report_live *report_live__new(const struct report_live_opts *o, const struct cfg *cfg);

@@ -86,8 +86,8 @@ static int top_opt(void *ctx, int id, const char *value)
 				return 0;
 			}
 		}
-		fprintf(stderr,
-			"ember top: error: --by '%s': one of function, process, service\n", value);
+		fprintf(stderr, "ember top: error: --by '%s': one of function, process, service\n",
+			value);
 		return 2;
 	case TOP_OPT_BATCH:
 		return parse_num("--batch", value, 1, 1000000, &o->batch);
@@ -198,9 +198,8 @@ static void print_batch(struct top *t, const struct top_snap *s)
 
 	printf("ember top host=%s cpus=%d interval=%us by=%s snapshot=%u/%u samples=%llu "
 	       "lost=%llu\n",
-	       t->host, sampler__ncpus(t->sampler), t->o.interval_s, by_name[t->by],
-	       t->printed + 1, t->o.batch, (unsigned long long)s->samples,
-	       (unsigned long long)t->lost);
+	       t->host, sampler__ncpus(t->sampler), t->o.interval_s, by_name[t->by], t->printed + 1,
+	       t->o.batch, (unsigned long long)s->samples, (unsigned long long)t->lost);
 	for (i = 0; i < n && i < t->o.limit; i++) {
 		const struct top_row *row = &s->rows[t->by][i];
 
@@ -408,8 +407,8 @@ static void apply_filter(struct top *t)
 		return;
 	}
 	if (regcomp(&re, t->edit, REG_EXTENDED | REG_ICASE | REG_NOSUB)) {
-		snprintf(t->msg, sizeof(t->msg), "filter '%.100s' is not a valid regex; kept the old one",
-			 t->edit);
+		snprintf(t->msg, sizeof(t->msg),
+			 "filter '%.100s' is not a valid regex; kept the old one", t->edit);
 		return;
 	}
 	if (t->has_filter)

@@ -55,8 +55,8 @@ static void tally_free(struct tally *t)
 }
 
 /* Counts count samples under name: self when leaf, total once per stack. */
-static int tally_add(struct top_snap *s, struct tally *t, const char *name, bool kernel,
-		     bool leaf, uint64_t stack, uint64_t count)
+static int tally_add(struct top_snap *s, struct tally *t, const char *name, bool kernel, bool leaf,
+		     uint64_t stack, uint64_t count)
 {
 	char buf[1024];
 	uint32_t id;

@@ -52,7 +52,7 @@ struct pattern {
 };
 
 static const struct pattern user_patterns[] = {
-	{ "pthread_cond_", TRIAGE_WAIT_IDLE },	  { "lll_lock_wait", TRIAGE_WAIT_LOCK },
+	{ "pthread_cond_", TRIAGE_WAIT_IDLE },	    { "lll_lock_wait", TRIAGE_WAIT_LOCK },
 	{ "pthread_mutex_lock", TRIAGE_WAIT_LOCK }, { "pthread_rwlock_", TRIAGE_WAIT_LOCK },
 	{ "pthread_spin_lock", TRIAGE_WAIT_LOCK },
 };
@@ -89,10 +89,16 @@ static const struct pattern kernel_patterns[] = {
 /* JVM garbage collection: HotSpot's GC thread names (a folded stack's
  * first frame can be a thread's comm) and its collectors' C++ classes. */
 static const char *const gc_patterns[] = {
-	"GC Thread",   "G1 ",	     "G1Par",	     "G1Young",	     "G1Conc",
-	"G1Refine",    "G1Collected", "ParallelGC",  "PSScavenge",   "PSParallelCompact",
-	"PSPromotion", "ParNew",      "VM Thread",   "VMThread",     "VM_GC",
-	"GCTaskThread", "ConcurrentMark", "ZDriver", "ZWorker",	     "Shenandoah",
+	"GC Thread",	  "G1 ",
+	"G1Par",	  "G1Young",
+	"G1Conc",	  "G1Refine",
+	"G1Collected",	  "ParallelGC",
+	"PSScavenge",	  "PSParallelCompact",
+	"PSPromotion",	  "ParNew",
+	"VM Thread",	  "VMThread",
+	"VM_GC",	  "GCTaskThread",
+	"ConcurrentMark", "ZDriver",
+	"ZWorker",	  "Shenandoah",
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -295,8 +301,8 @@ static void judge(const struct triage *t, const struct svc *s, struct verdict *v
 	uint64_t blocked = lock + io + s->wait_ns[TRIAGE_WAIT_OTHER];
 	double wall = secs(t->wall_ns), gc = s->cpu_ns ? (double)s->gc_ns / (double)s->cpu_ns : 0;
 
-	v->busy_share = s->cpu_ns + blocked ? (double)s->cpu_ns / (double)(s->cpu_ns + blocked) :
-					      -1;
+	v->busy_share =
+		s->cpu_ns + blocked ? (double)s->cpu_ns / (double)(s->cpu_ns + blocked) : -1;
 	if (wall > 0 && secs(s->cpu_ns) / wall < TRIAGE_IDLE_CORES &&
 	    secs(blocked) / wall < TRIAGE_IDLE_CORES) {
 		v->word = "healthy";
@@ -331,7 +337,8 @@ static void judge(const struct triage *t, const struct svc *s, struct verdict *v
 			 "blocked %.0f%% of its busy time, mostly %s (lock %.0f%%, I/O %.0f%% of "
 			 "the blocked time)",
 			 100 * (1 - v->busy_share), lock >= io ? "on locks" : "in I/O",
-			 100.0 * (double)lock / (double)blocked, 100.0 * (double)io / (double)blocked);
+			 100.0 * (double)lock / (double)blocked,
+			 100.0 * (double)io / (double)blocked);
 		return;
 	}
 	/* Blocked, but in nothing named: runqueue waits, page faults,
@@ -387,8 +394,8 @@ static int order(struct triage *t, struct svc **svcs, size_t **first)
 	return 0;
 }
 
-static void print_text(const struct triage *t, FILE *f, const struct svc *svcs,
-		       const size_t *first, unsigned int top)
+static void print_text(const struct triage *t, FILE *f, const struct svc *svcs, const size_t *first,
+		       unsigned int top)
 {
 	double wall = secs(t->wall_ns);
 	size_t i, k, w;
@@ -405,12 +412,14 @@ static void print_text(const struct triage *t, FILE *f, const struct svc *svcs,
 		struct verdict v;
 
 		judge(t, s, &v);
-		fprintf(f, "\n%s: %s\n  why: %s\n", fg_names__str(t->names, s->name), v.word, v.why);
+		fprintf(f, "\n%s: %s\n  why: %s\n", fg_names__str(t->names, s->name), v.word,
+			v.why);
 		fprintf(f, "  on CPU %.2f s", secs(s->cpu_ns));
 		if (wall > 0)
 			fprintf(f, " (%.2f cores)", secs(s->cpu_ns) / wall);
 		if (s->gc_ns)
-			fprintf(f, ", GC %.0f%% of it", 100.0 * (double)s->gc_ns / (double)s->cpu_ns);
+			fprintf(f, ", GC %.0f%% of it",
+				100.0 * (double)s->gc_ns / (double)s->cpu_ns);
 		if (t->off_cpu)
 			fprintf(f, "\n  off CPU %.2f s", secs(s->off_ns));
 		else
@@ -419,8 +428,9 @@ static void print_text(const struct triage *t, FILE *f, const struct svc *svcs,
 			fprintf(f, "%s%s %.2f s", w ? ", " : ": ", wait_names[w],
 				secs(s->wait_ns[w]));
 		if (v.busy_share >= 0)
-			fprintf(f, "\n  busy time: %.0f%% on CPU, %.0f%% blocked on locks, I/O or "
-				   "other waits",
+			fprintf(f,
+				"\n  busy time: %.0f%% on CPU, %.0f%% blocked on locks, I/O or "
+				"other waits",
 				100 * v.busy_share, 100 * (1 - v.busy_share));
 		fprintf(f, "\n  top functions by self CPU:\n");
 		for (k = first[idx]; k < t->nfns && t->fns[k].svc == idx && k - first[idx] < top;
@@ -466,16 +476,12 @@ static json_object *json_text(const struct triage *t, const struct svc *svcs, co
 		json_object_object_add(o, "cpu_seconds", jnum(secs(s->cpu_ns)));
 		json_object_object_add(o, "off_cpu_seconds", jnum(secs(s->off_ns)));
 		json_object_object_add(o, "gc_share",
-				       jnum(s->cpu_ns ? (double)s->gc_ns /
-										  (double)s->cpu_ns :
-									  0));
+				       jnum(s->cpu_ns ? (double)s->gc_ns / (double)s->cpu_ns : 0));
 		json_object_object_add(o, "cpu_share_of_busy",
-				       v.busy_share < 0 ? NULL :
-							  jnum(v.busy_share));
+				       v.busy_share < 0 ? NULL : jnum(v.busy_share));
 		w = json_object_new_object();
 		for (j = 0; j < TRIAGE_WAIT_MAX; j++)
-			json_object_object_add(w, wait_names[j],
-					       jnum(secs(s->wait_ns[j])));
+			json_object_object_add(w, wait_names[j], jnum(secs(s->wait_ns[j])));
 		json_object_object_add(o, "off_cpu_by_wait_seconds", w);
 		fa = json_object_new_array();
 		for (k = first[idx]; k < t->nfns && t->fns[k].svc == idx && k - first[idx] < top;
@@ -485,9 +491,8 @@ static json_object *json_text(const struct triage *t, const struct svc *svcs, co
 			json_object_object_add(
 				fn, "name",
 				json_object_new_string(fg_names__str(t->names, t->fns[k].name)));
-			json_object_object_add(
-				fn, "self_share",
-				jnum((double)t->fns[k].ns / (double)s->cpu_ns));
+			json_object_object_add(fn, "self_share",
+					       jnum((double)t->fns[k].ns / (double)s->cpu_ns));
 			json_object_array_add(fa, fn);
 		}
 		json_object_object_add(o, "top_functions", fa);
@@ -509,8 +514,8 @@ int triage__print(struct triage *t, FILE *f, bool json, unsigned int top)
 	if (json) {
 		root = json_text(t, svcs, first, top);
 		fprintf(f, "%s\n",
-			json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-								     JSON_C_TO_STRING_NOSLASHESCAPE));
+			json_object_to_json_string_ext(
+				root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(root);
 	} else {
 		print_text(t, f, svcs, first, top);

@@ -128,8 +128,9 @@ static int feed(struct rd *d, const char *path, struct fg_tree *t, const struct 
 	}
 	if (!folded && strcmp(strchr(r->type, '/') + 1, "nanoseconds") &&
 	    strcmp(r->type, "samples/count")) {
-		fprintf(stderr, "ember report: error: %s: %s: CPU and off-CPU time must be in "
-				"nanoseconds\n",
+		fprintf(stderr,
+			"ember report: error: %s: %s: CPU and off-CPU time must be in "
+			"nanoseconds\n",
 			path, r->type);
 		return -EINVAL;
 	}
@@ -273,8 +274,9 @@ int triage_cmd(int argc, char **argv)
 		case OPT_OFF:
 			/* Read after the options: --frequency may come later. */
 			if (nforced == MAX_FORCED) {
-				fprintf(stderr, "ember report: error: more than %d --cpu and "
-						"--off-cpu files\n",
+				fprintf(stderr,
+					"ember report: error: more than %d --cpu and "
+					"--off-cpu files\n",
 					MAX_FORCED);
 				goto cleanup;
 			}

@@ -41,18 +41,29 @@ static void test_function_self_total(void **state)
 	const uint32_t s1[] = { 2, 1, 1, 1, 0 }, s2[] = { 1, 0 }, s3[] = { 3, 4, 0 },
 		       s4[] = { 5, 0 }, s5[] = { 6 };
 	const struct report_stack stacks[] = {
-		{ .frames = s1, .nframes = 5, .count = 5 }, { .frames = s2, .nframes = 2, .count = 2 },
-		{ .frames = s3, .nframes = 3, .count = 1 }, { .frames = s4, .nframes = 2, .count = 1 },
+		{ .frames = s1, .nframes = 5, .count = 5 },
+		{ .frames = s2, .nframes = 2, .count = 2 },
+		{ .frames = s3, .nframes = 3, .count = 1 },
+		{ .frames = s4, .nframes = 2, .count = 1 },
 		{ .frames = s5, .nframes = 1, .count = 1 },
 	};
 	struct report_proc procs[] = {
-		{ .pid = 7, .comm = "app", .exe = "/usr/bin/app-server", .stacks = stacks,
-		  .nstacks = 4, .samples = 9 },
-		{ .pid = 8, .comm = "app", .exe = "/usr/bin/app-server", .stacks = stacks + 4,
-		  .nstacks = 1, .samples = 1 },
+		{ .pid = 7,
+		  .comm = "app",
+		  .exe = "/usr/bin/app-server",
+		  .stacks = stacks,
+		  .nstacks = 4,
+		  .samples = 9 },
+		{ .pid = 8,
+		  .comm = "app",
+		  .exe = "/usr/bin/app-server",
+		  .stacks = stacks + 4,
+		  .nstacks = 1,
+		  .samples = 1 },
 	};
-	struct report r = { .frames = frames, .nframes = 7, .procs = procs, .nprocs = 2,
-			    .samples = 10 };
+	struct report r = {
+		.frames = frames, .nframes = 7, .procs = procs, .nprocs = 2, .samples = 10
+	};
 	struct cfg cfg = { 0 };
 	struct top_snap *s;
 
