@@ -252,6 +252,7 @@ int main(int argc, char **argv)
 	struct top_opts topts;
 	struct top *top = NULL;
 	struct live_view view = { 0 };
+	enum { LIVE_NONE, LIVE_TOP, LIVE_REPORT } live = LIVE_NONE;
 	char **live_argv = NULL;
 	int err;
 
@@ -269,12 +270,14 @@ int main(int argc, char **argv)
 		if (err)
 			return err == 1 ? 0 : 2;
 		argv = live_argv;
+		live = LIVE_TOP;
 		view = (struct live_view){ .window = top__window, .tick = top__tick, .end = top__end };
 	} else if (argc > 1 && !strcmp(argv[1], "report")) {
 		err = report_live_args(argc - 1, argv + 1, &rlopts, &argc, &live_argv);
 		if (err)
 			return err == 1 ? 0 : 2;
 		argv = live_argv;
+		live = LIVE_REPORT;
 		view = (struct live_view){ .window = report_live__window,
 					   .tick = report_live__tick,
 					   .end = report_live__end };
@@ -289,13 +292,12 @@ int main(int argc, char **argv)
 		return err > 0 ? 0 : 2;
 	}
 	log_level = ag.cfg.log_level;
-	if (view.window) {
-		/* The view is the output (live.h). */
+	/* The view is the output (live.h). */
+	if (live != LIVE_NONE)
 		ag.cfg.dry_run = false;
-		/* Warnings would scribble over the full screen. */
-		if (view.window == top__window && !topts.batch && !ag.cfg.verbose && log_level == LOG_WARN)
-			log_level = LOG_ERR;
-	}
+	/* Warnings would scribble over the full screen. */
+	if (live == LIVE_TOP && !topts.batch && !ag.cfg.verbose && log_level == LOG_WARN)
+		log_level = LOG_ERR;
 	if (!ag.cfg.host) {
 		if (gethostname(ag.host, sizeof(ag.host) - 1))
 			snprintf(ag.host, sizeof(ag.host), "unknown");
@@ -392,19 +394,16 @@ int main(int argc, char **argv)
 		if (ag.pipeline && ag.cfg.profile_cpu && ag.offcpu_agg)
 			pipeline__add_profile(ag.pipeline, ag.offcpu_agg);
 	}
-	if (ag.pipeline && view.window == top__window) {
-		top = top__new(&topts, &ag.cfg, ag.cfg.host, ag.sampler);
-		view.ctx = top;
-	} else if (ag.pipeline && view.window) {
-		rl = report_live__new(&rlopts, &ag.cfg);
-		view.ctx = rl;
-	}
-	if (!ag.pipeline || (view.window && !view.ctx)) {
+	if (ag.pipeline && live == LIVE_TOP)
+		view.ctx = top = top__new(&topts, &ag.cfg, ag.cfg.host, ag.sampler);
+	else if (ag.pipeline && live == LIVE_REPORT)
+		view.ctx = rl = report_live__new(&rlopts, &ag.cfg);
+	if (!ag.pipeline || (live != LIVE_NONE && !view.ctx)) {
 		fprintf(stderr, "ember: error cannot start: %s\n", strerror(errno));
 		err = 1;
 		goto cleanup;
 	}
-	if (view.window) {
+	if (live != LIVE_NONE) {
 		pipeline__set_view(ag.pipeline, view.window, view.ctx);
 		ag.view = &view;
 	}
@@ -423,7 +422,7 @@ int main(int argc, char **argv)
 	if (ag.view) {
 		ag.view->end(ag.view->ctx);
 		if (!err)
-			err = top ? top__status(top) : report_live__status(rl);
+			err = live == LIVE_TOP ? top__status(top) : report_live__status(rl);
 	}
 	/* 3: every window was produced, but not every one reached every
 	 * output asked for (docs/operating.md). */

@@ -139,7 +139,6 @@ struct top {
 	struct top_snap *snap; /* shown */
 	struct top_snap *pending; /* newest while paused */
 	uint64_t lost_total, lost; /* ring buffer losses: all, last interval's */
-	uint64_t windows;
 	uint32_t printed; /* batch snapshots */
 	SCREEN *scr;
 	bool screen, paused, stop, editing;
@@ -224,7 +223,6 @@ void top__window(void *ctx, struct report *r)
 
 	if (report_type_is_off_cpu(&r->type) || t->stop)
 		return;
-	t->windows++;
 	if (!sampler__counters(t->sampler, cnt)) {
 		t->lost = cnt[PROF_CNT_LOST_RINGBUF] - t->lost_total;
 		t->lost_total = cnt[PROF_CNT_LOST_RINGBUF];

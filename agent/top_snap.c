@@ -60,16 +60,16 @@ static int tally_add(struct top_snap *s, struct tally *t, const char *name, bool
 {
 	char buf[1024];
 	uint32_t id;
-	int err, len;
+	int err, len, i;
 
-	if (kernel) {
-		len = snprintf(buf, sizeof(buf), "%s [k]", name);
-		if (len >= (int)sizeof(buf))
-			len = sizeof(buf) - 1;
-		err = fg_names__intern(s->names, buf, (size_t)len, &id);
-	} else {
-		err = fg_names__intern(s->names, name, strlen(name), &id);
-	}
+	len = snprintf(buf, sizeof(buf), kernel ? "%s [k]" : "%s", name);
+	if (len >= (int)sizeof(buf))
+		len = sizeof(buf) - 1;
+	/* One row is one line, on the screen and in --batch text. */
+	for (i = 0; i < len; i++)
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+			buf[i] = '?';
+	err = fg_names__intern(s->names, buf, (size_t)len, &id);
 	if (!err)
 		err = tally_grow(t, id);
 	if (err)

@@ -394,6 +394,13 @@ static int order(struct triage *t, struct svc **svcs, size_t **first)
 	return 0;
 }
 
+/* A name on a line of its own: control characters would break the line. */
+static void put_name(FILE *f, const char *s)
+{
+	for (; *s; s++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+}
+
 static void print_text(const struct triage *t, FILE *f, const struct svc *svcs, const size_t *first,
 		       unsigned int top)
 {
@@ -412,8 +419,9 @@ static void print_text(const struct triage *t, FILE *f, const struct svc *svcs, 
 		struct verdict v;
 
 		judge(t, s, &v);
-		fprintf(f, "\n%s: %s\n  why: %s\n", fg_names__str(t->names, s->name), v.word,
-			v.why);
+		fputc('\n', f);
+		put_name(f, fg_names__str(t->names, s->name));
+		fprintf(f, ": %s\n  why: %s\n", v.word, v.why);
 		fprintf(f, "  on CPU %.2f s", secs(s->cpu_ns));
 		if (wall > 0)
 			fprintf(f, " (%.2f cores)", secs(s->cpu_ns) / wall);
@@ -427,17 +435,19 @@ static void print_text(const struct triage *t, FILE *f, const struct svc *svcs, 
 		for (w = 0; w < TRIAGE_WAIT_MAX && s->off_ns; w++)
 			fprintf(f, "%s%s %.2f s", w ? ", " : ": ", wait_names[w],
 				secs(s->wait_ns[w]));
-		if (v.busy_share >= 0)
+		if (v.busy_share >= 0 && t->off_cpu)
 			fprintf(f,
 				"\n  busy time: %.0f%% on CPU, %.0f%% blocked on locks, I/O or "
 				"other waits",
 				100 * v.busy_share, 100 * (1 - v.busy_share));
 		fprintf(f, "\n  top functions by self CPU:\n");
 		for (k = first[idx]; k < t->nfns && t->fns[k].svc == idx && k - first[idx] < top;
-		     k++)
-			fprintf(f, "    %5.1f%%  %s\n",
-				100.0 * (double)t->fns[k].ns / (double)s->cpu_ns,
-				fg_names__str(t->names, t->fns[k].name));
+		     k++) {
+			fprintf(f, "    %5.1f%%  ",
+				100.0 * (double)t->fns[k].ns / (double)s->cpu_ns);
+			put_name(f, fg_names__str(t->names, t->fns[k].name));
+			fputc('\n', f);
+		}
 		if (!s->cpu_ns)
 			fprintf(f, "    (no CPU samples)\n");
 	}
