@@ -195,6 +195,14 @@ def test_screen_keys_resize_and_quit(ember, procs, tmux):
     names = rows_of(s)
     assert names == sorted(names), s
 
+    # Paused: the table stays as it was while intervals pass.
+    tmux("send-keys", "-t", "top", "p")
+    before = tmux.wait_for(lambda s: "PAUSED" in s)
+    time.sleep(2.5)
+    assert tmux.screen() == before, "the table changed while paused"
+    tmux("send-keys", "-t", "top", "p")
+    tmux.wait_for(lambda s: "PAUSED" not in s)
+
     # A narrow, short terminal: cut, not crashed; then wide again.
     tmux("resize-window", "-t", "top", "-x", 24, "-y", 6)
     time.sleep(2.5)
