@@ -23,6 +23,9 @@ static const struct live_opt forwarded[] = {
 	{ "log-level", 0, true, 0 },
 	{ "verbose", 'v', false, 0 },
 	{ "host", 0, true, 0 },
+	/* The deployed agent's file: its labels and relabel rules name the
+	 * services as the agent does; its outputs are dropped (main). */
+	{ "config", 0, true, 0 },
 	{ "label", 0, true, 0 },
 	{ "off-cpu-min-us", 0, true, 0 },
 	{ "off-cpu-sample", 0, true, 0 },

@@ -39,8 +39,9 @@ struct live_opt {
 
 /* Walks argv[1..argc) (argv[0] is the subcommand): each of the subcommand's
  * own options (own[0..nown)) goes to fn(ctx, id, value); the agent's
- * sampling options (--pid, --frequency, --no-kernel, --no-jvm, --no-demangle,
- * --log-level, --verbose, --off-cpu-*) are copied to the agent's command
+ * sampling and naming options (--pid, --frequency, --no-kernel, --no-jvm,
+ * --no-demangle, --log-level, --verbose, --host, --label, --config,
+ * --off-cpu-*) are copied to the agent's command
  * line, which starts with extra[0..nextra); anything else is refused with
  * one line and usage. Positional arguments go to fn with id -1. *out_argv
  * (free it with free(); its strings are argv's and extra's) and *out_argc.

@@ -292,9 +292,14 @@ int main(int argc, char **argv)
 		return err > 0 ? 0 : 2;
 	}
 	log_level = ag.cfg.log_level;
-	/* The view is the output (live.h). */
-	if (live != LIVE_NONE)
+	/* The view is the output (live.h): a --config file's outputs, which
+	 * are the deployed agent's, stay off. */
+	if (live != LIVE_NONE) {
 		ag.cfg.dry_run = false;
+		ag.cfg.output_dir = NULL;
+		ag.cfg.server = NULL;
+		ag.cfg.http_listen = NULL;
+	}
 	/* Warnings would scribble over the full screen. */
 	if (live == LIVE_TOP && !topts.batch && !ag.cfg.verbose && log_level == LOG_WARN)
 		log_level = LOG_ERR;

@@ -38,7 +38,8 @@ static const char top_usage[] =
 	"                      then rows `self% total% samples name`\n"
 	"      --limit ROWS    rows per batch snapshot (default 25)\n"
 	"  Also: -F/--frequency, --no-kernel, --no-jvm, --no-demangle, --log-level,\n"
-	"  --verbose, as for the agent (ember --help).\n"
+	"  --verbose, --host, --label, as for the agent (ember --help), and --config FILE:\n"
+	"  the agent's file, for its labels and relabel rules (its outputs stay off).\n"
 	"Keys: q quit, p pause, s/t/n sort by self/total/name, / filter (regex, empty\n"
 	"clears), f/P/v by function/process/service.\n"
 	"Exit codes: 0 done, 1 a failure while running, 2 bad usage or no privileges.\n";

@@ -43,7 +43,8 @@ const char triage_usage[] =
 	"      --json            one JSON object instead of text\n"
 	"      --top N           functions per service (default 5)\n"
 	"      --live            sample now instead (root, like the agent): for\n"
-	"                        --duration S, CPU and off-CPU, --pid to narrow it\n"
+	"                        --duration S, CPU and off-CPU, --pid to narrow it,\n"
+	"                        --config FILE for the agent's service names\n"
 	"Exit codes: 0 printed, 1 a failure while sampling, 2 bad usage or input.\n";
 
 enum force { FORCE_NONE, FORCE_CPU, FORCE_OFF };

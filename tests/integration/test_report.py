@@ -19,6 +19,21 @@ import time
 import pytest
 
 EXPECTED = {"split": "cpu-bound", "contend": "lock-bound", "offcpu": "io-bound"}
+# service_name is the process's systemd unit when it runs in one: under a CI
+# runner's unit all three fixtures would be one service. A relabel rule
+# names each by its comm, as an operator's config would (ember top and
+# report --live take the agent's --config for exactly this).
+CONFIG = """relabel_configs:
+  - source_labels: [__meta_process_comm]
+    target_label: service_name
+"""
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory):
+    path = tmp_path_factory.mktemp("config") / "ember.yaml"
+    path.write_text(CONFIG)
+    return path
 
 
 def start_fixtures(procs):
@@ -36,12 +51,12 @@ def pid_args(fixtures):
 
 
 @pytest.fixture(scope="module")
-def recorded(ember, module_procs, tmp_path_factory):
+def recorded(ember, module_procs, tmp_path_factory, config):
     """An --output-dir series of the three fixtures: two 4 s windows."""
     out = tmp_path_factory.mktemp("series")
     fixtures = start_fixtures(module_procs)
     run = ember.run("--profiles", "cpu,off-cpu", "--output-dir", out, "--window", 4,
-                    "--duration", 8, "--no-jvm", *pid_args(fixtures))
+                    "--duration", 8, "--no-jvm", "--config", config, *pid_args(fixtures))
     for p in fixtures.values():
         module_procs.stop(p)
     assert run.returncode == 0, run.describe()
@@ -91,9 +106,9 @@ def test_report_text_reads_like_the_json(ember, recorded):
         assert f"\n{name}: {verdict}\n  why: " in p.stdout, p.stdout
 
 
-def test_report_live(ember, procs):
+def test_report_live(ember, procs, config):
     fixtures = start_fixtures(procs)
-    run = ember.run("report", "--live", "--duration", 6, "--json", "--no-jvm",
+    run = ember.run("report", "--live", "--duration", 6, "--json", "--no-jvm", "--config", config,
                     *pid_args(fixtures), timeout=60)
     assert run.returncode == 0, run.describe()
     out = json.loads(run.stdout)
