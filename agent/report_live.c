@@ -80,11 +80,15 @@ static int rl_opt(void *ctx, int id, const char *value)
 
 int report_live_args(int argc, char **argv, struct report_live_opts *o, int *aargc, char ***aargv)
 {
-	/* One window over the whole run, CPU and off-CPU; --dry-run passes
-	 * cfg's "an output" check and main turns it off (the view prints). */
+	/* One window over the whole run, CPU and off-CPU, with the time
+	 * preempted (a service starved of CPU wants CPU: cpu-bound, not
+	 * healthy). --dry-run passes cfg's "an output" check and main turns
+	 * it off (the view prints). */
 	static char prog[] = "ember", dry[] = "--dry-run", profiles[] = "--profiles",
-		    both[] = "cpu,off-cpu", window[] = "--window", duration[] = "--duration";
-	char *extra[] = { prog,		  dry, profiles, both, window, o->duration_arg, duration,
+		    both[] = "cpu,off-cpu", runq[] = "--off-cpu-runqueue", window[] = "--window",
+		    duration[] = "--duration";
+	char *extra[] = { prog,		  dry,	  profiles,	   both,
+			  runq,		  window, o->duration_arg, duration,
 			  o->duration_arg };
 	int err;
 

@@ -16,22 +16,25 @@
 
 /* The verdict's thresholds, in one place.
  *
- * "Busy time" is time on CPU plus time blocked on locks, I/O or unknown
- * waits; sleeps and condition-variable waits are left out: a thread that
- * sleeps or has no work is not slowed by anything.
+ * A service's CPU demand is its time on CPU plus its time preempted,
+ * waiting for a CPU (runqueue, when recorded): both say it wants more CPU.
+ * Its "busy time" is that demand plus its time blocked on locks or I/O.
+ * Sleeps and condition-variable waits are left out (a thread that sleeps
+ * or has no work is not slowed down by anything), and so are waits the
+ * frames do not explain ("other": shown, never a verdict on a guess).
  *
- * TRIAGE_IDLE: under a quarter of a core on CPU and under a quarter of a
- * thread blocked on average over the wall time is a service that is not
- * where time goes (a daemon ticking over): healthy, whatever its split.
- * Needs the wall time; without it this rule is skipped.
+ * TRIAGE_IDLE: under a quarter of a core of CPU demand and under a quarter
+ * of a thread blocked on average over the wall time is a service that is
+ * not where time goes (a daemon ticking over): healthy, whatever its
+ * split. Needs the wall time; without it this rule is skipped.
  *
  * TRIAGE_GC: a quarter of the CPU in garbage-collector threads and frames
  * means the heap, not the code, is the first thing to look at: even a
  * well-tuned JVM spends a few percent there, and past a quarter the pauses
  * show in latency.
  *
- * TRIAGE_CPU: on CPU for at least half of its busy time, a service goes
- * faster with faster code or more cores; below half, most of its busy
+ * TRIAGE_CPU: CPU demand for at least half of its busy time, a service
+ * goes faster with faster code or more cores; below half, most of its busy
  * time is waiting, and the larger of lock and I/O waits names the verdict.
  */
 #define TRIAGE_IDLE_CORES 0.25
@@ -40,7 +43,8 @@
 
 #define TRIAGE_MAX_NAME_BYTES (256u << 20)
 
-static const char *const wait_names[TRIAGE_WAIT_MAX] = { "lock", "io", "sleep", "idle", "other" };
+static const char *const wait_names[TRIAGE_WAIT_MAX] = { "lock", "io",	     "sleep",
+							 "idle", "runqueue", "other" };
 
 /* Frame name fragments per kind of wait. The user-space ones are checked
  * first: a pthread_cond_wait blocks in the kernel's futex too, but is an
@@ -84,6 +88,12 @@ static const struct pattern kernel_patterns[] = {
 	{ "ksys_write", TRIAGE_WAIT_IO },
 	{ "nanosleep", TRIAGE_WAIT_SLEEP },
 	{ "msleep", TRIAGE_WAIT_SLEEP },
+	/* Preempted with no wait function leafward of it (docs/off-cpu.md):
+	 * the task wanted a CPU. */
+	{ "preempt_schedule", TRIAGE_WAIT_RUNQUEUE },
+	{ "irqentry_exit", TRIAGE_WAIT_RUNQUEUE },
+	{ "exit_to_user_mode_loop", TRIAGE_WAIT_RUNQUEUE },
+	{ "sched_yield", TRIAGE_WAIT_RUNQUEUE },
 };
 
 /* JVM garbage collection: HotSpot's GC thread names (a folded stack's
@@ -298,18 +308,18 @@ static double secs(uint64_t ns)
 static void judge(const struct triage *t, const struct svc *s, struct verdict *v)
 {
 	uint64_t lock = s->wait_ns[TRIAGE_WAIT_LOCK], io = s->wait_ns[TRIAGE_WAIT_IO];
-	uint64_t blocked = lock + io + s->wait_ns[TRIAGE_WAIT_OTHER];
+	uint64_t runq = s->wait_ns[TRIAGE_WAIT_RUNQUEUE], demand = s->cpu_ns + runq;
+	uint64_t blocked = lock + io;
 	double wall = secs(t->wall_ns), gc = s->cpu_ns ? (double)s->gc_ns / (double)s->cpu_ns : 0;
 
-	v->busy_share =
-		s->cpu_ns + blocked ? (double)s->cpu_ns / (double)(s->cpu_ns + blocked) : -1;
-	if (wall > 0 && secs(s->cpu_ns) / wall < TRIAGE_IDLE_CORES &&
+	v->busy_share = demand + blocked ? (double)demand / (double)(demand + blocked) : -1;
+	if (wall > 0 && secs(demand) / wall < TRIAGE_IDLE_CORES &&
 	    secs(blocked) / wall < TRIAGE_IDLE_CORES) {
 		v->word = "healthy";
 		snprintf(v->why, sizeof(v->why),
-			 "%.2f cores on CPU and %.2f threads blocked on locks or I/O on average: "
-			 "both under %.2f",
-			 secs(s->cpu_ns) / wall, secs(blocked) / wall, TRIAGE_IDLE_CORES);
+			 "%.2f cores of CPU demand and %.2f threads blocked on locks or I/O on "
+			 "average: both under %.2f",
+			 secs(demand) / wall, secs(blocked) / wall, TRIAGE_IDLE_CORES);
 		return;
 	}
 	if (gc >= TRIAGE_GC_SHARE) {
@@ -326,28 +336,19 @@ static void judge(const struct triage *t, const struct svc *s, struct verdict *v
 	}
 	if (v->busy_share >= TRIAGE_CPU_SHARE) {
 		v->word = "cpu-bound";
-		snprintf(v->why, sizeof(v->why), "on CPU %.0f%% of its busy time%s",
-			 100 * v->busy_share,
+		snprintf(v->why, sizeof(v->why), "on CPU%s %.0f%% of its busy time%s%s",
+			 runq ? " or waiting for one" : "", 100 * v->busy_share,
+			 runq * 5 > demand ? " (much of it preempted: the host is short of CPU)" :
+					     "",
 			 t->off_cpu ? "" : " (no off-CPU profile given: its waits are unknown)");
 		return;
 	}
-	if (lock || io) {
-		v->word = lock >= io ? "lock-bound" : "io-bound";
-		snprintf(v->why, sizeof(v->why),
-			 "blocked %.0f%% of its busy time, mostly %s (lock %.0f%%, I/O %.0f%% of "
-			 "the blocked time)",
-			 100 * (1 - v->busy_share), lock >= io ? "on locks" : "in I/O",
-			 100.0 * (double)lock / (double)blocked,
-			 100.0 * (double)io / (double)blocked);
-		return;
-	}
-	/* Blocked, but in nothing named: runqueue waits, page faults,
-	 * stacks without kernel frames. */
-	v->word = "cpu-bound";
+	v->word = lock >= io ? "lock-bound" : "io-bound";
 	snprintf(v->why, sizeof(v->why),
-		 "blocked %.0f%% of its busy time in waits that are neither locks nor I/O "
-		 "(runqueue, page faults?)",
-		 100 * (1 - v->busy_share));
+		 "blocked %.0f%% of its busy time, mostly %s (lock %.0f%%, I/O %.0f%% of the "
+		 "blocked time)",
+		 100 * (1 - v->busy_share), lock >= io ? "on locks" : "in I/O",
+		 100.0 * (double)lock / (double)blocked, 100.0 * (double)io / (double)blocked);
 }
 
 static int cmp_svc(const void *a, const void *b, void *ctx)
@@ -437,8 +438,8 @@ static void print_text(const struct triage *t, FILE *f, const struct svc *svcs, 
 				secs(s->wait_ns[w]));
 		if (v.busy_share >= 0 && t->off_cpu)
 			fprintf(f,
-				"\n  busy time: %.0f%% on CPU, %.0f%% blocked on locks, I/O or "
-				"other waits",
+				"\n  busy time: %.0f%% on CPU (or waiting for one), %.0f%% blocked "
+				"on locks or I/O",
 				100 * v.busy_share, 100 * (1 - v.busy_share));
 		fprintf(f, "\n  top functions by self CPU:\n");
 		for (k = first[idx]; k < t->nfns && t->fns[k].svc == idx && k - first[idx] < top;

@@ -26,7 +26,8 @@ enum triage_wait {
 	TRIAGE_WAIT_IO, /* read/write, poll/epoll, io_uring, block I/O */
 	TRIAGE_WAIT_SLEEP, /* nanosleep and timers: chosen, not a bottleneck */
 	TRIAGE_WAIT_IDLE, /* condition variables: a worker with nothing to do */
-	TRIAGE_WAIT_OTHER, /* none of the above (page faults, runqueue, unnamed) */
+	TRIAGE_WAIT_RUNQUEUE, /* preempted, waiting for a CPU (--off-cpu-runqueue) */
+	TRIAGE_WAIT_OTHER, /* none of the above (page faults, unnamed frames) */
 	TRIAGE_WAIT_MAX,
 };
 

@@ -20,6 +20,9 @@ FUTEX = f"schedule{K};futex_wait_queue{K};futex_wait{K};do_futex{K};__x64_sys_fu
 PIPE = f"schedule{K};pipe_read{K};vfs_read{K};ksys_read{K}"
 EPOLL = f"schedule_hrtimeout_range{K};ep_poll{K};do_epoll_wait{K}"
 SLEEP = f"schedule{K};do_nanosleep{K};hrtimer_nanosleep{K}"
+PREEMPT = f"__schedule{K};preempt_schedule_irq{K};irqentry_exit{K};asm_sysvec_apic_timer_interrupt{K}"
+# A page fault's wait with no I/O frame: the frames do not say why.
+UNKNOWN = f"schedule{K};do_fault{K};handle_mm_fault{K}"
 
 
 def futex(root):
@@ -106,6 +109,35 @@ def test_healthy_threshold(tmp_path, cpu_samples, verdict):
                seconds=10)["cron"]
     assert s["verdict"] == verdict, s
     assert s["off_cpu_by_wait_seconds"]["sleep"] == pytest.approx(9.0)
+
+
+def test_runqueue_is_cpu_demand(tmp_path):
+    # 1 s on CPU, 4 s preempted waiting for a CPU, 2 s on a lock: it wants
+    # CPU (5 of 7 s), and it would be lock-bound if preemption counted as
+    # blocked. Preempted inside a read is still preempted.
+    off = {kstack("svc;main;work", PREEMPT): 3_000_000,
+           kstack("svc;main;read", f"{PREEMPT};pipe_read{K};vfs_read{K};ksys_read{K}"):
+           1_000_000,
+           futex("svc;main;lock"): 2_000_000}
+    s = report(tmp_path, {"svc;main;work": HZ}, off, seconds=10)["svc"]
+    assert s["off_cpu_by_wait_seconds"]["runqueue"] == pytest.approx(4.0)
+    assert s["off_cpu_by_wait_seconds"]["io"] == 0
+    assert s["verdict"] == "cpu-bound", s
+    assert "preempted" in s["why"], s
+    # Starved of CPU is not healthy: 0.1 cores on CPU, 0.5 wanted.
+    s = report(tmp_path, {"svc;main;work": HZ}, {kstack("svc;w", PREEMPT): 4_000_000},
+               seconds=10)["svc"]
+    assert s["verdict"] == "cpu-bound", s
+
+
+def test_unexplained_waits_are_shown_not_judged(tmp_path):
+    # 9 s in waits the frames do not explain, 1 s on a lock, 3 s on CPU:
+    # judged on what is known (3 s demand vs 1 s lock), the 9 s shown.
+    off = {kstack("svc;main;touch", UNKNOWN): 9_000_000, futex("svc;main;lock"): 1_000_000}
+    s = report(tmp_path, {"svc;main;work": 3 * HZ}, off, seconds=10)["svc"]
+    assert s["off_cpu_by_wait_seconds"]["other"] == pytest.approx(9.0)
+    assert s["verdict"] == "cpu-bound", s
+    assert s["cpu_share_of_busy"] == pytest.approx(3 / 4, abs=1e-4)
 
 
 def test_condition_wait_is_idle_not_lock(tmp_path):
