@@ -31,6 +31,11 @@ HEADER = re.compile(r"^ember top host=\S+ cpus=(\d+) interval=(\d+)s by=(\w+) "
 ROW = re.compile(r"^\s*(\d+\.\d\d)\s+(\d+\.\d\d)\s+(\d+) (.+)$")
 
 
+def funcs_in(names):
+    """The fixture's functions among names, in their order."""
+    return [n for n in names if n in FUNCS]
+
+
 def parse_batch(text):
     """[(header match, [(self, total, samples, name)])] from --batch output."""
     snaps = []
@@ -64,8 +69,12 @@ def test_batch_split_in_order_and_shares(ember, procs):
         assert int(h[1]) == os.cpu_count(), h[0]
         samples = int(h[6])
         names = [r[3] for r in rows]
-        # The three, hottest first (kernel frames may sit between them).
-        assert [r for r in names if r in FUNCS] == list(FUNCS), f"snapshot {i}:\n{run.stdout}"
+        # The three, hottest first (kernel frames may sit between them),
+        # in every snapshot with the samples to tell 30 % from 10 % (on a
+        # crowded machine a 2 s interval may hold few; the sum below is
+        # checked whatever the count).
+        if samples >= 300:
+            assert funcs_in(names) == list(FUNCS), f"snapshot {i}:\n{run.stdout}"
         for self_pct, total_pct, count, name in rows:
             assert self_pct <= total_pct + 1e-9 and count <= samples, (name, rows)
             # Total, not self: an interrupt's kernel frames land on top of
@@ -83,6 +92,7 @@ def test_batch_split_in_order_and_shares(ember, procs):
         table.append((f, have, want, tol))
     text = ", ".join(f"{f}: {h:.2f}% vs {w:.2f}% (+-{t:.2f})" for f, h, w, t in table)
     print(f"top --batch over {n} samples: {text}")
+    assert sorted(FUNCS, key=lambda f: -got[f]) == list(FUNCS), text
     for f, have, want, tol in table:
         assert abs(have - want) <= tol, f"{f} off by {have - want:+.2f} points ({text})"
 
@@ -165,18 +175,15 @@ def rows_of(screen):
     return [m[1] for m in map(SCREEN_ROW.match, screen.splitlines()) if m]
 
 
-def funcs_in(names):
-    return [n for n in names if n in FUNCS]
-
 
 def test_screen_keys_resize_and_quit(ember, procs, tmux):
     split = procs.start("split", "--threads", 2, "--seconds", 0)
     tmux.start(f"{ember.path} top --pid {split.pid} --interval 1 --frequency {FREQ}", 120, 30)
-    s = tmux.wait_for(lambda s: all(f in s for f in FUNCS))
+    # In order: at a few hundred samples an interval, wait for one.
+    s = tmux.wait_for(lambda s: funcs_in(rows_of(s)) == list(FUNCS))
     lines = s.splitlines()
     assert lines[0].startswith("ember top - ") and " CPUs - every 1s - by function" in lines[0], s
     assert "q quit" in lines[1], s
-    assert funcs_in(rows_of(s)) == list(FUNCS), s
 
     # By process: the fixture by name and pid; then back.
     tmux("send-keys", "-t", "top", "P")
