@@ -361,6 +361,8 @@ static void draw(struct top *t)
 			 (unsigned long long)row->total, name);
 		put_line(y++, line);
 	}
+	if (s && s->samples && t->has_filter && y == 3)
+		put_line(y, "no row matches the filter (/ then Enter clears it)");
 	refresh();
 }
 
