@@ -181,6 +181,13 @@ static int run(struct agent *ag)
 		 * window's end, so no sample sees half a configuration. */
 		if (hup_requested) {
 			hup_requested = 0;
+			/* A live view's SIGHUP is its terminal going away (a
+			 * closed tmux or ssh session), not a reload: without
+			 * this, ember top would sample on with nobody to see. */
+			if (ag->view) {
+				log_info("agent: SIGHUP: the terminal is gone; stopping");
+				break;
+			}
 			reload(ag);
 		}
 		now = clock_ns(CLOCK_MONOTONIC);

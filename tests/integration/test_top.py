@@ -238,3 +238,24 @@ def test_screen_sigterm_restores_terminal(ember, procs, tmux):
     os.kill(pid, 15)
     assert tmux.exit_code() == 0, tmux.screen()
     assert tmux("display", "-p", "-t", "top", "#{alternate_on}").stdout.strip() == "0"
+
+
+def test_screen_hangup_ends_top(ember, procs, tmux):
+    """A closed terminal (tmux or ssh gone) sends SIGHUP: top ends, it does not
+    sample on as an orphan."""
+    split = procs.start("split", "--threads", 1, "--seconds", 0)
+    tmux.start(f"{ember.path} top --pid {split.pid} --interval 1", 100, 20)
+    tmux.wait_for(lambda s: "fx_work_a" in s)
+    pid = int(subprocess.run(["pgrep", "-f", f"^{ember.path} top --pid {split.pid} "],
+                             capture_output=True, text=True).stdout.split()[0])
+    tmux("kill-session", "-t", "top")
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 10 and os.path.exists(f"/proc/{pid}"):
+        with open(f"/proc/{pid}/stat") as f:
+            if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                break
+        time.sleep(0.1)
+    alive = os.path.exists(f"/proc/{pid}") and open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+    if alive:
+        os.kill(pid, 9)
+    assert not alive, "ember top kept running after its terminal hung up"
