@@ -151,6 +151,27 @@ static int pp_unnamed(struct pp *pp, const Perftools__Profiles__Location *loc)
 			(unsigned long long)(loc->address - m->memory_start + m->file_offset)));
 }
 
+/* Kernel frames carry the mapping Ember (and perf) give them; the folded
+ * convention marks them "_[k]", so a pprof and a folded file of one profile
+ * draw, colour and report kernel frames alike. */
+#define FG_KERNEL_NAME_MAX 512
+
+static bool pp_in_kernel(struct pp *pp, const Perftools__Profiles__Location *loc)
+{
+	const char *file;
+	long mi = loc->mapping_id ? ids_find(&pp->maps, loc->mapping_id) : -1;
+	int64_t idx;
+
+	/* A bad string index is reported where the name is read, not here. */
+	if (mi < 0)
+		return false;
+	idx = pp->p->mapping[mi]->filename;
+	if (idx <= 0 || (size_t)idx >= pp->p->n_string_table)
+		return false;
+	file = pp->p->string_table[idx];
+	return !strncmp(file, "[kernel.kallsyms]", 17) || !strcmp(file, "[vmlinux]");
+}
+
 /* Each location's names once, outermost line first (pprof lists a
  * location's lines innermost first). */
 static int pp_locations(struct pp *pp)
@@ -164,6 +185,7 @@ static int pp_locations(struct pp *pp)
 		return fg_read_fail(pp->r, -ENOMEM, "%s: out of memory", pp->what);
 	for (i = 0; i < p->n_location; i++) {
 		const Perftools__Profiles__Location *loc = p->location[i];
+		bool kernel = pp_in_kernel(pp, loc);
 
 		pp->loc_start[i] = (uint32_t)pp->nnames;
 		if (!loc->n_line) {
@@ -191,7 +213,15 @@ static int pp_locations(struct pp *pp)
 				return err;
 			if (!*name)
 				name = "[unknown]";
-			err = pp_name(pp, name, strlen(name));
+			if (kernel) {
+				char text[FG_KERNEL_NAME_MAX];
+				int len = snprintf(text, sizeof(text), "%s_[k]", name);
+
+				err = pp_name(pp, text, len < (int)sizeof(text) ? (size_t)len :
+										  sizeof(text) - 1);
+			} else {
+				err = pp_name(pp, name, strlen(name));
+			}
 			if (err)
 				return err;
 		}

@@ -87,9 +87,11 @@ def profile_pb2(tmp_path_factory):
         sys.path.remove(str(out))
 
 
-def pprof_from_stacks(pb2, stacks, types=(("samples", "count"),), values=None, zip=True):
+def pprof_from_stacks(pb2, stacks, types=(("samples", "count"),), values=None, zip=True,
+                      kernel=()):
     """A pprof with one sample per stack ("a;b;c" or a tuple, root first); values(count)
-    gives the sample's values, one per type (default: the count for each)."""
+    gives the sample's values, one per type (default: the count for each). Functions
+    named in kernel sit in the "[kernel.kallsyms]" mapping, as Ember writes them."""
     p = pb2.Profile()
     strings = [""]
 
@@ -97,6 +99,10 @@ def pprof_from_stacks(pb2, stacks, types=(("samples", "count"),), values=None, z
         if text not in strings:
             strings.append(text)
         return strings.index(text)
+
+    if kernel:
+        m = p.mapping.add()
+        m.id, m.filename = 1, s("[kernel.kallsyms]")
 
     for t, u in types:
         vt = p.sample_type.add()
@@ -111,6 +117,8 @@ def pprof_from_stacks(pb2, stacks, types=(("samples", "count"),), values=None, z
                 f.id, f.name = funcs[name], s(name)
                 loc = p.location.add()
                 loc.id = funcs[name]
+                if name in kernel:
+                    loc.mapping_id = 1
                 loc.line.add().function_id = funcs[name]
             sample.location_id.append(funcs[name])
         sample.value.extend(values(count) if values else [count] * len(types))

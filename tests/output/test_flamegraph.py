@@ -210,3 +210,21 @@ def test_many_unique_names_svg_bounded(tmp_path):
     assert svg.stat().st_size < 200_000
     got = {f.name: f.count for f in frames(svg)}
     assert got["all"] == 1_020_000 and got["cold"] == 20_000
+
+
+def test_pprof_kernel_frames_marked_like_folded(tmp_path, profile_pb2):
+    """A pprof's kernel frames (the "[kernel.kallsyms]" mapping) are drawn and coloured
+    as the folded file of the same profile draws them: "_[k]"."""
+    pb = tmp_path / "k.pb.gz"
+    pb.write_bytes(pprof_from_stacks(profile_pb2, {"main;write;vfs_write": 3, "main;work": 2},
+                                     kernel=("vfs_write",)))
+    folded = write_folded(tmp_path / "k.folded",
+                          {"main;write;vfs_write_[k]": 3, "main;work": 2})
+    a, b = tmp_path / "a.svg", tmp_path / "b.svg"
+    ember("flamegraph", "-o", a, pb, check=0)
+    ember("flamegraph", "-o", b, folded, check=0)
+    fa = {x.name: x.fill for x in frames(a)}
+    fb = {x.name: x.fill for x in frames(b)}
+    assert "vfs_write_[k]" in fa and "vfs_write" not in fa, sorted(fa)
+    assert fa["vfs_write_[k]"] == fb["vfs_write_[k]"]
+    assert fa["write"] == fb["write"]
