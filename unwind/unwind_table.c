@@ -235,8 +235,12 @@ static const struct cie_info *cie_get(struct compiler *c, Elf_Data *data, bool e
 		ci->ok = true;
 		return ci;
 	}
-	if (aug[0] != 'z')
-		return ci; /* "eh" and other pre-'z' forms: sizes unknown */
+	if (aug[0] != 'z') {
+		/* .debug_frame's "S" (a signal frame, no data); "eh" and
+		 * other pre-'z' forms have data of unknown size */
+		ci->ok = strspn(aug, "S") == strlen(aug);
+		return ci;
+	}
 	p = e.cie.augmentation_data;
 	end = p ? p + e.cie.augmentation_data_size : NULL;
 	for (aug++; *aug; aug++) {
@@ -316,6 +320,8 @@ static int list_fdes(struct compiler *c, Elf_Data *data, uint64_t vaddr, bool eh
 	Dwarf_CFI_Entry e;
 	int r;
 
+	/* CIE offsets are per section */
+	memset(c->cies, 0, sizeof(c->cies));
 	while (off < data->d_size) {
 		const struct cie_info *ci;
 		const uint8_t *p, *end;
