@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/types.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,8 @@
 /* A file whose compile failed on a path that might work from elsewhere
  * (the process exited, the file changed) is retried after this. */
 #define RETRY_NS (10ull * 1000000000ull)
+/* A compile with more CFI rows than this trims the heap after. */
+#define TRIM_ROWS 50000
 /* Rows per batch update: bounds the key array. */
 #define BATCH_ROWS 65536
 
@@ -140,6 +143,13 @@ size_t unwind_store_table_bytes(size_t rows)
 static void *worker_main(void *arg)
 {
 	struct unwind_store *s = arg;
+	/* a table past the whole cap is refused as soon as it is known */
+	size_t max_rows = s->cap_bytes / sizeof(struct prof_unwind_row);
+
+	if (!max_rows)
+		max_rows = 1;
+	if (max_rows > UNWIND_TABLE_MAX_ROWS)
+		max_rows = UNWIND_TABLE_MAX_ROWS;
 
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
@@ -171,10 +181,15 @@ static void *worker_main(void *arg)
 				if (!key_eq(&k, &j->key))
 					j->err = -ESTALE;
 				else
-					j->err = unwind_table_compile_fd(fd, -1, 0, &j->table, &j->st);
+					j->err = unwind_table_compile_fd(fd, -1, max_rows, &j->table, &j->st);
 			}
 			close(fd);
 		}
+		/* libdw's FDE and CIE nodes of a big file are many small
+		 * blocks: hand the freed heap back rather than keep the
+		 * compile's peak in the agent's RSS */
+		if (j->st.cfi_rows > TRIM_ROWS)
+			malloc_trim(0);
 
 		pthread_mutex_lock(&s->mu);
 		j->next = s->done;
