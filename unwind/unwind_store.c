@@ -461,6 +461,8 @@ static struct unwind_store_file *get(struct unwind_store *s, const struct unwind
 	struct unwind_store_file *f = find(s, k);
 
 	if (!f) {
+		/* before the new one is linked: it is idle too */
+		trim_idle(s);
 		f = calloc(1, sizeof(*f));
 		if (!f)
 			return NULL;
@@ -470,7 +472,6 @@ static struct unwind_store_file *get(struct unwind_store *s, const struct unwind
 		hchain_add(&s->files, &f->hnode, key_hash(k));
 		lru_push_front(&s->lru, &f->lnode);
 		s->nfiles++;
-		trim_idle(s);
 	} else {
 		lru_touch(&s->lru, &f->lnode);
 	}
