@@ -483,7 +483,7 @@ static struct prof_unwind_row rule_row(enum prof_cfa_rule cfa, uint16_t off, enu
 }
 
 /* One CFI row as the walker will apply it. */
-static struct prof_unwind_row translate(struct compiler *c, Dwarf_Frame *f, bool signal)
+static struct prof_unwind_row translate(struct compiler *c, Dwarf_Frame *f, int ra, bool signal)
 {
 	struct prof_unwind_row none = rule_row(PROF_CFA_NONE, 0, PROF_RBP_SAME, 0);
 	Dwarf_Op mem[3], *ops;
@@ -500,7 +500,7 @@ static struct prof_unwind_row translate(struct compiler *c, Dwarf_Frame *f, bool
 
 	/* the return address: undefined ends the stack, CFA - 8 is the
 	 * only other place the walker reads it from */
-	if (dwarf_frame_register(f, REG_RA, mem, &ops, &nops))
+	if (ra != REG_RA || dwarf_frame_register(f, REG_RA, mem, &ops, &nops))
 		goto unsupported;
 	if (nops == 0 && ops == mem)
 		return rule_row(PROF_CFA_STOP, 0, PROF_RBP_SAME, 0);
@@ -614,7 +614,7 @@ static int compile_fde(struct compiler *c, const struct fde_ref *fde)
 {
 	uint64_t pc = fde->start;
 	unsigned int n;
-	int r;
+	int r, ra;
 
 	for (n = 0; pc < fde->end && n < FDE_MAX_ROWS; n++) {
 		Dwarf_Frame *f = NULL;
@@ -626,7 +626,8 @@ static int compile_fde(struct compiler *c, const struct fde_ref *fde)
 			c->st->frame_errors++;
 			return 0;
 		}
-		if (dwarf_frame_info(f, &s, &e, &signal) < 0 || e <= pc) {
+		ra = dwarf_frame_info(f, &s, &e, &signal);
+		if (ra < 0 || e <= pc) {
 			free(f);
 			c->st->frame_errors++;
 			return 0;
@@ -636,7 +637,7 @@ static int compile_fde(struct compiler *c, const struct fde_ref *fde)
 			signal = true;
 		if (signal && pc == fde->start)
 			c->st->signal_fdes++;
-		row = translate(c, f, signal);
+		row = translate(c, f, ra, signal);
 		free(f);
 		c->st->cfi_rows++;
 		if (e > fde->end)

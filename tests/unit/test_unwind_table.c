@@ -313,6 +313,10 @@ static void ri_check(struct ri *ri, uint64_t pc, const char *cfa, const char *rb
 	}
 	got = rule_at(ri->t, pc);
 	ri->checked++;
+	/* a sigreturn stub found by its code, which readelf cannot know:
+	 * the tests check those by name */
+	if (!strcmp(got, "signal") && pc == ri->lo)
+		return;
 	if (strcmp(got, want)) {
 		if (ri->mismatches++ < 10)
 			print_message("mismatch at %#llx: got '%s', readelf says '%s' (cfa %s rbp %s ra %s)\n",
@@ -412,9 +416,10 @@ static void ri_line(struct ri *ri, char *line)
 	snprintf(ri->pend_ra, sizeof(ri->pend_ra), "%s", tok[ri->col_ra]);
 }
 
-/* Every row readelf interprets in the file's .eh_frame is checked against
- * the table; returns how many. */
-static size_t check_against_readelf(const char *path, size_t min_rows)
+/* Every row readelf interprets in the file's section (.eh_frame, or
+ * .debug_frame when the file has no .eh_frame) is checked against the
+ * table; returns how many. */
+static size_t check_against_readelf_section(const char *path, const char *section, size_t min_rows)
 {
 	struct unwind_table t;
 	struct unwind_table_stats st;
@@ -434,7 +439,7 @@ static size_t check_against_readelf(const char *path, size_t min_rows)
 	while (fgets(line, sizeof(line), f)) {
 		if (!strncmp(line, "Contents of the ", 16)) {
 			ri_end_fde(ri);
-			in_eh = strstr(line, ".eh_frame section") != NULL;
+			in_eh = strstr(line, section) != NULL;
 			continue;
 		}
 		if (in_eh)
@@ -453,6 +458,11 @@ static size_t check_against_readelf(const char *path, size_t min_rows)
 	free(ri);
 	unwind_table_free(&t);
 	return n;
+}
+
+static size_t check_against_readelf(const char *path, size_t min_rows)
+{
+	return check_against_readelf_section(path, ".eh_frame section", min_rows);
 }
 
 static void test_readelf_nofp(void **state)
@@ -496,6 +506,27 @@ static void test_readelf_libc(void **state)
 	assert_true(plt >= 1);
 	print_message("libc: %zu FDEs, %zu rows, %zu bytes, %.1f ms\n", (size_t)st.fdes, t.nr,
 		      t.nr * sizeof(*t.rows), st.compile_ns / 1e6);
+	unwind_table_free(&t);
+}
+
+/* Go keeps its CFI in a compressed .debug_frame only: libdw inflates it,
+ * and the runtime's sigreturn stub is found by its code. */
+static void test_go_compressed_debug_frame(void **state)
+{
+	struct unwind_table t;
+	struct unwind_table_stats st;
+
+	if (access(FIX("hxgo"), R_OK)) {
+		print_message("no Go fixture (golang-go missing): skipped\n");
+		skip();
+	}
+	check_against_readelf_section(FIX("hxgo"), ".debug_frame section", 1000);
+	compile_ok(FIX("hxgo"), NULL, &t, &st);
+	assert_int_equal(st.eh_frame_fdes, 0);
+	assert_true(st.debug_frame_fdes > 500);
+	assert_int_equal(st.signal_fdes, 1);
+	assert_rule(&t, sym_addr(FIX("hxgo"), "runtime.sigreturn.abi0"), "signal");
+	assert_rule(&t, sym_addr(FIX("hxgo"), "main.main"), "rsp+8");
 	unwind_table_free(&t);
 }
 
@@ -619,6 +650,7 @@ int main(void)
 		cmocka_unit_test(test_readelf_nofp),
 		cmocka_unit_test(test_readelf_fp),
 		cmocka_unit_test(test_readelf_libc),
+		cmocka_unit_test(test_go_compressed_debug_frame),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_corrupt),
 	};
