@@ -40,6 +40,18 @@
  * the file size. Real FDEs have a few dozen rows. */
 #define FDE_MAX_ROWS 4096
 
+/* Register numbers a CFA program may name: x86-64's go to 130 (k7). libdw
+ * sizes a frame's register array by the largest number it meets, so one
+ * crafted DW_CFA_offset_extended would make it allocate and clear
+ * gigabytes. */
+#define CFI_MAX_REG 256
+/* libdw re-runs an FDE's program for each of its rows. Real files run about
+ * 10 program bytes per CFI byte; past this many (plus a floor) the rest of
+ * the file's FDEs are skipped and counted, so crafted CFI cannot make a
+ * compile take minutes. */
+#define WORK_PER_BYTE 256
+#define WORK_MIN (64ull << 20)
+
 /* Gaps between FDEs shorter than this are function alignment padding. */
 #define GAP_MIN 16
 
@@ -53,6 +65,7 @@
  * range). 32-bit addresses: the rows are, and it halves the list. */
 struct fde_ref {
 	uint32_t start, end;
+	uint32_t cost; /* program bytes libdw runs for one row (CIE's + FDE's) */
 	Dwarf_CFI *cfi;
 };
 
@@ -63,8 +76,10 @@ enum { SRC_EH, SRC_DEBUG, SRC_DEBUGFILE, SRC_NR };
 struct cie_info {
 	Dwarf_Off off;
 	bool used;
-	bool ok; /* the FDE pointer encoding is known */
+	bool ok; /* the FDE pointer encoding is known, the program is sane */
+	bool has_z; /* FDEs carry augmentation data */
 	uint8_t fde_enc;
+	uint32_t insn_len; /* the initial program's bytes */
 };
 
 struct compiler {
@@ -79,6 +94,9 @@ struct compiler {
 	struct fde_ref *fdes;
 	size_t nfdes, fdes_cap;
 	size_t eh_fdes; /* fdes[0, eh_fdes) are .eh_frame's, sorted by start */
+
+	uint64_t work, work_max; /* program bytes run by libdw, and the bound */
+	uint64_t cfi_bytes; /* the CFI sections' size */
 
 	struct prof_unwind_row *rows;
 	size_t nrows, rows_cap;
@@ -206,15 +224,159 @@ static int read_encoded(uint8_t enc, bool apply, const uint8_t **p, const uint8_
 	return 0;
 }
 
-/* The FDE pointer encoding of the CIE at off, from its augmentation. */
+/* Whether a CFA program is one libdw can run within bounds: every
+ * register number under CFI_MAX_REG, every operand inside the program. An
+ * opcode not known here is left to libdw (it refuses what it does not
+ * know). */
+static bool program_sane(const uint8_t *p, const uint8_t *end, uint8_t fde_enc)
+{
+	uint64_t reg, v, skip;
+	int64_t sv;
+
+	while (p < end) {
+		uint8_t op = *p++;
+
+		switch (op & 0xc0) {
+		case DW_CFA_advance_loc:
+			continue;
+		case DW_CFA_offset:
+			if (read_uleb(&p, end, &v))
+				return false;
+			continue;
+		case DW_CFA_restore:
+			continue;
+		}
+		reg = 0;
+		switch (op) {
+		case DW_CFA_nop:
+		case DW_CFA_remember_state:
+		case DW_CFA_restore_state:
+			break;
+		case DW_CFA_set_loc:
+			if (read_encoded(fde_enc, false, &p, end, 0, &v))
+				return false;
+			break;
+		case DW_CFA_advance_loc1:
+		case DW_CFA_advance_loc2:
+		case DW_CFA_advance_loc4:
+			skip = op == DW_CFA_advance_loc1 ? 1 : op == DW_CFA_advance_loc2 ? 2 : 4;
+			if ((uint64_t)(end - p) < skip)
+				return false;
+			p += skip;
+			break;
+		case DW_CFA_offset_extended:
+		case DW_CFA_register:
+		case DW_CFA_def_cfa:
+		case DW_CFA_val_offset:
+		case DW_CFA_GNU_negative_offset_extended:
+			if (read_uleb(&p, end, &reg) || read_uleb(&p, end, &v))
+				return false;
+			if (op == DW_CFA_register && v >= CFI_MAX_REG)
+				return false;
+			break;
+		case DW_CFA_restore_extended:
+		case DW_CFA_undefined:
+		case DW_CFA_same_value:
+		case DW_CFA_def_cfa_register:
+			if (read_uleb(&p, end, &reg))
+				return false;
+			break;
+		case DW_CFA_def_cfa_offset:
+		case DW_CFA_GNU_args_size:
+			if (read_uleb(&p, end, &v))
+				return false;
+			break;
+		case DW_CFA_def_cfa_offset_sf:
+			if (read_sleb(&p, end, &sv))
+				return false;
+			break;
+		case DW_CFA_offset_extended_sf:
+		case DW_CFA_def_cfa_sf:
+		case DW_CFA_val_offset_sf:
+			if (read_uleb(&p, end, &reg) || read_sleb(&p, end, &sv))
+				return false;
+			break;
+		case DW_CFA_def_cfa_expression:
+		case DW_CFA_expression:
+		case DW_CFA_val_expression:
+			if (op != DW_CFA_def_cfa_expression && read_uleb(&p, end, &reg))
+				return false;
+			if (read_uleb(&p, end, &v) || v > (uint64_t)(end - p))
+				return false;
+			p += v;
+			break;
+		default:
+			return true;
+		}
+		if (reg >= CFI_MAX_REG)
+			return false;
+	}
+	return true;
+}
+
+/* The CIE's FDE pointer encoding and whether its FDEs carry augmentation
+ * data, into ci: false when they cannot be known. */
+static bool cie_parse(struct cie_info *ci, const Dwarf_CIE *cie)
+{
+	const char *aug = cie->augmentation;
+	const uint8_t *p, *end;
+	uint64_t skip;
+
+	if (!aug)
+		return false;
+	if (aug[0] == '\0')
+		return true;
+	if (aug[0] != 'z')
+		/* .debug_frame's "S" (a signal frame, no data); "eh" and
+		 * other pre-'z' forms have data of unknown size */
+		return strspn(aug, "S") == strlen(aug);
+	ci->has_z = true;
+	p = cie->augmentation_data;
+	if (!p)
+		return false;
+	end = p + cie->augmentation_data_size;
+	for (aug++; *aug; aug++) {
+		switch (*aug) {
+		case 'R':
+			if (p >= end)
+				return false;
+			ci->fde_enc = *p++;
+			break;
+		case 'L':
+			if (p >= end)
+				return false;
+			p++;
+			break;
+		case 'P': {
+			uint8_t enc;
+
+			if (p >= end)
+				return false;
+			enc = *p++;
+			if (read_encoded(enc, false, &p, end, 0, &skip))
+				return false;
+			break;
+		}
+		case 'S':
+		case 'B':
+		case 'G':
+			break;
+		default:
+			/* an unknown letter: 'z' says the data's size, but
+			 * not where 'R' is if it comes after */
+			return !strchr(aug, 'R');
+		}
+	}
+	return true;
+}
+
+/* The CIE at off: its FDE pointer encoding and whether its program can
+ * be run (cached: FDEs share a few CIEs). */
 static const struct cie_info *cie_get(struct compiler *c, Elf_Data *data, bool eh, Dwarf_Off off)
 {
 	struct cie_info *ci = &c->cies[(off / 4) % CIE_CACHE];
 	Dwarf_CFI_Entry e;
 	Dwarf_Off next;
-	const uint8_t *p, *end;
-	const char *aug;
-	uint64_t skip;
 
 	if (ci->used && ci->off == off)
 		return ci;
@@ -224,57 +386,11 @@ static const struct cie_info *cie_get(struct compiler *c, Elf_Data *data, bool e
 	ci->fde_enc = DW_EH_PE_absptr;
 	if (dwarf_next_cfi(c->ehdr.e_ident, data, eh, off, &next, &e) != 0 || !dwarf_cfi_cie_p(&e))
 		return ci;
-	aug = e.cie.augmentation;
-	if (!aug)
+	if (e.cie.initial_instructions_end < e.cie.initial_instructions)
 		return ci;
-	if (aug[0] == '\0') {
-		ci->ok = true;
-		return ci;
-	}
-	if (aug[0] != 'z') {
-		/* .debug_frame's "S" (a signal frame, no data); "eh" and
-		 * other pre-'z' forms have data of unknown size */
-		ci->ok = strspn(aug, "S") == strlen(aug);
-		return ci;
-	}
-	p = e.cie.augmentation_data;
-	end = p ? p + e.cie.augmentation_data_size : NULL;
-	for (aug++; *aug; aug++) {
-		switch (*aug) {
-		case 'R':
-			if (!p || p >= end)
-				return ci;
-			ci->fde_enc = *p++;
-			break;
-		case 'L':
-			if (!p || p >= end)
-				return ci;
-			p++;
-			break;
-		case 'P': {
-			uint8_t enc;
-
-			if (!p || p >= end)
-				return ci;
-			enc = *p++;
-			if (read_encoded(enc, false, &p, end, 0, &skip))
-				return ci;
-			break;
-		}
-		case 'S':
-		case 'B':
-		case 'G':
-			break;
-		default:
-			/* An unknown letter: 'z' says the data's size, but
-			 * not where 'R' is if it comes after. */
-			if (strchr(aug, 'R'))
-				return ci;
-			ci->ok = true;
-			return ci;
-		}
-	}
-	ci->ok = true;
+	ci->insn_len = (uint32_t)(e.cie.initial_instructions_end - e.cie.initial_instructions);
+	ci->ok = cie_parse(ci, &e.cie) &&
+		 program_sane(e.cie.initial_instructions, e.cie.initial_instructions_end, ci->fde_enc);
 	return ci;
 }
 
@@ -318,6 +434,7 @@ static int list_fdes(struct compiler *c, Elf_Data *data, uint64_t vaddr, bool eh
 
 	/* CIE offsets are per section */
 	memset(c->cies, 0, sizeof(c->cies));
+	c->cfi_bytes += data->d_size;
 	while (off < data->d_size) {
 		const struct cie_info *ci;
 		const uint8_t *p, *end;
@@ -349,6 +466,16 @@ static int list_fdes(struct compiler *c, Elf_Data *data, uint64_t vaddr, bool eh
 				 vaddr + (uint64_t)(p - (const uint8_t *)data->d_buf), &start);
 		if (!r)
 			r = read_encoded(ci->fde_enc & PE_FORMAT, false, &p, end, 0, &len);
+		if (!r && ci->has_z) {
+			uint64_t alen;
+
+			if (read_uleb(&p, end, &alen) || alen > (uint64_t)(end - p))
+				r = -1;
+			else
+				p += alen;
+		}
+		if (!r && !program_sane(p, end, ci->fde_enc))
+			r = -1;
 		if (r) {
 			if (r == -2)
 				c->st->bad_encoding++;
@@ -373,7 +500,8 @@ static int list_fdes(struct compiler *c, Elf_Data *data, uint64_t vaddr, bool eh
 			return -E2BIG; /* each FDE makes a row at least */
 		if (VEC_RESERVE(c->fdes, c->fdes_cap, c->nfdes + 1, c->max_rows))
 			return -ENOMEM;
-		c->fdes[c->nfdes++] = (struct fde_ref){ (uint32_t)start, (uint32_t)(start + len), cfi };
+		c->fdes[c->nfdes++] = (struct fde_ref){ (uint32_t)start, (uint32_t)(start + len),
+							ci->insn_len + (uint32_t)(end - p) + 1, cfi };
 		if (src == SRC_EH)
 			c->st->eh_frame_fdes++;
 		else
@@ -622,6 +750,9 @@ static int compile_fde(struct compiler *c, const struct fde_ref *fde)
 		bool signal = false;
 		struct prof_unwind_row row;
 
+		c->work += fde->cost;
+		if (c->work > c->work_max)
+			return -ETIME;
 		if (dwarf_cfi_addrframe(fde->cfi, pc, &f) || !f) {
 			c->st->frame_errors++;
 			return 0;
@@ -801,7 +932,7 @@ static int add_entry_stop(struct compiler *c)
 	c->st->entry_stop = 1;
 	if (VEC_RESERVE(c->fdes, c->fdes_cap, c->nfdes + 1, c->max_rows + 1))
 		return -ENOMEM;
-	c->fdes[c->nfdes++] = (struct fde_ref){ (uint32_t)entry, (uint32_t)end, NULL };
+	c->fdes[c->nfdes++] = (struct fde_ref){ (uint32_t)entry, (uint32_t)end, 0, NULL };
 	return 0;
 }
 
@@ -857,10 +988,19 @@ static int compile_elf(Elf *elf, int fd, Elf *dbg, size_t max_rows, struct unwin
 	/* in address order: the rows come out sorted */
 	if (c.nfdes)
 		qsort(c.fdes, c.nfdes, sizeof(*c.fdes), fde_cmp);
+	c.work_max = WORK_MIN + WORK_PER_BYTE * c.cfi_bytes;
 	for (i = 0; i < c.nfdes; i++) {
 		const struct fde_ref *f = &c.fdes[i];
 
 		r = f->cfi ? compile_fde(&c, f) : put(&c, f->start, f->end, rule_row(PROF_CFA_STOP, 0, PROF_RBP_SAME, 0));
+		if (r == -ETIME) {
+			/* the work bound: what is compiled stands, the rest
+			 * is left to frame pointers */
+			st->work_limited = c.nfdes - i;
+			st->skipped += c.nfdes - i;
+			r = 0;
+			break;
+		}
 		if (r)
 			goto out;
 	}

@@ -9,9 +9,10 @@
  * sections describe an address, .eh_frame wins (it is what the code was
  * linked with). Rows are x86-64 only.
  *
- * Untrusted input: every CIE or FDE that cannot be read is skipped and
- * counted, the work per FDE and the rows per file are bounded, a file past
- * the row cap is refused. Pure; any thread (libdw handles are per call).
+ * Untrusted input: every CIE or FDE that cannot be read (or names a
+ * register past x86-64's) is skipped and counted, the rows per FDE, the
+ * rows per file and the work per CFI byte are bounded, a file past the row
+ * cap is refused. Pure; any thread (libdw handles are per call).
  */
 #ifndef EMBER_UNWIND_TABLE_H
 #define EMBER_UNWIND_TABLE_H
@@ -43,6 +44,7 @@ struct unwind_table_stats {
 	uint64_t out_of_range; /* an FDE at address 0 or past 4 GiB */
 	uint64_t overlap; /* an FDE inside one already compiled (the other section's) */
 	uint64_t frame_errors; /* dwarf_cfi_addrframe failed inside an FDE */
+	uint64_t work_limited; /* FDEs not compiled: the file's work bound was reached */
 	uint64_t none_rows; /* rows compiled to PROF_CFA_NONE: a rule the walker lacks */
 	uint64_t signal_fdes; /* FDEs compiled to PROF_CFA_SIGNAL */
 	uint64_t entry_stop; /* 1 when the entry point had no FDE and got a STOP row */

@@ -628,6 +628,31 @@ static void test_corrupt(void **state)
 	print_message("corrupt .eh_frame: %zu of 3000 tables differ, %zu counted damage\n", nbad, counted);
 	assert_true(counted > 0);
 
+	/* cfi_rbx's ".cfi_def_cfa %rbx, 8" (0c 03 08) made into "CFA in
+	 * register 256" (0d 80 02): libdw would size its register array by
+	 * such numbers, the compiler refuses the FDE and counts it */
+	{
+		struct unwind_table t;
+		struct unwind_table_stats st;
+		size_t at, hits = 0;
+
+		memcpy(copy, img, size);
+		for (at = off; at + 3 <= off + len; at++)
+			if (copy[at] == 0x0c && copy[at + 1] == 0x03 && copy[at + 2] == 0x08) {
+				copy[at] = 0x0d;
+				copy[at + 1] = 0x80;
+				copy[at + 2] = 0x02;
+				hits++;
+			}
+		assert_int_equal(hits, 1);
+		assert_int_equal(unwind_table_compile_mem(copy, size, 0, &t, &st), 0);
+		check_invariants(&t);
+		assert_int_equal(st.bad_entry, 1);
+		assert_int_equal(st.skipped, 1);
+		assert_int_equal(st.eh_frame_fdes, 12);
+		unwind_table_free(&t);
+	}
+
 	/* every truncation of the image */
 	for (i = 0; i < size; i += 97) {
 		struct unwind_table t;
