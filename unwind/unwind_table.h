@@ -4,15 +4,16 @@
  *
  * The CFI comes from .eh_frame (the section, or through PT_GNU_EH_FRAME when
  * the section headers are stripped) and .debug_frame (the file's own, or a
- * separate debug file's), read with libdw's CFI API: the FDEs are listed with
- * dwarf_next_cfi, each FDE's rows come from dwarf_cfi_addrframe. Where both
+ * separate debug file's). libdw's dwarf_next_cfi splits the sections into
+ * CIEs and FDEs (and libdw inflates a compressed .debug_frame); each FDE's
+ * CFA program is run here, once, keeping the rules the walker uses. Where both
  * sections describe an address, .eh_frame wins (it is what the code was
  * linked with). Rows are x86-64 only.
  *
- * Untrusted input: every CIE or FDE that cannot be read (or names a
- * register past x86-64's) is skipped and counted, the rows per FDE, the
- * rows per file and the work per CFI byte are bounded, a file past the row
- * cap is refused. Pure; any thread (libdw handles are per call).
+ * Untrusted input: every CIE or FDE that cannot be read is skipped and
+ * counted, a malformed program is cut where it goes wrong, the rows per FDE
+ * and per file are bounded (the work is linear in the CFI's size), a file
+ * past the row cap is refused. Pure; any thread (libdw handles are per call).
  */
 #ifndef EMBER_UNWIND_TABLE_H
 #define EMBER_UNWIND_TABLE_H
@@ -43,8 +44,7 @@ struct unwind_table_stats {
 	uint64_t bad_encoding; /* a pointer encoding not supported (indirect, textrel...) */
 	uint64_t out_of_range; /* an FDE at address 0 or past 4 GiB */
 	uint64_t overlap; /* an FDE inside one already compiled (the other section's) */
-	uint64_t frame_errors; /* dwarf_cfi_addrframe failed inside an FDE */
-	uint64_t work_limited; /* FDEs not compiled: the file's work bound was reached */
+	uint64_t frame_errors; /* an FDE's program malformed: cut there, the rest a gap */
 	uint64_t none_rows; /* rows compiled to PROF_CFA_NONE: a rule the walker lacks */
 	uint64_t signal_fdes; /* FDEs compiled to PROF_CFA_SIGNAL */
 	uint64_t entry_stop; /* 1 when the entry point had no FDE and got a STOP row */
