@@ -68,13 +68,15 @@ int main(int argc, char **argv)
 			continue;
 		}
 		printf("| %s | %lu | %lu | %zu | %zu | %.0f | %.0f | %lu | %.1f |\n", argv[i],
-		       (unsigned long)st.fdes, (unsigned long)st.cfi_rows, t.nr, unwind_store_table_bytes(t.nr),
-		       best * 1e3, best_cpu * 1e3, (unsigned long)st.none_rows, maxrss_kb() / 1024.0);
+		       (unsigned long)st.fdes, (unsigned long)st.cfi_rows, t.nr,
+		       unwind_store_table_bytes(t.nr), best * 1e3, best_cpu * 1e3,
+		       (unsigned long)st.none_rows, maxrss_kb() / 1024.0);
 		total_rows += t.nr;
 		total_bytes += unwind_store_table_bytes(t.nr);
 		unwind_table_free(&t);
 		malloc_trim(0);
 	}
-	printf("| total | | | %zu | %zu (%.1f MiB) | | | | |\n", total_rows, total_bytes, total_bytes / 1048576.0);
+	printf("| total | | | %zu | %zu (%.1f MiB) | | | | |\n", total_rows, total_bytes,
+	       total_bytes / 1048576.0);
 	return 0;
 }

@@ -66,7 +66,16 @@ struct fde_ref {
 enum { SRC_EH, SRC_DEBUG, SRC_DEBUGFILE, SRC_NR, SRC_ENTRY = SRC_NR };
 
 /* A register's rule, for the two registers kept (RA and rbp). */
-enum rule_kind { RK_UNSPEC, RK_UNDEF, RK_SAME, RK_OFFSET, RK_VAL_OFFSET, RK_REG, RK_EXPR, RK_VAL_EXPR };
+enum rule_kind {
+	RK_UNSPEC,
+	RK_UNDEF,
+	RK_SAME,
+	RK_OFFSET,
+	RK_VAL_OFFSET,
+	RK_REG,
+	RK_EXPR,
+	RK_VAL_EXPR
+};
 
 struct reg_rule {
 	uint8_t kind;
@@ -328,7 +337,8 @@ static struct reg_rule *rule_of(struct cfa_state *st, uint64_t reg)
 }
 
 /* What DW_CFA_restore gives reg: the CIE's rule (unspecified in a CIE). */
-static struct reg_rule initial_rule(const struct cie_info *ci, const struct fde_run *run, uint64_t reg)
+static struct reg_rule initial_rule(const struct cie_info *ci, const struct fde_run *run,
+				    uint64_t reg)
 {
 	if (!run)
 		return (struct reg_rule){ RK_UNSPEC, 0 };
@@ -351,7 +361,6 @@ static int64_t factored(int64_t v, int64_t daf)
 {
 	return (int64_t)((uint64_t)v * (uint64_t)daf);
 }
-
 
 static struct prof_unwind_row translate(struct compiler *c, const struct cie_info *ci,
 					const struct cfa_state *st, bool signal);
@@ -384,8 +393,8 @@ static int close_row(struct compiler *c, const struct cie_info *ci, const struct
  * (run NULL: locations are ignored, DW_CFA_restore means unspecified) or
  * an FDE's. 0 when it ran to its end or was cut, -EINVAL when malformed
  * (the rows put so far stand), -errno from putting rows. */
-static int run_program(struct compiler *c, const struct cie_info *ci, struct cfa_state *st, const uint8_t *p,
-		       const uint8_t *end, struct fde_run *run)
+static int run_program(struct compiler *c, const struct cie_info *ci, struct cfa_state *st,
+		       const uint8_t *p, const uint8_t *end, struct fde_run *run)
 {
 	struct cfa_state stack[STATE_STACK];
 	unsigned int depth = 0;
@@ -419,7 +428,8 @@ static int run_program(struct compiler *c, const struct cie_info *ci, struct cfa
 				break;
 			case DW_CFA_set_loc:
 				if (read_encoded(ci->fde_enc, true, &p, end,
-						 run ? run->vaddr + (uint64_t)(p - run->base) : 0, &v))
+						 run ? run->vaddr + (uint64_t)(p - run->base) : 0,
+						 &v))
 					return -EINVAL;
 				if (run) {
 					if (v < run->loc)
@@ -431,7 +441,9 @@ static int run_program(struct compiler *c, const struct cie_info *ci, struct cfa
 			case DW_CFA_advance_loc1:
 			case DW_CFA_advance_loc2:
 			case DW_CFA_advance_loc4: {
-				unsigned int n = op == DW_CFA_advance_loc1 ? 1 : op == DW_CFA_advance_loc2 ? 2 : 4;
+				unsigned int n = op == DW_CFA_advance_loc1 ? 1 :
+						 op == DW_CFA_advance_loc2 ? 2 :
+									     4;
 
 				if ((size_t)(end - p) < n)
 					return -EINVAL;
@@ -448,13 +460,15 @@ static int run_program(struct compiler *c, const struct cie_info *ci, struct cfa
 				sv = factored((int64_t)v, ci->daf);
 				if (op == DW_CFA_GNU_negative_offset_extended)
 					sv = (int64_t)(0 - (uint64_t)sv);
-				set_rule(st, reg, op == DW_CFA_val_offset ? RK_VAL_OFFSET : RK_OFFSET, sv);
+				set_rule(st, reg,
+					 op == DW_CFA_val_offset ? RK_VAL_OFFSET : RK_OFFSET, sv);
 				break;
 			case DW_CFA_offset_extended_sf:
 			case DW_CFA_val_offset_sf:
 				if (read_uleb(&p, end, &reg) || read_sleb(&p, end, &sv))
 					return -EINVAL;
-				set_rule(st, reg, op == DW_CFA_val_offset_sf ? RK_VAL_OFFSET : RK_OFFSET,
+				set_rule(st, reg,
+					 op == DW_CFA_val_offset_sf ? RK_VAL_OFFSET : RK_OFFSET,
 					 factored(sv, ci->daf));
 				break;
 			case DW_CFA_restore_extended:
@@ -527,9 +541,11 @@ static int run_program(struct compiler *c, const struct cie_info *ci, struct cfa
 				break;
 			case DW_CFA_expression:
 			case DW_CFA_val_expression:
-				if (read_uleb(&p, end, &reg) || read_uleb(&p, end, &v) || v > (uint64_t)(end - p))
+				if (read_uleb(&p, end, &reg) || read_uleb(&p, end, &v) ||
+				    v > (uint64_t)(end - p))
 					return -EINVAL;
-				set_rule(st, reg, op == DW_CFA_expression ? RK_EXPR : RK_VAL_EXPR, 0);
+				set_rule(st, reg, op == DW_CFA_expression ? RK_EXPR : RK_VAL_EXPR,
+					 0);
 				p += v;
 				break;
 			case DW_CFA_GNU_args_size:
@@ -555,8 +571,9 @@ static int run_program(struct compiler *c, const struct cie_info *ci, struct cfa
  * (N 11 or 10, by PLT flavour). Returns N, or -1. */
 static int match_plt(const uint8_t *e, uint64_t len)
 {
-	static const uint8_t plt[] = { DW_OP_breg7, 8, DW_OP_breg16, 0, DW_OP_lit15, DW_OP_and, 0, DW_OP_ge,
-				       DW_OP_lit3, DW_OP_shl, DW_OP_plus };
+	static const uint8_t plt[] = { DW_OP_breg7, 8, DW_OP_breg16, 0,		 DW_OP_lit15,
+				       DW_OP_and,   0, DW_OP_ge,     DW_OP_lit3, DW_OP_shl,
+				       DW_OP_plus };
 
 	if (len != sizeof(plt) || memcmp(e, plt, 6) || memcmp(e + 7, plt + 7, sizeof(plt) - 7))
 		return -1;
@@ -571,7 +588,8 @@ static int64_t match_deref_rsp(const uint8_t *e, uint64_t len)
 	const uint8_t *p = e + 1, *end = e + len;
 	int64_t n;
 
-	if (len < 3 || e[0] != DW_OP_breg7 || read_sleb(&p, end, &n) || p + 1 != end || *p != DW_OP_deref)
+	if (len < 3 || e[0] != DW_OP_breg7 || read_sleb(&p, end, &n) || p + 1 != end ||
+	    *p != DW_OP_deref)
 		return -1;
 	return n;
 }
@@ -594,7 +612,8 @@ static bool code_is_sigreturn(const struct compiler *c, uint64_t pc)
 		GElf_Phdr ph;
 		uint64_t off;
 
-		if (!gelf_getphdr(c->elf, (int)i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
+		if (!gelf_getphdr(c->elf, (int)i, &ph) || ph.p_type != PT_LOAD ||
+		    !(ph.p_flags & PF_X))
 			continue;
 		if (pc < ph.p_vaddr || pc - ph.p_vaddr >= ph.p_filesz ||
 		    ph.p_filesz - (pc - ph.p_vaddr) < sizeof(sigreturn_code))
@@ -615,7 +634,9 @@ static bool code_is_sigreturn(const struct compiler *c, uint64_t pc)
 static struct prof_unwind_row rule_row(enum prof_cfa_rule cfa, uint16_t off, enum prof_rbp_rule rbp,
 				       int8_t rbp_off8)
 {
-	return (struct prof_unwind_row){ .cfa_off = off, .rule = PROF_UNWIND_RULE(cfa, rbp), .rbp_off8 = rbp_off8 };
+	return (struct prof_unwind_row){ .cfa_off = off,
+					 .rule = PROF_UNWIND_RULE(cfa, rbp),
+					 .rbp_off8 = rbp_off8 };
 }
 
 /* One row's rules as the walker will apply them. */
@@ -673,7 +694,8 @@ static struct prof_unwind_row translate(struct compiler *c, const struct cie_inf
 		rbp = PROF_RBP_SAME;
 		break;
 	case RK_OFFSET:
-		if (st->rbp.off % 8 == 0 && st->rbp.off / 8 >= INT8_MIN && st->rbp.off / 8 <= INT8_MAX) {
+		if (st->rbp.off % 8 == 0 && st->rbp.off / 8 >= INT8_MIN &&
+		    st->rbp.off / 8 <= INT8_MAX) {
 			rbp = PROF_RBP_AT_CFA;
 			rbp_off8 = (int8_t)(st->rbp.off / 8);
 		} else {
@@ -707,23 +729,26 @@ static const struct cie_info *cie_get(struct compiler *c, uint32_t src, Dwarf_Of
 	ci->off = off;
 	ci->src = src;
 	ci->fde_enc = DW_EH_PE_absptr;
-	if (dwarf_next_cfi(c->ehdr.e_ident, cs->data, cs->eh, off, &next, &e) != 0 || !dwarf_cfi_cie_p(&e))
+	if (dwarf_next_cfi(c->ehdr.e_ident, cs->data, cs->eh, off, &next, &e) != 0 ||
+	    !dwarf_cfi_cie_p(&e))
 		return ci;
-	if (e.cie.initial_instructions_end < e.cie.initial_instructions || !e.cie.code_alignment_factor ||
-	    !cie_parse(ci, &e.cie))
+	if (e.cie.initial_instructions_end < e.cie.initial_instructions ||
+	    !e.cie.code_alignment_factor || !cie_parse(ci, &e.cie))
 		return ci;
 	ci->signal = e.cie.augmentation && strchr(e.cie.augmentation, 'S');
 	ci->caf = e.cie.code_alignment_factor;
 	ci->daf = e.cie.data_alignment_factor;
 	ci->ra_reg = e.cie.return_address_register;
-	ci->ok = !run_program(c, ci, &ci->init, e.cie.initial_instructions, e.cie.initial_instructions_end, NULL);
+	ci->ok = !run_program(c, ci, &ci->init, e.cie.initial_instructions,
+			      e.cie.initial_instructions_end, NULL);
 	return ci;
 }
 
 /* The FDE e of source src: its range and program. 0, -1 malformed (or
  * its CIE), -2 an encoding not supported. */
-static int fde_parse(struct compiler *c, uint32_t src, const Dwarf_CFI_Entry *e, const struct cie_info **cip,
-		     uint64_t *start, uint64_t *len, const uint8_t **insn)
+static int fde_parse(struct compiler *c, uint32_t src, const Dwarf_CFI_Entry *e,
+		     const struct cie_info **cip, uint64_t *start, uint64_t *len,
+		     const uint8_t **insn)
 {
 	const struct cfi_src *cs = &c->srcs[src];
 	const struct cie_info *ci = cie_get(c, src, e->fde.CIE_pointer);
@@ -732,8 +757,8 @@ static int fde_parse(struct compiler *c, uint32_t src, const Dwarf_CFI_Entry *e,
 
 	if (!ci->ok)
 		return -1;
-	r = read_encoded(ci->fde_enc, true, &p, end, cs->vaddr + (uint64_t)(p - (const uint8_t *)cs->data->d_buf),
-			 start);
+	r = read_encoded(ci->fde_enc, true, &p, end,
+			 cs->vaddr + (uint64_t)(p - (const uint8_t *)cs->data->d_buf), start);
 	if (!r)
 		r = read_encoded(ci->fde_enc & PE_FORMAT, false, &p, end, 0, len);
 	if (r)
@@ -822,7 +847,8 @@ static int list_fdes(struct compiler *c, uint32_t src)
 			off = next;
 			continue; /* empty (a discarded function): nothing to unwind */
 		}
-		if (start == 0 || start >= (1ull << 32) || len > (1ull << 32) - start || off > UINT32_MAX) {
+		if (start == 0 || start >= (1ull << 32) || len > (1ull << 32) - start ||
+		    off > UINT32_MAX) {
 			c->st->out_of_range++;
 			c->st->skipped++;
 			off = next;
@@ -838,7 +864,8 @@ static int list_fdes(struct compiler *c, uint32_t src)
 			return -E2BIG; /* each FDE makes a row at least */
 		if (VEC_RESERVE(c->fdes, c->fdes_cap, c->nfdes + 1, c->max_rows))
 			return -ENOMEM;
-		c->fdes[c->nfdes++] = (struct fde_ref){ (uint32_t)start, (uint32_t)(start + len), (uint32_t)off, src };
+		c->fdes[c->nfdes++] = (struct fde_ref){ (uint32_t)start, (uint32_t)(start + len),
+							(uint32_t)off, src };
 		if (src == SRC_EH)
 			c->st->eh_frame_fdes++;
 		else
@@ -932,7 +959,8 @@ static int compile_fde(struct compiler *c, const struct fde_ref *fde)
 		return 0;
 	}
 	run.signal = ci->signal;
-	if (!run.signal && fde->end - fde->start <= SIGRETURN_FDE_MAX && code_is_sigreturn(c, fde->start))
+	if (!run.signal && fde->end - fde->start <= SIGRETURN_FDE_MAX &&
+	    code_is_sigreturn(c, fde->start))
 		run.signal = true;
 	if (run.signal)
 		c->st->signal_fdes++;
@@ -996,7 +1024,8 @@ static bool eh_frame_from_phdr(struct compiler *c, Elf_Data *data, uint64_t *vad
 	    hdr.p_filesz < 4)
 		return false;
 	p = c->raw + hdr.p_offset;
-	end = p + (hdr.p_filesz < c->raw_size - hdr.p_offset ? hdr.p_filesz : c->raw_size - hdr.p_offset);
+	end = p + (hdr.p_filesz < c->raw_size - hdr.p_offset ? hdr.p_filesz :
+							       c->raw_size - hdr.p_offset);
 	if (p[0] != 1)
 		return false; /* version */
 	at = hdr.p_vaddr + 4;
@@ -1045,7 +1074,8 @@ static int list_debug_frame(struct compiler *c, Elf *elf, Dwarf **dw, uint32_t s
 		}
 	}
 	scn = find_section(elf, ".debug_frame", &shdr);
-	if (!scn || (shdr.sh_flags & SHF_COMPRESSED) || !(data = elf_getdata(scn, NULL)) || !data->d_buf) {
+	if (!scn || (shdr.sh_flags & SHF_COMPRESSED) || !(data = elf_getdata(scn, NULL)) ||
+	    !data->d_buf) {
 		c->st->bad_entry++;
 		c->st->skipped++;
 		return 0;
@@ -1064,15 +1094,16 @@ static uint64_t entry_size(struct compiler *c, uint64_t entry)
 		Elf_Data *data;
 		size_t i, n;
 
-		if (!gelf_getshdr(scn, &shdr) || (shdr.sh_type != SHT_SYMTAB && shdr.sh_type != SHT_DYNSYM) ||
+		if (!gelf_getshdr(scn, &shdr) ||
+		    (shdr.sh_type != SHT_SYMTAB && shdr.sh_type != SHT_DYNSYM) ||
 		    !shdr.sh_entsize || !(data = elf_getdata(scn, NULL)))
 			continue;
 		n = shdr.sh_size / shdr.sh_entsize;
 		for (i = 0; i < n; i++) {
 			GElf_Sym sym;
 
-			if (gelf_getsym(data, (int)i, &sym) && sym.st_value == entry && sym.st_size &&
-			    sym.st_shndx != SHN_UNDEF)
+			if (gelf_getsym(data, (int)i, &sym) && sym.st_value == entry &&
+			    sym.st_size && sym.st_shndx != SHN_UNDEF)
 				return sym.st_size;
 		}
 	}
@@ -1088,7 +1119,8 @@ static int add_entry_stop(struct compiler *c)
 	uint64_t entry = c->ehdr.e_entry, end, size;
 	size_t i;
 
-	if (!entry || entry >= (1ull << 32) || (c->ehdr.e_type != ET_EXEC && c->ehdr.e_type != ET_DYN))
+	if (!entry || entry >= (1ull << 32) ||
+	    (c->ehdr.e_type != ET_EXEC && c->ehdr.e_type != ET_DYN))
 		return 0;
 	end = entry + 64;
 	for (i = 0; i < c->nfdes; i++) {
@@ -1139,7 +1171,8 @@ static int compile_elf(Elf *elf, int fd, Elf *dbg, size_t max_rows, struct unwin
 
 	/* .eh_frame first: the others only fill what it leaves */
 	scn = find_section(elf, ".eh_frame", &shdr);
-	if (scn && !(shdr.sh_flags & SHF_COMPRESSED) && (data = elf_getdata(scn, NULL)) && data->d_buf) {
+	if (scn && !(shdr.sh_flags & SHF_COMPRESSED) && (data = elf_getdata(scn, NULL)) &&
+	    data->d_buf) {
 		vaddr = shdr.sh_addr;
 	} else if (eh_frame_from_phdr(c, &c->phdr_data, &vaddr)) {
 		data = &c->phdr_data;
@@ -1156,7 +1189,8 @@ static int compile_elf(Elf *elf, int fd, Elf *dbg, size_t max_rows, struct unwin
 	if (dbg) {
 		GElf_Ehdr dh;
 
-		if (gelf_getehdr(dbg, &dh) && dh.e_machine == EM_X86_64 && dh.e_ident[EI_CLASS] == ELFCLASS64 &&
+		if (gelf_getehdr(dbg, &dh) && dh.e_machine == EM_X86_64 &&
+		    dh.e_ident[EI_CLASS] == ELFCLASS64 &&
 		    (r = list_debug_frame(c, dbg, &dw_dbg, SRC_DEBUGFILE)))
 			goto out;
 	}
@@ -1169,8 +1203,9 @@ static int compile_elf(Elf *elf, int fd, Elf *dbg, size_t max_rows, struct unwin
 	for (i = 0; i < c->nfdes; i++) {
 		const struct fde_ref *f = &c->fdes[i];
 
-		r = f->src == SRC_ENTRY ? put(c, f->start, f->end, rule_row(PROF_CFA_STOP, 0, PROF_RBP_SAME, 0))
-					: compile_fde(c, f);
+		r = f->src == SRC_ENTRY ?
+			    put(c, f->start, f->end, rule_row(PROF_CFA_STOP, 0, PROF_RBP_SAME, 0)) :
+			    compile_fde(c, f);
 		if (r)
 			goto out;
 	}

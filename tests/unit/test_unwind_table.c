@@ -49,7 +49,8 @@ static uint64_t sym_addr(const char *path, const char *name)
 		Elf_Data *d;
 		size_t i;
 
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !(d = elf_getdata(scn, NULL)))
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB ||
+		    !(d = elf_getdata(scn, NULL)))
 			continue;
 		for (i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
 			GElf_Sym s;
@@ -87,7 +88,8 @@ static void check_invariants(const struct unwind_table *t)
 		assert_int_equal(PROF_UNWIND_CFA_RULE(t->rows[t->nr - 1].rule), PROF_CFA_NONE);
 }
 
-static void compile_ok(const char *path, const char *debug, struct unwind_table *t, struct unwind_table_stats *st)
+static void compile_ok(const char *path, const char *debug, struct unwind_table *t,
+		       struct unwind_table_stats *st)
 {
 	int r = unwind_table_compile(path, debug, 0, t, st);
 
@@ -107,11 +109,12 @@ static const char *rule_at(const struct unwind_table *t, uint64_t pc)
 	return unwind_row_str(r, buf, sizeof(buf));
 }
 
-#define assert_rule(t, pc, want)                                                                      \
-	do {                                                                                          \
-		const char *got__ = rule_at((t), (pc));                                               \
-		if (strcmp(got__, (want)))                                                            \
-			fail_msg("at %#llx: got '%s', want '%s'", (unsigned long long)(pc), got__, (want)); \
+#define assert_rule(t, pc, want)                                                                   \
+	do {                                                                                       \
+		const char *got__ = rule_at((t), (pc));                                            \
+		if (strcmp(got__, (want)))                                                         \
+			fail_msg("at %#llx: got '%s', want '%s'", (unsigned long long)(pc), got__, \
+				 (want));                                                          \
 	} while (0)
 
 /* ---- hand-written CFI ---- */
@@ -265,7 +268,8 @@ struct ri {
 
 /* What the walker should get for a readelf row; false to skip it (a CFA
  * expression readelf only calls "exp"). */
-static bool expected(const char *cfa, const char *rbp, const char *ra, bool signal, char *out, size_t size)
+static bool expected(const char *cfa, const char *rbp, const char *ra, bool signal, char *out,
+		     size_t size)
 {
 	unsigned long n;
 	char rb[24] = "";
@@ -320,8 +324,9 @@ static void ri_check(struct ri *ri, uint64_t pc, const char *cfa, const char *rb
 		return;
 	if (strcmp(got, want)) {
 		if (ri->mismatches++ < 10)
-			print_message("mismatch at %#llx: got '%s', readelf says '%s' (cfa %s rbp %s ra %s)\n",
-				      (unsigned long long)pc, got, want, cfa, rbp, ra);
+			print_message(
+				"mismatch at %#llx: got '%s', readelf says '%s' (cfa %s rbp %s ra %s)\n",
+				(unsigned long long)pc, got, want, cfa, rbp, ra);
 	}
 }
 
@@ -365,7 +370,8 @@ static void ri_line(struct ri *ri, char *line)
 		}
 		return;
 	}
-	if (sscanf(line, "%lx %lx %lx FDE cie=%lx pc=%lx..%lx", &off, &len, &id, &cie, &lo, &hi) == 6) {
+	if (sscanf(line, "%lx %lx %lx FDE cie=%lx pc=%lx..%lx", &off, &len, &id, &cie, &lo, &hi) ==
+	    6) {
 		ri_end_fde(ri);
 		ri->cie = NULL;
 		for (i = 0; i < (int)ri->ncies; i++)
@@ -400,7 +406,8 @@ static void ri_line(struct ri *ri, char *line)
 		return;
 	if (ri->in_cie_rows && ri->cie && !ri->cie->has_row) {
 		snprintf(ri->cie->cfa, sizeof(ri->cie->cfa), "%s", tok[ri->col_cfa]);
-		snprintf(ri->cie->rbp, sizeof(ri->cie->rbp), "%s", ri->col_rbp >= 0 ? tok[ri->col_rbp] : "u");
+		snprintf(ri->cie->rbp, sizeof(ri->cie->rbp), "%s",
+			 ri->col_rbp >= 0 ? tok[ri->col_rbp] : "u");
 		snprintf(ri->cie->ra, sizeof(ri->cie->ra), "%s", tok[ri->col_ra]);
 		ri->cie->has_row = true;
 		return;
@@ -413,7 +420,8 @@ static void ri_line(struct ri *ri, char *line)
 	ri->pending = true;
 	ri->pend_pc = lo;
 	snprintf(ri->pend_cfa, sizeof(ri->pend_cfa), "%s", tok[ri->col_cfa]);
-	snprintf(ri->pend_rbp, sizeof(ri->pend_rbp), "%s", ri->col_rbp >= 0 ? tok[ri->col_rbp] : "u");
+	snprintf(ri->pend_rbp, sizeof(ri->pend_rbp), "%s",
+		 ri->col_rbp >= 0 ? tok[ri->col_rbp] : "u");
 	snprintf(ri->pend_ra, sizeof(ri->pend_ra), "%s", tok[ri->col_ra]);
 }
 
@@ -448,9 +456,10 @@ static size_t check_against_readelf_section(const char *path, const char *sectio
 	}
 	ri_end_fde(ri);
 	pclose(f); /* readelf exits 1 on some good files (libc): the count says it ran */
-	print_message("%s: %zu rows checked against readelf, %zu expressions skipped, %zu table rows, "
-		      "%.1f ms\n",
-		      path, ri->checked, ri->skipped_exp, t.nr, st.compile_ns / 1e6);
+	print_message(
+		"%s: %zu rows checked against readelf, %zu expressions skipped, %zu table rows, "
+		"%.1f ms\n",
+		path, ri->checked, ri->skipped_exp, t.nr, st.compile_ns / 1e6);
 	if (ri->mismatches)
 		fail_msg("%s: %zu rows differ from readelf", path, ri->mismatches);
 	if (ri->checked < min_rows)
@@ -481,7 +490,8 @@ static void test_readelf_fp(void **state)
 	/* with frame pointers, main's body runs on rbp */
 	compile_ok(FIX("cfi_fp"), NULL, &t, &st);
 	assert_int_equal(PROF_UNWIND_CFA_RULE(unwind_table_find(&t, main_pc)->rule), PROF_CFA_RSP);
-	assert_int_equal(PROF_UNWIND_CFA_RULE(unwind_table_find(&t, main_pc + 8)->rule), PROF_CFA_RBP);
+	assert_int_equal(PROF_UNWIND_CFA_RULE(unwind_table_find(&t, main_pc + 8)->rule),
+			 PROF_CFA_RBP);
 	unwind_table_free(&t);
 }
 
@@ -544,7 +554,9 @@ static void test_limits(void **state)
 	unwind_table_free(&t);
 	assert_int_equal(unwind_table_compile(FIX("libcfi_asm.so"), NULL, 17, &t, &st), -E2BIG);
 	assert_int_equal(unwind_table_compile("/nonexistent/x", NULL, 0, &t, &st), -ENOENT);
-	assert_int_equal(unwind_table_compile(TESTS_DIR "/unit/test_unwind_table.c", NULL, 0, &t, &st), -ENOEXEC);
+	assert_int_equal(
+		unwind_table_compile(TESTS_DIR "/unit/test_unwind_table.c", NULL, 0, &t, &st),
+		-ENOEXEC);
 	assert_int_equal(unwind_table_compile_mem("", 0, 0, &t, &st), -ENOEXEC);
 	/* the debug file of another file, or not an ELF file: ignored */
 	compile_ok(FIX("libcfi_asm.so"), TESTS_DIR "/unit/test_unwind_table.c", &t, &st);
@@ -582,7 +594,8 @@ static void eh_frame_range(const uint8_t *img, size_t size, size_t *off, size_t 
 		GElf_Shdr sh;
 		const char *n;
 
-		if (gelf_getshdr(scn, &sh) && (n = elf_strptr(e, shstrndx, sh.sh_name)) && !strcmp(n, ".eh_frame")) {
+		if (gelf_getshdr(scn, &sh) && (n = elf_strptr(e, shstrndx, sh.sh_name)) &&
+		    !strcmp(n, ".eh_frame")) {
 			*off = sh.sh_offset;
 			*len = sh.sh_size;
 		}
@@ -626,7 +639,8 @@ static void test_corrupt(void **state)
 			nbad++;
 		unwind_table_free(&t);
 	}
-	print_message("corrupt .eh_frame: %zu of 3000 tables differ, %zu counted damage\n", nbad, counted);
+	print_message("corrupt .eh_frame: %zu of 3000 tables differ, %zu counted damage\n", nbad,
+		      counted);
 	assert_true(counted > 0);
 
 	/* cfi_rbx's ".cfi_def_cfa %rbx, 8" (0c 03 08) made into "CFA in
