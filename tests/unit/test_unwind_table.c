@@ -520,6 +520,19 @@ static void test_readelf_libc(void **state)
 	unwind_table_free(&t);
 }
 
+/* C++ and Rust programs at their defaults, and libstdc++ (its PLT, its
+ * personality-carrying CIEs): every row as readelf reads it. */
+static void test_readelf_langs(void **state)
+{
+	if (access(FIX("hxrust"), R_OK) || access(FIX("hxpoly"), R_OK)) {
+		print_message("no Rust or C++ fixture: skipped\n");
+		skip();
+	}
+	check_against_readelf(FIX("hxrust"), 1000);
+	check_against_readelf(FIX("hxpoly"), 5);
+	check_against_readelf("/lib/x86_64-linux-gnu/libstdc++.so.6", 25000);
+}
+
 /* Go keeps its CFI in a compressed .debug_frame only: libdw inflates it,
  * and the runtime's sigreturn stub is found by its code. */
 static void test_go_compressed_debug_frame(void **state)
@@ -693,6 +706,7 @@ int main(void)
 		cmocka_unit_test(test_readelf_nofp),
 		cmocka_unit_test(test_readelf_fp),
 		cmocka_unit_test(test_readelf_libc),
+		cmocka_unit_test(test_readelf_langs),
 		cmocka_unit_test(test_go_compressed_debug_frame),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_corrupt),
