@@ -20,10 +20,12 @@
 #include <linux/types.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -151,6 +153,11 @@ static void *worker_main(void *arg)
 		max_rows = 1;
 	if (max_rows > UNWIND_TABLE_MAX_ROWS)
 		max_rows = UNWIND_TABLE_MAX_ROWS;
+	/* compiles yield to the agent's loop on a busy host (on Linux the
+	 * nice value is this thread's alone) */
+	errno = 0;
+	if (setpriority(PRIO_PROCESS, 0, getpriority(PRIO_PROCESS, 0) + 5) && errno)
+		log_debug("unwind: worker priority unchanged err=%d", -errno);
 
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
@@ -661,6 +668,7 @@ void unwind_store_stats(const struct unwind_store *s, struct unwind_store_stats 
 struct unwind_store *unwind_store_new(int tables_fd, int files_fd, size_t cap_bytes)
 {
 	struct unwind_store *s = calloc(1, sizeof(*s));
+	sigset_t all, old;
 	int r;
 
 	if (!s)
@@ -676,7 +684,12 @@ struct unwind_store *unwind_store_new(int tables_fd, int files_fd, size_t cap_by
 		errno = ENOMEM;
 		return NULL;
 	}
+	/* signals stay with the agent's main thread (its handlers and
+	 * EINTR-driven loop), as for the other workers */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	r = pthread_create(&s->worker, NULL, worker_main, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r) {
 		unwind_store_free(s);
 		errno = r;
