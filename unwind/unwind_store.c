@@ -194,9 +194,9 @@ static void *worker_main(void *arg)
 			}
 			close(fd);
 		}
-		/* libdw's FDE and CIE nodes of a big file are many small
-		 * blocks: hand the freed heap back rather than keep the
-		 * compile's peak in the agent's RSS */
+		/* a big file's FDE list and growing table leave freed heap
+		 * behind: hand it back rather than keep the compile's peak
+		 * in the agent's RSS */
 		if (j->st.cfi_rows > TRIM_ROWS)
 			malloc_trim(0);
 

@@ -38,7 +38,7 @@ struct unwind_table {
 struct unwind_table_stats {
 	uint64_t fdes; /* FDEs read, from both sections */
 	uint64_t rows; /* rows in the table */
-	uint64_t cfi_rows; /* rows libdw gave before merging */
+	uint64_t cfi_rows; /* rows the CFA programs made, before merging */
 	uint64_t skipped; /* CIEs and FDEs not used, all reasons below */
 	uint64_t bad_entry; /* a CIE or FDE libdw or the pointer decoding refused */
 	uint64_t bad_encoding; /* a pointer encoding not supported (indirect, textrel...) */
