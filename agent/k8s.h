@@ -206,4 +206,14 @@ void k8s__stats(struct k8s *k, struct k8s_stats *out);
 /* "connect", "tls", ... for the counters' labels. */
 const char *k8s_err_name(enum k8s_err e);
 
+struct cfg;
+
+/* What --kubernetes, --kubeconfig and --node-name (else $NODE_NAME) ask
+ * for, started: *out is the client, or NULL when Kubernetes is off (off,
+ * or auto with neither a kubeconfig nor in-cluster config). 0, or -EINVAL
+ * after one "ember: error" line (a bad kubeconfig, on without config or
+ * node): the caller exits 2. Test hooks: $EMBER_K8S_SA_DIR replaces the
+ * service account directory, $EMBER_K8S_BACKOFF_MAX_MS the backoff cap. */
+int k8s_setup(const struct cfg *cfg, struct k8s **out);
+
 #endif /* EMBER_K8S_H */
