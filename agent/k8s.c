@@ -411,9 +411,14 @@ static enum k8s_result get(struct k8s *k, const char *url, bool watch, long time
 	}
 	if (k->code == 410)
 		return R_GONE;
-	/* A watch cut at its deadline after a healthy stream is its end. */
-	if (watch && rc == CURLE_OPERATION_TIMEDOUT && k->code == 200)
+	/* A watch cut at its deadline (the server kept it past its
+	 * timeoutSeconds, or it stalled) is counted, then watched again
+	 * from the last version: what came before it is good. */
+	if (watch && rc == CURLE_OPERATION_TIMEDOUT && k->code == 200) {
+		count_err(k, K8S_ERR_TIMEOUT);
+		log_info("k8s: a watch outlived its timeout and was cut; watching again");
 		return R_OK;
+	}
 	if (rc != CURLE_OK) {
 		count_err(k, curl_err(rc));
 		log_warn_ratelimited("k8s: GET %s failed: %s", watch ? "watch" : "list",

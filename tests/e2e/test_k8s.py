@@ -375,14 +375,15 @@ def test_bad_server_profiling_goes_on(receiver, cgroups, procs, api, tls, tmp_pa
         assert all(l.get("namespace") == "ns1" for l in got[c.cid])  # the list was fine
     elif fault == "never_end":
         # Each watch cut at 1.25 x its timeout, then watched again.
-        assert s["k8s_watch_restarts"] >= 3, err
+        assert s["k8s_watch_restarts"] >= 3 and s["k8s_errors_timeout"] >= 2, err
     elif fault == "end_every_second":
         assert 3 <= s["k8s_watch_restarts"] <= 20, err
     elif fault == "huge_list":
         assert s["k8s_errors_too_large"] >= 1, err
         assert "k8s: the pod list is over" in err
         assert all("namespace" not in l for l in got[c.cid])
-        assert hwm < 100 << 20, "RSS peaked at %d MB with a 100 MB list" % (hwm >> 20)
+        # The list's bound (16 MB) over the agent's own ~25 MB.
+        assert hwm < 64 << 20, "RSS peaked at %d MB with a 100 MB list" % (hwm >> 20)
     elif fault == "nothing_listening":
         assert s["k8s_errors_connect"] >= 2, err
         assert s["k8s_lists"] >= 2 and s["k8s_lists"] <= 20, err
