@@ -298,7 +298,17 @@ int k8s_pod_from_json(struct json_object *obj, struct k8s_pod **out)
 						  K8S_MAX_NAME))))
 			goto cleanup;
 	}
-	p->bytes += ncap * sizeof(*p->containers);
+	/* Room was made for the most; a pod keeps what it has. */
+	if (p->ncontainers) {
+		struct k8s_container *c = realloc(p->containers, p->ncontainers * sizeof(*c));
+
+		if (c)
+			p->containers = c;
+	} else {
+		free(p->containers);
+		p->containers = NULL;
+	}
+	p->bytes += p->ncontainers * sizeof(*p->containers);
 	if (p->annotations) {
 		const char *sn = kv_get(p->annotations, p->nannotations, "pyroscope.io/service_name");
 

@@ -238,6 +238,18 @@ static int put_kv_meta(struct report *r, struct relabel_set *set, const char *pr
 	return 0;
 }
 
+static bool is_workload_kind(const char *kind)
+{
+	static const char *const kinds[] = { "deployment", "replicaset", "statefulset",
+					     "daemonset",  "job",	 "cronjob" };
+	size_t i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strcmp(kind, kinds[i]))
+			return true;
+	return false;
+}
+
 /* What the pod of the process tells, after the static labels. */
 static int k8s_labels(const struct cfg *cfg, struct report *r, const struct k8s_meta *m,
 		      const char *pod_uid, struct relabel_set *set)
@@ -250,9 +262,11 @@ static int k8s_labels(const struct cfg *cfg, struct report *r, const struct k8s_
 	    (err = put_unless_static(cfg, set, "container", m->container)) ||
 	    (err = put_unless_static(cfg, set, "node", m->node)))
 		return err;
-	/* The controller by its kind: deployment=checkout. Kinds the API
-	 * may add are valid names only when they are plain words. */
-	if (m->ctrl_kind && m->ctrl_name && relabel_name_valid(m->ctrl_kind) &&
+	/* The controller by its kind: deployment=checkout. Only the
+	 * workload kinds: a static pod's owner is its Node, and a custom
+	 * resource's kind could be "host" or "pod"; those stay in the
+	 * __meta_kubernetes_pod_controller_* labels. */
+	if (m->ctrl_kind && m->ctrl_name && is_workload_kind(m->ctrl_kind) &&
 	    (err = put_unless_static(cfg, set, m->ctrl_kind, m->ctrl_name)))
 		return err;
 	if (cfg->k8s_pod_labels) {

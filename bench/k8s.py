@@ -90,6 +90,14 @@ def thread_cpu(pid, name):
     return total / 1e9
 
 
+def rss_mb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
 def rules_yaml(n):
     """n rules of the kinds users write against the Kubernetes meta labels."""
     out = ["relabel_configs:"]
@@ -152,6 +160,7 @@ def run(args, mode, srv, recv, kubeconfig, rules_file, port):
         c1, k1 = cpu_seconds(agent.pid), thread_cpu(agent.pid, "ember-k8s")
         t2 = time.monotonic()
         hwm = vm_hwm_mb(agent.pid)
+        rss = rss_mb(agent.pid)
         agent.send_signal(signal.SIGTERM)
         _, err = agent.communicate(timeout=60)
     finally:
@@ -167,7 +176,7 @@ def run(args, mode, srv, recv, kubeconfig, rules_file, port):
     k8s = " ".join("%s=%s" % (k, v) for k, v in s.items() if k.startswith("k8s_"))
     return {
         "mode": mode, "cpu": 100.0 * (c1 - c0) / (t2 - t1), "k8s_cpu": 100.0 * (k1 - k0) / (t2 - t1),
-        "hwm": hwm, "pods_labelled": len(with_ns - {None}), "processes": s.get("processes", "?"),
+        "hwm": hwm, "rss": rss, "pods_labelled": len(with_ns - {None}), "processes": s.get("processes", "?"),
         "events_sent": sent[0], "k8s": k8s or "(off)", "exit": agent.returncode,
         "seconds": t2 - t1,
     }
@@ -254,15 +263,16 @@ def main():
         "--window %d`; %d CPUs; agent host-wide at 100 Hz, pushing to the strict receiver." % (
             args.pods, args.rate, args.rules, args.seconds, args.window, os.cpu_count()),
         "",
-        "| run | agent CPU, % of a core | of it, the watcher thread | peak RSS, MB | processes seen "
-        "| pods with names arrived | events sent | k8s counters (exit summary) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| run | agent CPU, % of a core | of it, the watcher thread | peak RSS, MB | RSS at the end, MB "
+        "| processes seen | pods with names arrived | events sent | k8s counters (exit summary) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     names = {"off": "Kubernetes off (baseline)", "on": "on",
              "rules": "on + %d relabel rules" % args.rules}
     for r in results:
-        lines.append("| %s | %.2f | %.3f | %.1f | %s | %d / %d | %d | %s |" % (
-            names.get(r["mode"], r["mode"]), r["cpu"], r["k8s_cpu"], r["hwm"], r["processes"],
+        lines.append("| %s | %.2f | %.3f | %.1f | %.1f | %s | %d / %d | %d | %s |" % (
+            names.get(r["mode"], r["mode"]), r["cpu"], r["k8s_cpu"], r["hwm"], r["rss"],
+            r["processes"],
             r["pods_labelled"], args.pods, r["events_sent"], r["k8s"]))
     lines.append("")
     text = "\n".join(lines)

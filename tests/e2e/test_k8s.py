@@ -206,7 +206,7 @@ def by_container(profiles):
 
 
 def test_labels_through_kubeconfig(receiver, cgroups, procs, api, tls, tmp_path):
-    web, db, quiet, late = cgroups(["web", "db", "quiet", "late"])
+    web, db, quiet, late, static = cgroups(["web", "db", "quiet", "late", "static"])
     srv = api()
     srv.token = "s3cret-token"
     srv.put(pod("checkout-7d9f8b6c5d-x2x7q", web.uid, NODE, namespace="shop",
@@ -221,9 +221,12 @@ def test_labels_through_kubeconfig(receiver, cgroups, procs, api, tls, tmp_path)
     srv.put(pod("noisy-abc12", quiet.uid, NODE, namespace="batch",
                 containers=[("noisy", "containerd", quiet.cid)],
                 annotations={"ember.dev/profile": "false"}, owner=("Job", "noisy")))
+    # A static pod's mirror: its controller is the Node, which is no label.
+    srv.put(pod("etcd-" + NODE, static.uid, NODE, namespace="kube-system",
+                containers=[("etcd", "containerd", static.cid)], owner=("Node", NODE)))
     gone_uid = str(uuid.uuid4())
     srv.put(pod("gone", gone_uid, NODE, containers=[("g", "containerd", hexid())]))
-    for c in (web, db, quiet, late):
+    for c in (web, db, quiet, late, static):
         c.proc = procs(c.dir)
     host = procs(None)
     cfg = kubeconfig(str(tmp_path / "kubeconfig"), srv.url, tls["ca"], token="s3cret-token")
@@ -246,7 +249,7 @@ def test_labels_through_kubeconfig(receiver, cgroups, procs, api, tls, tmp_path)
     t.start()
     rc, err, _ = run_agent(["--kubeconfig", cfg, "--node-name", NODE, "--duration", "7",
                             "--kubernetes-pod-labels"], receiver,
-                           [c.proc.pid for c in (web, db, quiet, late)] + [host.pid])
+                           [c.proc.pid for c in (web, db, quiet, late, static)] + [host.pid])
     t.join()
     assert rc == 0, err
     s = summary(err)
@@ -274,6 +277,10 @@ def test_labels_through_kubeconfig(receiver, cgroups, procs, api, tls, tmp_path)
     # Known only from the watch: at least the windows after it came.
     assert any(l.get("pod") == "late-5f6d" and l.get("daemonset") == "late" and
                l.get("service_name") == "ops/agent" for l in got[late.cid]), got[late.cid]
+    for labels in got[static.cid]:
+        assert labels["pod"] == "etcd-" + NODE and labels["node"] == NODE
+        assert labels["service_name"] == "kube-system/etcd"
+        assert not {"deployment", "replicaset", "daemonset", "statefulset", "job"} & set(labels)
     for labels in got[None]:
         assert "namespace" not in labels and "pod" not in labels
 
