@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* k8s.c - the watcher thread (list, then watch) and the pod store it fills
+/* k8s.c - the watcher thread: list the node's pods, then watch them
  *
  * One thread, one libcurl handle: list the node's pods, watch from the
  * list's resourceVersion, follow every event's and bookmark's version,
  * re-watch when a watch ends, re-list on 410 (a status or an ERROR event),
  * and back off (capped, with jitter) on anything else. A watch is cut at
  * 1.25 x its timeoutSeconds: a server that never ends one, or stalls, does
- * not hold the thread. The store is an array of pods under a mutex: a node
- * runs a few hundred at most, and it is read once per process per window.
+ * not hold the thread. What it learns goes to the pod store (k8s_store.c).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -22,49 +21,17 @@
 #include "clock.h"
 #include "file.h"
 #include "k8s.h"
+#include "k8s_internal.h"
 #include "log.h"
 
 #define K8S_CONNECT_TIMEOUT_MS 5000
 #define K8S_LIST_TIMEOUT_S 60
 #define K8S_BACKOFF_MIN_MS 500
 #define K8S_BACKOFF_MAX_MS 30000
-#define K8S_TOKEN_MAX 16384
 #define K8S_ERRBODY_MAX 4096
 /* A watch that ends sooner than this is followed after a backoff, not at
  * once: a server that closes every watch at once is not hammered. */
 #define K8S_WATCH_MIN_MS 1000
-
-enum k8s_result { R_OK, R_GONE, R_UNAUTH, R_ERR, R_STOP };
-
-struct k8s {
-	struct k8s_opts o;
-	pthread_t thread;
-	bool started;
-	pthread_mutex_t mu;
-	pthread_cond_t cond; /* stop and synced */
-	bool stop; /* under mu; read unlocked by the transfer callbacks (atomic) */
-	/* the store, under mu */
-	struct k8s_pod **pods;
-	size_t npods;
-	struct k8s_stats st;
-
-	/* the thread's own */
-	CURL *curl;
-	char errbuf[CURL_ERROR_SIZE];
-	char rv[128];
-	char token[K8S_TOKEN_MAX];
-	uint64_t token_read_ns;
-	uint32_t backoff_ms;
-	bool watching; /* the transfer is a watch */
-	long code; /* its HTTP status, once known */
-	char *buf; /* a list's body, or an error status body */
-	size_t len, cap;
-	bool too_large, bad_json;
-	enum k8s_result stream_result; /* what an event in the stream asked for */
-	struct json_tokener *tok;
-	size_t ev_bytes; /* bytes of the event being parsed */
-	uint64_t events; /* of this watch */
-};
 
 static const char *const err_names[K8S_ERR_N] = {
 	"connect", "tls", "timeout", "http", "json", "too_large", "pods_cap", "other",
@@ -85,72 +52,6 @@ static void count_err(struct k8s *k, enum k8s_err e)
 	pthread_mutex_lock(&k->mu);
 	k->st.errors[e]++;
 	pthread_mutex_unlock(&k->mu);
-}
-
-/* --- the store ----------------------------------------------------------- */
-
-static ssize_t find(struct k8s *k, const char *uid)
-{
-	size_t i;
-
-	for (i = 0; i < k->npods; i++)
-		if (!strcmp(k->pods[i]->uid, uid))
-			return (ssize_t)i;
-	return -1;
-}
-
-static void count_live(struct k8s *k)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < k->npods; i++)
-		n += !k->pods[i]->deleted_ns;
-	k->st.pods = n;
-}
-
-/* Takes p. Under mu. */
-static void store_put(struct k8s *k, struct k8s_pod *p)
-{
-	ssize_t i = find(k, p->uid);
-
-	if (i >= 0) {
-		k8s_pod_free(k->pods[i]);
-		k->pods[i] = p;
-		return;
-	}
-	if (k->npods == K8S_MAX_PODS) {
-		k->st.errors[K8S_ERR_PODS_CAP]++;
-		log_warn_ratelimited("k8s: more than %d pods on this node; pod %.64s/%.64s is left "
-				     "out and its processes keep their cgroup labels",
-				     K8S_MAX_PODS, p->ns, p->name);
-		k8s_pod_free(p);
-		return;
-	}
-	k->pods[k->npods++] = p;
-}
-
-static void store_delete(struct k8s *k, const char *uid, uint64_t now)
-{
-	ssize_t i = find(k, uid);
-
-	if (i >= 0 && !k->pods[i]->deleted_ns)
-		k->pods[i]->deleted_ns = now ? now : 1;
-}
-
-/* Drops pods deleted more than the grace ago. Under mu. */
-static void store_sweep(struct k8s *k, uint64_t now)
-{
-	size_t i, j = 0;
-
-	for (i = 0; i < k->npods; i++) {
-		struct k8s_pod *p = k->pods[i];
-
-		if (p->deleted_ns && now - p->deleted_ns > K8S_DELETED_GRACE_S * CLOCK_NS_PER_SEC)
-			k8s_pod_free(p);
-		else
-			k->pods[j++] = p;
-	}
-	k->npods = j;
 }
 
 /* --- transfers ----------------------------------------------------------- */
@@ -206,11 +107,11 @@ static void handle_event(struct k8s *k, struct json_object *obj)
 	switch (ev.type) {
 	case K8S_EV_ADDED:
 	case K8S_EV_MODIFIED:
-		store_put(k, ev.pod);
+		k8s_store_put(k, ev.pod);
 		ev.pod = NULL;
 		break;
 	case K8S_EV_DELETED:
-		store_delete(k, ev.pod->uid, now);
+		k8s_store_delete(k, ev.pod->uid, now);
 		break;
 	case K8S_EV_BOOKMARK:
 		break;
@@ -220,13 +121,14 @@ static void handle_event(struct k8s *k, struct json_object *obj)
 		} else {
 			k->stream_result = R_ERR;
 			k->st.errors[K8S_ERR_HTTP]++;
-			log_warn_ratelimited("k8s: the watch reported an error code=%d reason=%.64s",
-					     ev.code, ev.reason);
+			log_warn_ratelimited(
+				"k8s: the watch reported an error code=%d reason=%.64s", ev.code,
+				ev.reason);
 		}
 		break;
 	}
-	store_sweep(k, now);
-	count_live(k);
+	k8s_store_sweep(k, now);
+	k8s_store_count(k);
 	pthread_mutex_unlock(&k->mu);
 	if (ev.type != K8S_EV_ERROR && ev.rv[0])
 		snprintf(k->rv, sizeof(k->rv), "%s", ev.rv);
@@ -392,8 +294,8 @@ static enum k8s_result get(struct k8s *k, const char *url, bool watch, long time
 		count_err(k, K8S_ERR_TOO_LARGE);
 		log_err("k8s: %s is over %u bytes and is refused; processes keep their cgroup "
 			"labels",
-			watch ? "a watch event" : "the pod list", watch ? K8S_EVENT_MAX_BYTES :
-									 K8S_LIST_MAX_BYTES);
+			watch ? "a watch event" : "the pod list",
+			watch ? K8S_EVENT_MAX_BYTES : K8S_LIST_MAX_BYTES);
 		return R_ERR;
 	}
 	if (k->bad_json) {
@@ -537,8 +439,8 @@ static enum k8s_result do_list(struct k8s *k, bool fresh)
 	k->npods = l.n;
 	l.pods = NULL;
 	k->st.errors[K8S_ERR_PODS_CAP] += l.over;
-	store_sweep(k, now);
-	count_live(k);
+	k8s_store_sweep(k, now);
+	k8s_store_count(k);
 	k->st.synced = true;
 	pthread_cond_broadcast(&k->cond);
 	pthread_mutex_unlock(&k->mu);
@@ -564,7 +466,8 @@ static enum k8s_result do_watch(struct k8s *k)
 {
 	char *rv = curl_easy_escape(k->curl, k->rv, 0), *url, extra[256];
 	/* Spread the watches of many agents apart, as client-go does. */
-	uint32_t timeout = k->o.watch_timeout_s + (uint32_t)(rand() % (k->o.watch_timeout_s / 4 + 1));
+	uint32_t timeout =
+		k->o.watch_timeout_s + (uint32_t)(rand() % (k->o.watch_timeout_s / 4 + 1));
 	enum k8s_result r;
 
 	if (!rv)
@@ -807,112 +710,4 @@ void k8s__free(struct k8s *k)
 		pthread_join(k->thread, NULL);
 	}
 	k8s_destroy(k);
-}
-
-bool k8s__wait_synced(struct k8s *k, uint32_t timeout_ms)
-{
-	uint64_t until = clock_ns(CLOCK_MONOTONIC) + (uint64_t)timeout_ms * 1000000ull;
-	struct timespec ts = { (time_t)(until / CLOCK_NS_PER_SEC), (long)(until % CLOCK_NS_PER_SEC) };
-	bool synced;
-
-	pthread_mutex_lock(&k->mu);
-	while (!k->st.synced && !k->stop)
-		if (pthread_cond_timedwait(&k->cond, &k->mu, &ts) == ETIMEDOUT)
-			break;
-	synced = k->st.synced;
-	pthread_mutex_unlock(&k->mu);
-	return synced;
-}
-
-static const char *rdup(struct report *r, const char *s)
-{
-	return s ? report__strdup(r, s) : NULL;
-}
-
-static int copy_kv(struct report *r, const struct label *in, size_t n, const struct label **out,
-		   size_t *nout)
-{
-	struct label *v;
-	size_t i;
-
-	*out = NULL;
-	*nout = 0;
-	if (!n)
-		return 0;
-	v = report__alloc(r, n * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		v[i].name = report__strdup(r, in[i].name);
-		v[i].value = report__strdup(r, in[i].value);
-		if (!v[i].name || !v[i].value)
-			return -ENOMEM;
-	}
-	*out = v;
-	*nout = n;
-	return 0;
-}
-
-int k8s__lookup(struct k8s *k, const char *uid, const char *cid, struct report *r,
-		struct k8s_meta *out)
-{
-	const struct k8s_pod *p;
-	const char *cname = NULL;
-	ssize_t i;
-	size_t j;
-	int err = 0;
-
-	memset(out, 0, sizeof(*out));
-	out->profile = -1;
-	if (!uid || !uid[0])
-		return 0;
-	pthread_mutex_lock(&k->mu);
-	i = find(k, uid);
-	if (i < 0)
-		goto unlock;
-	p = k->pods[i];
-	for (j = 0; cid && cid[0] && j < p->ncontainers; j++) {
-		if (!strcmp(p->containers[j].id, cid)) {
-			cname = p->containers[j].name;
-			out->container_init = p->containers[j].init;
-			break;
-		}
-	}
-	/* The status may not name a new container's id yet: a pod of one
-	 * container can only be running that one. */
-	if (!cname && p->nspec == 1 && cid && cid[0])
-		cname = p->spec_first;
-	out->profile = p->profile;
-	err = -ENOMEM;
-	if (!(out->ns = rdup(r, p->ns)) || !(out->pod = rdup(r, p->name)))
-		goto unlock;
-	if ((p->node && !(out->node = rdup(r, p->node))) ||
-	    (p->phase && !(out->phase = rdup(r, p->phase))) ||
-	    (cname && !(out->container = rdup(r, cname))) ||
-	    (cid && cid[0] && !(out->container_id = rdup(r, cid))) ||
-	    (p->ctrl_kind && !(out->ctrl_kind = rdup(r, p->ctrl_kind))) ||
-	    (p->ctrl_name && !(out->ctrl_name = rdup(r, p->ctrl_name))) ||
-	    (p->service_name && !(out->service_name = rdup(r, p->service_name))))
-		goto unlock;
-	if (copy_kv(r, p->labels, p->nlabels, &out->labels, &out->nlabels) ||
-	    copy_kv(r, p->annotations, p->nannotations, &out->annotations, &out->nannotations))
-		goto unlock;
-	err = 1;
-unlock:
-	pthread_mutex_unlock(&k->mu);
-	return err;
-}
-
-bool k8s__profiled(const struct k8s *k, const struct k8s_meta *m)
-{
-	if (k->o.annotated_only)
-		return m && m->profile == 1;
-	return !m || m->profile != 0;
-}
-
-void k8s__stats(struct k8s *k, struct k8s_stats *out)
-{
-	pthread_mutex_lock(&k->mu);
-	*out = k->st;
-	pthread_mutex_unlock(&k->mu);
 }

@@ -37,7 +37,8 @@ struct json_object;
 #define K8S_MAX_PODS 2048
 #define K8S_MAX_CONTAINERS 64
 #define K8S_MAX_KV 64
-#define K8S_MAX_VALUE 2048 /* longer annotation values (last-applied-configuration) are left out */
+#define K8S_MAX_VALUE 2048 /* longer annotation values (last-applied-configuration) are left out \
+			    */
 /* A DELETED pod is kept this long: samples of its last moments still come. */
 #define K8S_DELETED_GRACE_S 60
 /* The service account token is read again this often (client-go does). */
@@ -65,8 +66,8 @@ void k8s_config_free(struct k8s_config *c);
  * Relative paths are taken from base_dir (the file's directory; NULL: as
  * they are). exec and auth-provider users are refused (not supported).
  * 0; -EINVAL with the reason in why (no newline); -ENOMEM. Pure. */
-int k8s_kubeconfig_parse(const char *text, size_t len, const char *base_dir,
-			 struct k8s_config *out, char *why, size_t whylen);
+int k8s_kubeconfig_parse(const char *text, size_t len, const char *base_dir, struct k8s_config *out,
+			 char *why, size_t whylen);
 /* The same for a file. */
 int k8s_kubeconfig_load(const char *path, struct k8s_config *out, char *why, size_t whylen);
 /* In-cluster config: https://host:port, dir/token (re-read), dir/ca.crt.

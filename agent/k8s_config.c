@@ -38,8 +38,7 @@ void k8s_config_free(struct k8s_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
-__attribute__((format(printf, 3, 4))) static int bad(char *why, size_t whylen, const char *fmt,
-						     ...)
+__attribute__((format(printf, 3, 4))) static int bad(char *why, size_t whylen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -58,8 +57,7 @@ static yaml_node_t *map_get(yaml_document_t *d, yaml_node_t *map, const char *ke
 	for (pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top; pr++) {
 		yaml_node_t *k = yaml_document_get_node(d, pr->key);
 
-		if (k && k->type == YAML_SCALAR_NODE &&
-		    k->data.scalar.length == strlen(key) &&
+		if (k && k->type == YAML_SCALAR_NODE && k->data.scalar.length == strlen(key) &&
 		    !memcmp(k->data.scalar.value, key, k->data.scalar.length))
 			return yaml_document_get_node(d, pr->value);
 	}
@@ -192,10 +190,11 @@ static int parse_doc(yaml_document_t *d, const char *base_dir, struct k8s_config
 	if ((v = scalar(map_get(d, cl, "certificate-authority-data")))) {
 		err = b64(v, &out->ca_pem, &out->ca_pem_len);
 		if (err)
-			return err == -ENOMEM ? err :
-						bad(why, whylen,
-						    "cluster '%.64s': certificate-authority-data is not base64",
-						    cname);
+			return err == -ENOMEM ?
+				       err :
+				       bad(why, whylen,
+					   "cluster '%.64s': certificate-authority-data is not base64",
+					   cname);
 	} else if ((v = scalar(map_get(d, cl, "certificate-authority")))) {
 		if (!(out->ca_file = path_in(base_dir, v)))
 			return -ENOMEM;
@@ -206,29 +205,32 @@ static int parse_doc(yaml_document_t *d, const char *base_dir, struct k8s_config
 	if (!us)
 		return bad(why, whylen, "user '%.64s' is not in users", uname);
 	if (map_get(d, us, "exec") || map_get(d, us, "auth-provider"))
-		return bad(why, whylen,
-			   "user '%.64s' logs in with exec or auth-provider, which ember does not run; "
-			   "give it a token, tokenFile or client certificate",
-			   uname);
+		return bad(
+			why, whylen,
+			"user '%.64s' logs in with exec or auth-provider, which ember does not run; "
+			"give it a token, tokenFile or client certificate",
+			uname);
 	if ((err = take_str(scalar(map_get(d, us, "token")), &out->token)))
 		return err;
 	if ((v = scalar(map_get(d, us, "tokenFile"))) && !(out->token_file = path_in(base_dir, v)))
 		return -ENOMEM;
 	if ((v = scalar(map_get(d, us, "client-certificate-data")))) {
 		if ((err = b64(v, &out->cert_pem, &out->cert_pem_len)))
-			return err == -ENOMEM ? err :
-						bad(why, whylen,
-						    "user '%.64s': client-certificate-data is not base64",
-						    uname);
+			return err == -ENOMEM ?
+				       err :
+				       bad(why, whylen,
+					   "user '%.64s': client-certificate-data is not base64",
+					   uname);
 	} else if ((v = scalar(map_get(d, us, "client-certificate"))) &&
 		   !(out->cert_file = path_in(base_dir, v))) {
 		return -ENOMEM;
 	}
 	if ((v = scalar(map_get(d, us, "client-key-data")))) {
 		if ((err = b64(v, &out->key_pem, &out->key_pem_len)))
-			return err == -ENOMEM ? err :
-						bad(why, whylen,
-						    "user '%.64s': client-key-data is not base64", uname);
+			return err == -ENOMEM ?
+				       err :
+				       bad(why, whylen,
+					   "user '%.64s': client-key-data is not base64", uname);
 	} else if ((v = scalar(map_get(d, us, "client-key"))) &&
 		   !(out->key_file = path_in(base_dir, v))) {
 		return -ENOMEM;
@@ -239,8 +241,8 @@ static int parse_doc(yaml_document_t *d, const char *base_dir, struct k8s_config
 	return 0;
 }
 
-int k8s_kubeconfig_parse(const char *text, size_t len, const char *base_dir,
-			 struct k8s_config *out, char *why, size_t whylen)
+int k8s_kubeconfig_parse(const char *text, size_t len, const char *base_dir, struct k8s_config *out,
+			 char *why, size_t whylen)
 {
 	yaml_parser_t parser;
 	yaml_document_t doc;
@@ -311,8 +313,10 @@ int k8s_incluster(const char *host, const char *port, const char *dir, struct k8
 		port = "443";
 	for (i = 0; port[i]; i++)
 		if (port[i] < '0' || port[i] > '9' || i > 5)
-			return bad(why, whylen, "KUBERNETES_SERVICE_PORT '%.16s' is not a port", port);
-	if (strspn(host, "0123456789abcdefABCDEF.:-_abcdefghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ") !=
+			return bad(why, whylen, "KUBERNETES_SERVICE_PORT '%.16s' is not a port",
+				   port);
+	if (strspn(host,
+		   "0123456789abcdefABCDEF.:-_abcdefghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ") !=
 	    strlen(host))
 		return bad(why, whylen, "KUBERNETES_SERVICE_HOST '%.64s' is not a host", host);
 	/* An IPv6 service address needs brackets in a URL. */

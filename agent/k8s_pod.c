@@ -160,14 +160,17 @@ static bool container_id(const char *s, char id[65])
 	return true;
 }
 
-static int read_statuses(struct k8s_pod *p, struct json_object *list, bool init)
+static size_t array_len(struct json_object *list)
 {
-	size_t i, n;
+	return list && json_object_is_type(list, json_type_array) ? json_object_array_length(list) :
+								    0;
+}
 
-	if (!list || !json_object_is_type(list, json_type_array))
-		return 0;
-	n = json_object_array_length(list);
-	for (i = 0; i < n && p->ncontainers < K8S_MAX_CONTAINERS; i++) {
+static int read_statuses(struct k8s_pod *p, struct json_object *list, bool init, size_t cap)
+{
+	size_t i, n = array_len(list);
+
+	for (i = 0; i < n && p->ncontainers < cap; i++) {
 		struct json_object *cs = json_object_array_get_idx(list, i);
 		const char *name = str(cs, "name", K8S_MAX_NAME);
 		struct k8s_container *c = &p->containers[p->ncontainers];
@@ -226,7 +229,8 @@ static int read_owner(struct k8s_pod *p, struct json_object *refs)
 		free(deploy);
 	} else {
 		for (i = 0; kind[i] && i < sizeof(lower) - 1; i++)
-			lower[i] = (kind[i] >= 'A' && kind[i] <= 'Z') ? kind[i] - 'A' + 'a' : kind[i];
+			lower[i] =
+				(kind[i] >= 'A' && kind[i] <= 'Z') ? kind[i] - 'A' + 'a' : kind[i];
 		lower[i] = '\0';
 		p->ctrl_kind = dup(p, lower);
 		p->ctrl_name = dup(p, name);
@@ -257,13 +261,19 @@ int k8s_pod_from_json(struct json_object *obj, struct k8s_pod **out)
 	struct json_object *status = get(obj, "status"), *ctrs;
 	const char *uid = str(md, "uid", 64), *prof;
 	struct k8s_pod *p;
-	size_t ncap = K8S_MAX_CONTAINERS;
+	struct json_object *cs = get(status, "containerStatuses");
+	struct json_object *ics = get(status, "initContainerStatuses");
+	struct json_object *ecs = get(status, "ephemeralContainerStatuses");
+	/* Room for every status, bounded: one exact allocation (a large one
+	 * per event would make malloc consolidate its free lists each time). */
+	size_t ncap = array_len(cs) + array_len(ics) + array_len(ecs);
 	int err;
 
 	*out = NULL;
 	/* A pod uid as the kubelet writes it into cgroup paths: lower-case
 	 * 8-4-4-4-12. Anything else can never match a process. */
-	if (!uid_valid(uid) || !str(md, "name", K8S_MAX_NAME) || !str(md, "namespace", K8S_MAX_NAME))
+	if (!uid_valid(uid) || !str(md, "name", K8S_MAX_NAME) ||
+	    !str(md, "namespace", K8S_MAX_NAME))
 		return -EINVAL;
 	p = calloc(1, sizeof(*p));
 	if (!p)
@@ -271,52 +281,46 @@ int k8s_pod_from_json(struct json_object *obj, struct k8s_pod **out)
 	p->bytes = sizeof(*p);
 	memcpy(p->uid, uid, 37);
 	err = -ENOMEM;
-	p->containers = calloc(ncap, sizeof(*p->containers));
-	if (!p->containers)
+	if (ncap > K8S_MAX_CONTAINERS)
+		ncap = K8S_MAX_CONTAINERS;
+	if (ncap && !(p->containers = calloc(ncap, sizeof(*p->containers))))
 		goto cleanup;
 	if (!(p->name = dup(p, str(md, "name", K8S_MAX_NAME))) ||
 	    !(p->ns = dup(p, str(md, "namespace", K8S_MAX_NAME))))
 		goto cleanup;
-	if (str(spec, "nodeName", K8S_MAX_NAME) && !(p->node = dup(p, str(spec, "nodeName", K8S_MAX_NAME))))
+	if (str(spec, "nodeName", K8S_MAX_NAME) &&
+	    !(p->node = dup(p, str(spec, "nodeName", K8S_MAX_NAME))))
 		goto cleanup;
 	if (str(status, "phase", 64) && !(p->phase = dup(p, str(status, "phase", 64))))
 		goto cleanup;
 	if ((err = read_map(p, get(md, "labels"), &p->labels, &p->nlabels)) ||
 	    (err = read_map(p, get(md, "annotations"), &p->annotations, &p->nannotations)) ||
 	    (err = read_owner(p, get(md, "ownerReferences"))) ||
-	    (err = read_statuses(p, get(status, "containerStatuses"), false)) ||
-	    (err = read_statuses(p, get(status, "initContainerStatuses"), true)) ||
-	    (err = read_statuses(p, get(status, "ephemeralContainerStatuses"), true)))
+	    (err = read_statuses(p, cs, false, ncap)) ||
+	    (err = read_statuses(p, ics, true, ncap)) || (err = read_statuses(p, ecs, true, ncap)))
 		goto cleanup;
 	err = -ENOMEM;
 	ctrs = get(spec, "containers");
 	if (ctrs && json_object_is_type(ctrs, json_type_array)) {
 		p->nspec = json_object_array_length(ctrs);
-		if (p->nspec &&
-		    str(json_object_array_get_idx(ctrs, 0), "name", K8S_MAX_NAME) &&
-		    !(p->spec_first = dup(p, str(json_object_array_get_idx(ctrs, 0), "name",
-						  K8S_MAX_NAME))))
+		if (p->nspec && str(json_object_array_get_idx(ctrs, 0), "name", K8S_MAX_NAME) &&
+		    !(p->spec_first = dup(
+			      p, str(json_object_array_get_idx(ctrs, 0), "name", K8S_MAX_NAME))))
 			goto cleanup;
 	}
-	/* Room was made for the most; a pod keeps what it has. */
-	if (p->ncontainers) {
-		struct k8s_container *c = realloc(p->containers, p->ncontainers * sizeof(*c));
-
-		if (c)
-			p->containers = c;
-	} else {
-		free(p->containers);
-		p->containers = NULL;
-	}
-	p->bytes += p->ncontainers * sizeof(*p->containers);
+	p->bytes += ncap * sizeof(*p->containers);
 	if (p->annotations) {
-		const char *sn = kv_get(p->annotations, p->nannotations, "pyroscope.io/service_name");
+		const char *sn =
+			kv_get(p->annotations, p->nannotations, "pyroscope.io/service_name");
 
 		if (sn && sn[0] && !(p->service_name = dup(p, sn)))
 			goto cleanup;
 	}
 	prof = kv_get(p->annotations, p->nannotations, "ember.dev/profile");
-	p->profile = !prof ? -1 : !strcasecmp(prof, "true") ? 1 : !strcasecmp(prof, "false") ? 0 : -1;
+	p->profile = !prof			? -1 :
+		     !strcasecmp(prof, "true")	? 1 :
+		     !strcasecmp(prof, "false") ? 0 :
+						  -1;
 	*out = p;
 	return 0;
 cleanup:
@@ -325,8 +329,9 @@ cleanup:
 }
 
 static const char *const event_types[] = {
-	[K8S_EV_ADDED] = "ADDED",	[K8S_EV_MODIFIED] = "MODIFIED", [K8S_EV_DELETED] = "DELETED",
-	[K8S_EV_BOOKMARK] = "BOOKMARK", [K8S_EV_ERROR] = "ERROR",
+	[K8S_EV_ADDED] = "ADDED",     [K8S_EV_MODIFIED] = "MODIFIED",
+	[K8S_EV_DELETED] = "DELETED", [K8S_EV_BOOKMARK] = "BOOKMARK",
+	[K8S_EV_ERROR] = "ERROR",
 };
 
 int k8s_event_from_json(struct json_object *obj, struct k8s_event *ev)
@@ -414,9 +419,10 @@ void k8s_sanitize(char *dst, size_t n, const char *name)
 	for (i = 0; name[i] && i < n - 1; i++) {
 		char c = name[i];
 
-		dst[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ?
-				 c :
-				 '_';
+		dst[i] =
+			(c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ?
+				c :
+				'_';
 	}
 	dst[i] = '\0';
 }

@@ -51,10 +51,11 @@ int k8s_setup(const struct cfg *cfg, struct k8s **out)
 			return 0;
 		}
 		if (err == -ENOENT)
-			return refuse("--kubernetes on",
-				      "no --kubeconfig, and no in-cluster config (KUBERNETES_SERVICE_HOST "
-				      "and a service account token)",
-				      "give --kubeconfig FILE or run in a pod");
+			return refuse(
+				"--kubernetes on",
+				"no --kubeconfig, and no in-cluster config (KUBERNETES_SERVICE_HOST "
+				"and a service account token)",
+				"give --kubeconfig FILE or run in a pod");
 		if (err) {
 			k8s_config_free(&o.config);
 			return refuse("in-cluster config", err == -ENOMEM ? "out of memory" : why,
@@ -64,9 +65,10 @@ int k8s_setup(const struct cfg *cfg, struct k8s **out)
 	if (!node || !node[0]) {
 		k8s_config_free(&o.config);
 		if (cfg->kubernetes == CFG_K8S_AUTO && !cfg->kubeconfig) {
-			log_warn("k8s: in a pod but NODE_NAME is not set: Kubernetes metadata is off; "
-				 "set NODE_NAME from spec.nodeName (the downward API) or give "
-				 "--node-name");
+			log_warn(
+				"k8s: in a pod but NODE_NAME is not set: Kubernetes metadata is off; "
+				"set NODE_NAME from spec.nodeName (the downward API) or give "
+				"--node-name");
 			return 0;
 		}
 		return refuse("Kubernetes metadata", "no node name",

@@ -86,9 +86,9 @@ static const char *const push_failed_labels[PUSH_FAIL_N] = {
 
 /* Indexed by enum k8s_err (k8s.h): the summary line's keys. */
 static const char *const k8s_error_keys[K8S_ERR_N] = {
-	[K8S_ERR_CONNECT] = "k8s_errors_connect",     [K8S_ERR_TLS] = "k8s_errors_tls",
-	[K8S_ERR_TIMEOUT] = "k8s_errors_timeout",     [K8S_ERR_HTTP] = "k8s_errors_http",
-	[K8S_ERR_JSON] = "k8s_errors_json",	      [K8S_ERR_TOO_LARGE] = "k8s_errors_too_large",
+	[K8S_ERR_CONNECT] = "k8s_errors_connect",   [K8S_ERR_TLS] = "k8s_errors_tls",
+	[K8S_ERR_TIMEOUT] = "k8s_errors_timeout",   [K8S_ERR_HTTP] = "k8s_errors_http",
+	[K8S_ERR_JSON] = "k8s_errors_json",	    [K8S_ERR_TOO_LARGE] = "k8s_errors_too_large",
 	[K8S_ERR_PODS_CAP] = "k8s_errors_pods_cap", [K8S_ERR_OTHER] = "k8s_errors_other",
 };
 

@@ -199,6 +199,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="ember-bench-k8s-")
     tls = make_tls(tmp)
     srv = ApiServer(tls, NODE).start()
+    srv.split_events = False  # one chunk an event, as the API server sends them
     recv = rx.Receiver().start()
     made, procs, results = [], [], []
     try:

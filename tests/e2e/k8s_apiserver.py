@@ -74,6 +74,9 @@ class ApiServer:
         self.end_after = None  # seconds a watch lasts at most
         self.garbage = False
         self.huge_list_mb = 0
+        # Each event cut in two chunks (objects do not follow chunk
+        # boundaries); False: one chunk an event, as the API server flushes.
+        self.split_events = True
         self.tls = tls
         self.stopping = False
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -247,11 +250,12 @@ class ApiServer:
                                 srv.lock.wait(0.2)
                         for e in out:
                             data = json.dumps(e).encode() + b"\n"
-                            # Cut each event in two chunks: objects do not
-                            # follow chunk boundaries.
-                            half = len(data) // 2
-                            self._chunk(data[:half])
-                            self._chunk(data[half:])
+                            if srv.split_events:
+                                half = len(data) // 2
+                                self._chunk(data[:half])
+                                self._chunk(data[half:])
+                            else:
+                                self._chunk(data)
                         if not srv.never_end and time.monotonic() >= deadline:
                             break
                     self.wfile.write(b"0\r\n\r\n")

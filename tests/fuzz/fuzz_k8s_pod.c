@@ -23,8 +23,8 @@ static void check_pod(const struct k8s_pod *p)
 
 	if (strlen(p->uid) != 36 || strspn(p->uid, "0123456789abcdef-") != 36)
 		__builtin_trap();
-	if (!p->ns || !p->name || p->ncontainers > K8S_MAX_CONTAINERS ||
-	    p->nlabels > K8S_MAX_KV || p->nannotations > K8S_MAX_KV)
+	if (!p->ns || !p->name || p->ncontainers > K8S_MAX_CONTAINERS || p->nlabels > K8S_MAX_KV ||
+	    p->nannotations > K8S_MAX_KV)
 		__builtin_trap();
 	for (i = 0; i < p->ncontainers; i++) {
 		if (strlen(p->containers[i].id) != 64 ||

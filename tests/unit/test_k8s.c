@@ -27,22 +27,22 @@ static int parse_kc(const char *text, struct k8s_config *c)
 	return k8s_kubeconfig_parse(text, strlen(text), "/etc/kube", c, why, sizeof(why));
 }
 
-#define KC_HEAD                                              \
-	"apiVersion: v1\n"                                   \
-	"kind: Config\n"                                     \
-	"current-context: prod\n"                            \
-	"contexts:\n"                                        \
-	"- name: dev\n"                                      \
-	"  context: {cluster: devc, user: devu}\n"           \
-	"- name: prod\n"                                     \
-	"  context:\n"                                       \
-	"    cluster: prodc\n"                               \
-	"    user: produ\n"                                  \
-	"    namespace: kube-system\n"                       \
-	"clusters:\n"                                        \
-	"- name: devc\n"                                     \
+#define KC_HEAD                                             \
+	"apiVersion: v1\n"                                  \
+	"kind: Config\n"                                    \
+	"current-context: prod\n"                           \
+	"contexts:\n"                                       \
+	"- name: dev\n"                                     \
+	"  context: {cluster: devc, user: devu}\n"          \
+	"- name: prod\n"                                    \
+	"  context:\n"                                      \
+	"    cluster: prodc\n"                              \
+	"    user: produ\n"                                 \
+	"    namespace: kube-system\n"                      \
+	"clusters:\n"                                       \
+	"- name: devc\n"                                    \
 	"  cluster: {server: 'https://dev.example:6443'}\n" \
-	"- name: prodc\n"                                    \
+	"- name: prodc\n"                                   \
 	"  cluster:\n"
 
 static void test_kubeconfig(void **state)
@@ -98,7 +98,8 @@ static void test_kubeconfig_bad(void **state)
 		{ "- a\n- b\n", "not a kubeconfig" },
 		{ "kind: Config\n", "no current-context" },
 		{ "current-context: x\ncontexts: []\n", "current-context 'x' is not in contexts" },
-		{ "current-context: x\ncontexts: [{name: x, context: {user: u}}]\n", "names no cluster" },
+		{ "current-context: x\ncontexts: [{name: x, context: {user: u}}]\n",
+		  "names no cluster" },
 		{ "current-context: x\ncontexts: [{name: x, context: {cluster: c}}]\n",
 		  "cluster 'c' is not in clusters" },
 		{ "current-context: x\ncontexts: [{name: x, context: {cluster: c}}]\n"
@@ -106,7 +107,8 @@ static void test_kubeconfig_bad(void **state)
 		  "has no http(s):// server" },
 		{ KC_HEAD "    server: https://a\n    certificate-authority-data: '!!notbase64'\n",
 		  "certificate-authority-data is not base64" },
-		{ KC_HEAD "    server: https://a\nusers: [{name: produ, user: {exec: {command: aws}}}]\n",
+		{ KC_HEAD
+		  "    server: https://a\nusers: [{name: produ, user: {exec: {command: aws}}}]\n",
 		  "exec or auth-provider" },
 		{ KC_HEAD "    server: https://a\nusers: [{name: produ, user: {client-key: k}}]\n",
 		  "a client certificate needs its key" },
@@ -169,7 +171,8 @@ static const char pod_json[] =
 	"\"spec\":{\"nodeName\":\"node-1\",\"containers\":[{\"name\":\"web\"},{\"name\":\"side\"}]},"
 	"\"status\":{\"phase\":\"Running\",\"containerStatuses\":[{\"name\":\"web\",\"containerID\":"
 	"\"containerd://" CID_WEB "\"},{\"name\":\"side\",\"containerID\":\"\"}],"
-	"\"initContainerStatuses\":[{\"name\":\"migrate\",\"containerID\":\"cri-o://" CID_INIT "\"}]}}";
+	"\"initContainerStatuses\":[{\"name\":\"migrate\",\"containerID\":\"cri-o://" CID_INIT
+	"\"}]}}";
 
 static struct k8s_pod *parse_pod(const char *text)
 {
@@ -311,16 +314,21 @@ static void test_events(void **state)
 	assert_string_equal(ev.rv, "12746");
 	assert_null(ev.pod);
 
-	strcpy(buf, "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\","
-		    "\"metadata\":{},\"status\":\"Failure\",\"message\":\"too old resource version: "
-		    "1 (2)\",\"reason\":\"Expired\",\"code\":410}}");
+	strcpy(buf,
+	       "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\","
+	       "\"metadata\":{},\"status\":\"Failure\",\"message\":\"too old resource version: "
+	       "1 (2)\",\"reason\":\"Expired\",\"code\":410}}");
 	assert_int_equal(k8s_event_parse(buf, strlen(buf), &ev), 0);
 	assert_int_equal(ev.type, K8S_EV_ERROR);
 	assert_int_equal(ev.code, 410);
 	assert_string_equal(ev.reason, "Expired");
 
 	static const char *const bad[] = {
-		"", "{", "null", "[1]", "{\"type\":\"ADDED\"}",
+		"",
+		"{",
+		"null",
+		"[1]",
+		"{\"type\":\"ADDED\"}",
 		"{\"type\":\"WAT\",\"object\":{}}",
 		/* A bookmark without a version is worth nothing. */
 		"{\"type\":\"BOOKMARK\",\"object\":{\"metadata\":{}}}",
@@ -379,10 +387,10 @@ static void test_sanitize(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_kubeconfig),    cmocka_unit_test(test_kubeconfig_bad),
-		cmocka_unit_test(test_incluster),     cmocka_unit_test(test_pod),
+		cmocka_unit_test(test_kubeconfig),	cmocka_unit_test(test_kubeconfig_bad),
+		cmocka_unit_test(test_incluster),	cmocka_unit_test(test_pod),
 		cmocka_unit_test(test_pod_controllers), cmocka_unit_test(test_pod_bad),
-		cmocka_unit_test(test_events),	      cmocka_unit_test(test_podlist),
+		cmocka_unit_test(test_events),		cmocka_unit_test(test_podlist),
 		cmocka_unit_test(test_sanitize),
 	};
 
