@@ -508,7 +508,7 @@ static void backoff(struct k8s *k, bool longest)
 static void *k8s_thread(void *arg)
 {
 	struct k8s *k = arg;
-	bool need_list = true, fresh = false, retried_401 = false;
+	bool need_list = true, fresh = false, retried_401 = false, watched = false;
 	enum k8s_result r;
 	uint64_t t0;
 
@@ -520,16 +520,20 @@ static void *k8s_thread(void *arg)
 		if (need_list) {
 			r = do_list(k, fresh);
 			if (r == R_OK) {
-				need_list = fresh = false;
+				need_list = fresh = watched = false;
 				retried_401 = false;
 				k->backoff_ms = 0;
 				continue;
 			}
 		} else {
+			/* The first watch after a list is not a restart. */
+			if (watched) {
+				pthread_mutex_lock(&k->mu);
+				k->st.watch_restarts++;
+				pthread_mutex_unlock(&k->mu);
+			}
+			watched = true;
 			r = do_watch(k);
-			pthread_mutex_lock(&k->mu);
-			k->st.watch_restarts++;
-			pthread_mutex_unlock(&k->mu);
 		}
 		switch (r) {
 		case R_STOP:

@@ -205,7 +205,7 @@ void summary_collect(const struct agent *ag, struct summary *s)
 		COUNTER(s, "k8s_lists", "k8s_lists", NULL, "Pod lists asked of the API server",
 			ks.lists);
 		COUNTER(s, "k8s_watch_restarts", "k8s_watch_restarts", NULL,
-			"Pod watches started after the first list", ks.watch_restarts);
+			"Pod watches started again (after one ended) from the same list", ks.watch_restarts);
 		COUNTER(s, "k8s_watch_events", "k8s_watch_events", NULL,
 			"Pod watch events read (bookmarks included)", ks.watch_events);
 		COUNTER(s, "k8s_410", "k8s_gone", NULL,
