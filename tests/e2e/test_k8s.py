@@ -417,3 +417,23 @@ def test_bad_kubeconfig_refused_at_start(tmp_path):
     r = subprocess.run([EMBER, "--dry-run", "--kubernetes", "on", "--duration", "1"],
                        capture_output=True, text=True, timeout=30, env=env)
     assert r.returncode == 2 and "no in-cluster config" in r.stderr, r.stderr
+
+
+def test_profile_annotated_only(receiver, cgroups, procs, api, tls, tmp_path):
+    yes, plain = cgroups(["yes", "plain"])
+    srv = api()
+    srv.put(pod("yes-1", yes.uid, NODE, containers=[("y", "containerd", yes.cid)],
+                annotations={"ember.dev/profile": "true"}))
+    srv.put(pod("plain-1", plain.uid, NODE, containers=[("p", "containerd", plain.cid)]))
+    yes.proc = procs(yes.dir)
+    plain.proc = procs(plain.dir)
+    host = procs(None)
+    cfg = kubeconfig(str(tmp_path / "kc"), srv.url, tls["ca"])
+    rc, err, _ = run_agent(["--kubeconfig", cfg, "--node-name", NODE, "--duration", "5",
+                            "--profile-annotated-only"], receiver,
+                           [yes.proc.pid, plain.proc.pid, host.pid])
+    assert rc == 0, err
+    got = by_container(receiver.snapshot())
+    # Only the pod that asked; not the plain pod, not the host process.
+    assert set(got) == {yes.cid}, got.keys()
+    assert summary(err)["k8s_pods_not_profiled"] >= 2, err
