@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "k8s.h"
+#include "utf8.h"
 
 #define K8S_MAX_NAME 512 /* names, namespaces, kinds: the API allows 253 */
 
@@ -41,6 +42,10 @@ static const char *str(struct json_object *o, const char *key, size_t max)
 	if (!s || !s[0] || (size_t)json_object_get_string_len(v) > max ||
 	    strlen(s) != (size_t)json_object_get_string_len(v))
 		return NULL; /* an embedded NUL is not a name */
+	/* Label values and relabel rules' PCRE2 take UTF-8 unchecked: json-c
+	 * passes invalid bytes through. */
+	if (!utf8_valid(s, strlen(s)))
+		return NULL;
 	return s;
 }
 
@@ -118,7 +123,8 @@ static int read_map(struct k8s_pod *p, struct json_object *m, struct label **out
 			continue;
 		v = json_object_get_string(val);
 		if (!key[0] || strlen(key) > K8S_MAX_NAME || strlen(v) > K8S_MAX_VALUE ||
-		    strlen(v) != (size_t)json_object_get_string_len(val))
+		    strlen(v) != (size_t)json_object_get_string_len(val) ||
+		    !utf8_valid(key, strlen(key)) || !utf8_valid(v, strlen(v)))
 			continue;
 		l = &(*out)[(*n)++];
 		l->name = dup(p, key);

@@ -7,6 +7,7 @@
  * hex, counts within their bounds.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -14,8 +15,14 @@
 #include <json-c/json.h>
 
 #include "k8s.h"
+#include "utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static bool valid(const char *s)
+{
+	return !s || utf8_valid(s, strlen(s));
+}
 
 static void check_pod(const struct k8s_pod *p)
 {
@@ -32,7 +39,15 @@ static void check_pod(const struct k8s_pod *p)
 			__builtin_trap();
 	}
 	for (i = 0; i < p->nannotations; i++)
-		if (strlen(p->annotations[i].value) > K8S_MAX_VALUE)
+		if (strlen(p->annotations[i].value) > K8S_MAX_VALUE ||
+		    !valid(p->annotations[i].name) || !valid(p->annotations[i].value))
+			__builtin_trap();
+	/* Everything goes into label values and PCRE2 unchecked: UTF-8. */
+	if (!valid(p->ns) || !valid(p->name) || !valid(p->node) || !valid(p->ctrl_name) ||
+	    !valid(p->service_name))
+		__builtin_trap();
+	for (i = 0; i < p->ncontainers; i++)
+		if (!valid(p->containers[i].name))
 			__builtin_trap();
 	/* The controller kind is a label name only when it is a plain word:
 	 * labels.c checks; here, that it is set with its name. */
@@ -40,7 +55,8 @@ static void check_pod(const struct k8s_pod *p)
 		__builtin_trap();
 	for (i = 0; i < p->nlabels; i++)
 		for (j = 0; j < p->nlabels; j++)
-			if (!p->labels[i].name[0] || !p->labels[j].value)
+			if (!p->labels[i].name[0] || !p->labels[j].value ||
+			    !valid(p->labels[j].name) || !valid(p->labels[j].value))
 				__builtin_trap();
 }
 

@@ -286,6 +286,20 @@ static void test_pod_bad(void **state)
 		assert_null(p->ctrl_kind);
 		k8s_pod_free(p);
 	}
+	/* Bytes that are not UTF-8 (json-c passes them through) never
+	 * reach a label: the value is left out, a name refuses the pod. */
+	{
+		struct k8s_pod *p = parse_pod(
+			"{\"metadata\":{\"name\":\"p\",\"namespace\":\"n\",\"uid\":\"" UID_A
+			"\",\"labels\":{\"ok\":\"v\",\"bad\":\"\xff\xfe\",\"\xc3\":\"v\"}}}");
+
+		assert_non_null(p);
+		assert_int_equal(p->nlabels, 1);
+		assert_string_equal(p->labels[0].name, "ok");
+		k8s_pod_free(p);
+		assert_null(parse_pod("{\"metadata\":{\"name\":\"p\xff\",\"namespace\":\"n\","
+				      "\"uid\":\"" UID_A "\"}}"));
+	}
 }
 
 static void test_events(void **state)
