@@ -13,6 +13,7 @@
 #include "cfg.h"
 #include "ingest.h"
 #include "jit.h"
+#include "k8s.h"
 #include "mapstore.h"
 #include "pipeline.h"
 #include "proc.h"
@@ -43,6 +44,7 @@ struct agent {
 	struct mapstore *mapstore;
 	struct sideband *sideband; /* NULL with --no-mmap-events */
 	struct push_client *push;
+	struct k8s *k8s; /* Kubernetes pod metadata, NULL when off */
 	uint64_t reloads, reloads_refused; /* SIGHUP with --config */
 	struct http_server *http; /* --http-listen, else NULL */
 	struct summary *snapshot; /* the counters as last published to http */

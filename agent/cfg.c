@@ -59,6 +59,12 @@ enum {
 	OPT_OFF_CPU_SAMPLE,
 	OPT_OFF_CPU_RUNQUEUE,
 	OPT_OFF_CPU_MAX_RATE,
+	OPT_KUBERNETES,
+	OPT_KUBECONFIG,
+	OPT_NODE_NAME,
+	OPT_K8S_POD_LABELS,
+	OPT_PROFILE_ANNOTATED_ONLY,
+	OPT_K8S_WATCH_TIMEOUT,
 };
 
 static const struct option long_opts[] = {
@@ -106,6 +112,12 @@ static const struct option long_opts[] = {
 	{ "off-cpu-sample", required_argument, NULL, OPT_OFF_CPU_SAMPLE },
 	{ "off-cpu-runqueue", no_argument, NULL, OPT_OFF_CPU_RUNQUEUE },
 	{ "off-cpu-max-rate", required_argument, NULL, OPT_OFF_CPU_MAX_RATE },
+	{ "kubernetes", required_argument, NULL, OPT_KUBERNETES },
+	{ "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
+	{ "node-name", required_argument, NULL, OPT_NODE_NAME },
+	{ "kubernetes-pod-labels", no_argument, NULL, OPT_K8S_POD_LABELS },
+	{ "profile-annotated-only", no_argument, NULL, OPT_PROFILE_ANNOTATED_ONLY },
+	{ "kubernetes-watch-timeout", required_argument, NULL, OPT_K8S_WATCH_TIMEOUT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -171,6 +183,17 @@ static const char usage_text[] =
 	"      --connect-timeout SECONDS (default 5), --timeout SECONDS (default 10)\n"
 	"      --queue-size N         requests kept while the server is away (default 64)\n"
 	"      --max-retries N        per request (default 5)\n"
+	"Kubernetes (pod metadata from the API server; docs/operating.md):\n"
+	"      --kubernetes auto|on|off  auto (default): on when --kubeconfig is given or\n"
+	"                             KUBERNETES_SERVICE_HOST and a service account token are\n"
+	"                             there (in a pod); on: refuse to start without them\n"
+	"      --kubeconfig FILE      reach the API server as this kubeconfig's current\n"
+	"                             context says (default: in-cluster config)\n"
+	"      --node-name NAME       the node whose pods to watch (default: $NODE_NAME)\n"
+	"      --kubernetes-pod-labels  each pod label as pod_label_<name> on its profiles\n"
+	"      --profile-annotated-only  profile only pods annotated ember.dev/profile: \"true\"\n"
+	"                             (default: all but those annotated \"false\")\n"
+	"      --kubernetes-watch-timeout SECONDS  timeoutSeconds of each watch (default 300)\n"
 	"Other:\n"
 	"      --config FILE          YAML file: any option above by its long name, labels:,\n"
 	"                             headers:, relabel_configs:; flags override it\n"
@@ -322,6 +345,7 @@ static void cfg_defaults(struct cfg *cfg)
 	cfg->jvm_min_age_s = 10;
 	cfg->perfmap_max_mb = 8;
 	cfg->unwind_memory_mb = 32;
+	cfg->k8s_watch_timeout_s = 300;
 }
 
 /* "cpu", "off-cpu" or both, comma-separated, each at most once. */
@@ -535,6 +559,34 @@ int cfg_apply(struct cfg *cfg, int opt, char *arg, const struct cfg_where *w)
 		break;
 	case OPT_MAX_RETRIES:
 		err = parse_u32(w, "--max-retries", arg, 0, 1000, &cfg->max_retries);
+		break;
+	case OPT_KUBERNETES:
+		if (!strcmp(arg, "auto"))
+			cfg->kubernetes = CFG_K8S_AUTO;
+		else if (!strcmp(arg, "on"))
+			cfg->kubernetes = CFG_K8S_ON;
+		else if (!strcmp(arg, "off"))
+			cfg->kubernetes = CFG_K8S_OFF;
+		else
+			err = cfg_bad(w, "invalid --kubernetes '%s': expected auto, on or off", arg);
+		break;
+	case OPT_KUBECONFIG:
+		cfg->kubeconfig = arg;
+		break;
+	case OPT_NODE_NAME:
+		if (!arg[0])
+			err = cfg_bad(w, "--node-name needs a node name");
+		cfg->node_name = arg;
+		break;
+	case OPT_K8S_POD_LABELS:
+		cfg->k8s_pod_labels = true;
+		break;
+	case OPT_PROFILE_ANNOTATED_ONLY:
+		cfg->profile_annotated_only = true;
+		break;
+	case OPT_K8S_WATCH_TIMEOUT:
+		err = parse_u32(w, "--kubernetes-watch-timeout", arg, 1, 3600,
+				&cfg->k8s_watch_timeout_s);
 		break;
 	case OPT_CONFIG:
 		/* Loaded before any flag, so that flags override it. */

@@ -26,6 +26,7 @@
 #define CFG_MAX_HEADERS 16
 
 enum cfg_protocol { CFG_PROTO_PUSH = 0, CFG_PROTO_INGEST = 1 };
+enum cfg_k8s { CFG_K8S_AUTO = 0, CFG_K8S_ON = 1, CFG_K8S_OFF = 2 };
 
 struct cfg {
 	/* what and how to sample */
@@ -82,6 +83,14 @@ struct cfg {
 	size_t nlabels;
 	const char *host; /* host label; default: the hostname */
 	struct relabel *relabel; /* relabel_configs from the file, or NULL */
+
+	/* Kubernetes metadata (agent/k8s.h) */
+	enum cfg_k8s kubernetes; /* auto (default): on when a kubeconfig or in-cluster config is there */
+	const char *kubeconfig; /* --kubeconfig FILE, or NULL: in-cluster */
+	const char *node_name; /* --node-name, else $NODE_NAME */
+	bool k8s_pod_labels; /* pod labels as pod_label_<name> */
+	bool profile_annotated_only; /* only pods annotated ember.dev/profile: "true" */
+	uint32_t k8s_watch_timeout_s; /* timeoutSeconds of each watch, default 300 */
 
 	/* the file */
 	const char *config_file; /* --config, or NULL */

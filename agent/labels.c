@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "caps.h"
+#include "k8s.h"
 #include "labels.h"
 #include "log.h"
 #include "relabel.h"
@@ -181,13 +182,157 @@ static const char *sanitized(struct report *r, const char *s)
 	return report__strdup(r, buf);
 }
 
+static bool is_static_service(const struct cfg *cfg)
+{
+	return is_static(cfg, "service_name");
+}
+
+/* Names outside __ in set, __name__ counted: what the server will see. */
+static size_t visible_names(const struct relabel_set *set)
+{
+	size_t i, n = 1;
+
+	for (i = 0; i < set->n; i++)
+		n += !(set->v[i].name[0] == '_' && set->v[i].name[1] == '_');
+	return n;
+}
+
+/* prefix + sanitized name, in r. */
+static const char *meta_name(struct report *r, const char *prefix, const char *name)
+{
+	char buf[LABELS_MAX_NAME_LEN + 1];
+	size_t n = strlen(prefix);
+
+	if (n >= sizeof(buf))
+		return NULL;
+	memcpy(buf, prefix, n);
+	k8s_sanitize(buf + n, sizeof(buf) - n, name);
+	return report__strdup(r, buf);
+}
+
+static int put_unless_static(const struct cfg *cfg, struct relabel_set *set, const char *name,
+			     const char *value)
+{
+	if (!value || !value[0] || is_static(cfg, name))
+		return 0;
+	return relabel_set_put(set, name, value);
+}
+
+static int put_kv_meta(struct report *r, struct relabel_set *set, const char *prefix,
+		       const char *present, const struct label *kv, size_t n)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		const char *name = meta_name(r, prefix, kv[i].name);
+		const char *pname = meta_name(r, present, kv[i].name);
+
+		if (!name || !pname)
+			return -ENOMEM;
+		/* An empty value reads as absent; the presence label tells. */
+		if ((kv[i].value[0] && (err = relabel_set_put(set, name, kv[i].value))) ||
+		    (err = relabel_set_put(set, pname, "true")))
+			return err;
+	}
+	return 0;
+}
+
+static bool is_workload_kind(const char *kind)
+{
+	static const char *const kinds[] = { "deployment", "replicaset", "statefulset",
+					     "daemonset",  "job",	 "cronjob" };
+	size_t i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strcmp(kind, kinds[i]))
+			return true;
+	return false;
+}
+
+/* What the pod of the process tells, after the static labels. */
+static int k8s_labels(const struct cfg *cfg, struct report *r, const struct k8s_meta *m,
+		      const char *pod_uid, struct relabel_set *set)
+{
+	size_t i;
+	int err;
+
+	if ((err = put_unless_static(cfg, set, "namespace", m->ns)) ||
+	    (err = put_unless_static(cfg, set, "pod", m->pod)) ||
+	    (err = put_unless_static(cfg, set, "container", m->container)) ||
+	    (err = put_unless_static(cfg, set, "node", m->node)))
+		return err;
+	/* The controller by its kind: deployment=checkout. Only the
+	 * workload kinds: a static pod's owner is its Node, and a custom
+	 * resource's kind could be "host" or "pod"; those stay in the
+	 * __meta_kubernetes_pod_controller_* labels. */
+	if (m->ctrl_kind && m->ctrl_name && is_workload_kind(m->ctrl_kind) &&
+	    (err = put_unless_static(cfg, set, m->ctrl_kind, m->ctrl_name)))
+		return err;
+	if (cfg->k8s_pod_labels) {
+		for (i = 0; i < m->nlabels; i++) {
+			const char *name;
+
+			if (visible_names(set) >= LABELS_MAX_NAMES) {
+				caps__hit(CAPS_LABEL_NAMES, m->nlabels - i, LABELS_MAX_NAMES);
+				break;
+			}
+			if (!m->labels[i].value[0])
+				continue;
+			name = meta_name(r, "pod_label_", m->labels[i].name);
+			if (!name)
+				return -ENOMEM;
+			if ((err = put_unless_static(cfg, set, name, m->labels[i].value)))
+				return err;
+		}
+	}
+	if (!relabel__count(cfg->relabel))
+		return 0;
+	if ((err = relabel_set_put(set, "__meta_kubernetes_namespace", m->ns)) ||
+	    (err = relabel_set_put(set, "__meta_kubernetes_pod_name", m->pod)) ||
+	    (err = relabel_set_put(set, "__meta_kubernetes_pod_uid", pod_uid)) ||
+	    (err = relabel_set_put(set, "__meta_kubernetes_pod_node_name", m->node)) ||
+	    (err = relabel_set_put(set, "__meta_kubernetes_pod_phase", m->phase)) ||
+	    (err = relabel_set_put(set, "__meta_kubernetes_pod_container_name", m->container)) ||
+	    (err = relabel_set_put(set, "__meta_kubernetes_pod_container_id", m->container_id)) ||
+	    (err = relabel_set_put(set, "__meta_kubernetes_pod_container_init",
+				   m->container ? (m->container_init ? "true" : "false") : NULL)) ||
+	    (err = relabel_set_put(set, "__meta_kubernetes_pod_controller_kind", m->ctrl_kind)) ||
+	    (err = relabel_set_put(set, "__meta_kubernetes_pod_controller_name", m->ctrl_name)))
+		return err;
+	if ((err = put_kv_meta(r, set, "__meta_kubernetes_pod_label_",
+			       "__meta_kubernetes_pod_labelpresent_", m->labels, m->nlabels)) ||
+	    (err = put_kv_meta(r, set, "__meta_kubernetes_pod_annotation_",
+			       "__meta_kubernetes_pod_annotationpresent_", m->annotations,
+			       m->nannotations)))
+		return err;
+	return 0;
+}
+
+/* The service of a process in a known pod: the annotation, else
+ * <namespace>/<container> (<namespace>/<pod> while the container is not
+ * known); a static service_name wins over both. NULL on -ENOMEM. */
+static const char *k8s_service(const struct cfg *cfg, struct report *r, const struct k8s_meta *m,
+			       const struct report_proc *p)
+{
+	char buf[LABELS_MAX_VALUE_LEN + 1];
+
+	if (is_static_service(cfg))
+		return sanitized(r, service_of(cfg, p));
+	if (m->service_name)
+		return sanitized(r, m->service_name);
+	snprintf(buf, sizeof(buf), "%s/%s", m->ns, m->container ? m->container : m->pod);
+	return sanitized(r, buf);
+}
+
 /* The set before any rule: __name__, service_name, host, the static
- * labels; and, when rules will read them, the discovery labels. */
+ * labels, the pod's (m, when the process is in a known pod); and, when
+ * rules will read them, the discovery labels. */
 static int base_set(const struct cfg *cfg, struct report *r, const struct report_proc *p,
-		    struct relabel_set *set)
+		    const struct k8s_meta *m, struct relabel_set *set)
 {
 	const char *host = cfg->host ? cfg->host : LABELS_UNKNOWN_HOST;
-	const char *service = sanitized(r, service_of(cfg, p));
+	const char *service = m ? k8s_service(cfg, r, m, p) : sanitized(r, service_of(cfg, p));
 	const char *derived[LABELS_DERIVED] = { p->unit && p->unit[0] ? p->unit : NULL,
 						p->container_id, p->pod_uid, p->container_runtime };
 	char pid[16];
@@ -222,6 +367,8 @@ static int base_set(const struct cfg *cfg, struct report *r, const struct report
 		    (err = relabel_set_put(set, cfg->labels[i].name, cfg->labels[i].value)))
 			return err;
 	}
+	if (m && (err = k8s_labels(cfg, r, m, p->pod_uid, set)))
+		return err;
 	if (!relabel__count(cfg->relabel))
 		return 0;
 	snprintf(pid, sizeof(pid), "%u", p->pid);
@@ -279,15 +426,32 @@ static int final_set(struct report *r, struct report_proc *p, const struct relab
 	return 0;
 }
 
-static int assign_one(const struct cfg *cfg, struct report *r, struct report_proc *p,
-		      struct relabel_set *set, struct labels_stats *st)
+static int assign_one(const struct cfg *cfg, struct k8s *k8s, struct report *r,
+		      struct report_proc *p, struct relabel_set *set, struct labels_stats *st)
 {
 	uint64_t overflows = set->overflows;
 	const char *service = NULL;
+	struct k8s_meta meta, *m = NULL;
 	int ret;
 
+	if (k8s) {
+		ret = k8s__lookup(k8s, p->pod_uid, p->container_id, r, &meta);
+		if (ret < 0)
+			return ret;
+		if (ret)
+			m = &meta;
+		else if (p->pod_uid)
+			st->k8s_pod_unknown++;
+		if (!k8s__profiled(k8s, m)) {
+			p->labels = NULL;
+			p->nlabels = 0;
+			st->k8s_not_profiled++;
+			st->k8s_not_profiled_samples += p->samples;
+			return 0;
+		}
+	}
 	relabel_set_clear(set);
-	ret = base_set(cfg, r, p, set);
+	ret = base_set(cfg, r, p, m, set);
 	if (!ret) {
 		service = relabel_set_get(set, "service_name");
 		ret = relabel__apply(cfg->relabel, set);
@@ -306,16 +470,22 @@ static int assign_one(const struct cfg *cfg, struct report *r, struct report_pro
 	return final_set(r, p, set, service, st);
 }
 
-int labels_assign(const struct cfg *cfg, struct report *r, struct labels_stats *st)
+int labels_assign_k8s(const struct cfg *cfg, struct k8s *k8s, struct report *r,
+		      struct labels_stats *st)
 {
 	struct relabel_set set = { .arena = &r->arena };
 	size_t i;
 	int err = 0;
 
 	for (i = 0; i < r->nprocs && !err; i++)
-		err = assign_one(cfg, r, &r->procs[i], &set, st);
+		err = assign_one(cfg, k8s, r, &r->procs[i], &set, st);
 	relabel_set_release(&set);
 	return err;
+}
+
+int labels_assign(const struct cfg *cfg, struct report *r, struct labels_stats *st)
+{
+	return labels_assign_k8s(cfg, NULL, r, st);
 }
 
 static int cmp_proc_set(const void *a, const void *b)

@@ -51,6 +51,10 @@ struct labels_stats {
 	uint64_t procs_dropped; /* process-windows a keep or drop rule dropped */
 	uint64_t samples_dropped; /* their samples */
 	uint64_t labels_invalid; /* labels a rule made with a name the server refuses */
+	/* Kubernetes (labels_assign_k8s) */
+	uint64_t k8s_pod_unknown; /* process-windows in a pod the store did not know */
+	uint64_t k8s_not_profiled; /* process-windows of pods not to be profiled, dropped */
+	uint64_t k8s_not_profiled_samples; /* their samples */
 };
 
 /* Gives each process of r its label set, in r's memory: __name__ (r's type
@@ -69,6 +73,27 @@ struct labels_stats {
  * gets no labels (nlabels 0) and is counted in st. Sets are sorted by name.
  * cfg must have passed labels_check and outlive r. 0 or -ENOMEM. */
 int labels_assign(const struct cfg *cfg, struct report *r, struct labels_stats *st);
+
+struct k8s;
+
+/* labels_assign, and for a process in a pod (its cgroup's pod uid) what
+ * the Kubernetes store k8s knows, looked up now, at the window's end:
+ * namespace, pod, container, node, the controller (deployment,
+ * statefulset, daemonset, job, replicaset, ... by name), service_name from
+ * the annotation pyroscope.io/service_name else <namespace>/<container>
+ * (a static service_name still wins, and so does any static label of the
+ * same name), pod labels as pod_label_<name> with cfg->k8s_pod_labels
+ * (as many as the server's name limit leaves room for), and for relabel
+ * rules __meta_kubernetes_namespace, _pod_name, _pod_uid, _pod_node_name,
+ * _pod_phase, _pod_container_name, _pod_container_id,
+ * _pod_container_init, _pod_controller_kind, _pod_controller_name,
+ * _pod_label_<name>, _pod_labelpresent_<name>, _pod_annotation_<name>,
+ * _pod_annotationpresent_<name> (names sanitized as Prometheus does). A
+ * process whose pod is not to be profiled (k8s__profiled) gets no labels,
+ * like a relabel drop, and is counted; one whose pod is not known keeps its
+ * cgroup labels and is counted. k8s NULL: labels_assign. */
+int labels_assign_k8s(const struct cfg *cfg, struct k8s *k8s, struct report *r,
+		      struct labels_stats *st);
 
 /* Groups r's processes by their whole label set (labels_assign first): one
  * group per distinct set, groups ordered by set, procs in report order;

@@ -323,6 +323,12 @@ int main(int argc, char **argv)
 		err = 2;
 		goto cleanup;
 	}
+	/* Its own thread: a slow or hostile API server never holds sampling;
+	 * a bad kubeconfig is refused here, before anything is loaded. */
+	if (k8s_setup(&ag.cfg, &ag.k8s)) {
+		err = 2;
+		goto cleanup;
+	}
 
 	/* Large short-lived buffers (ELF sections read to build a table, window
 	 * tables) go back to the kernel when freed: a fixed threshold stops
@@ -406,6 +412,8 @@ int main(int argc, char **argv)
 		if (ag.pipeline && ag.cfg.profile_cpu && ag.offcpu_agg)
 			pipeline__add_profile(ag.pipeline, ag.offcpu_agg);
 	}
+	if (ag.pipeline && ag.k8s)
+		pipeline__set_k8s(ag.pipeline, ag.k8s);
 	if (ag.pipeline && live == LIVE_TOP)
 		view.ctx = top = top__new(&topts, &ag.cfg, ag.cfg.host, ag.sampler);
 	else if (ag.pipeline && live == LIVE_REPORT)
@@ -447,6 +455,7 @@ cleanup:
 	free(ag.snapshot);
 	sampler__free(ag.sampler);
 	push_client__free(ag.push);
+	k8s__free(ag.k8s);
 	pipeline__free(ag.pipeline);
 	ingest__free(ag.ingest);
 	agg__free(ag.agg);

@@ -24,6 +24,7 @@ struct pipeline {
 	size_t naggs;
 	struct sym *sym;
 	struct push_client *push;
+	struct k8s *k8s; /* pod metadata, or NULL */
 	bool stdout_broken;
 	struct pipeline_stats stats;
 	void (*view)(void *ctx, struct report *r);
@@ -51,6 +52,11 @@ int pipeline__add_profile(struct pipeline *pl, struct agg *agg)
 		return -ENOSPC;
 	pl->aggs[pl->naggs++] = agg;
 	return 0;
+}
+
+void pipeline__set_k8s(struct pipeline *pl, struct k8s *k8s)
+{
+	pl->k8s = k8s;
 }
 
 void pipeline__free(struct pipeline *pl)
@@ -207,7 +213,7 @@ static void pipeline_report(struct pipeline *pl, struct agg *agg, uint64_t start
 	if (pl->cfg->dry_run && r->samples)
 		pipeline_stdout(pl, r);
 	if (r->samples && (pl->cfg->output_dir || pl->push)) {
-		err = labels_assign(pl->cfg, r, &pl->stats.labels);
+		err = labels_assign_k8s(pl->cfg, pl->k8s, r, &pl->stats.labels);
 		if (err) {
 			log_err("agent: labelling the window's processes failed err=%d", err);
 			if (pl->cfg->output_dir) {

@@ -60,6 +60,10 @@ void pipeline__free(struct pipeline *pl);
  * report to every output. agg is borrowed. 0, or -ENOSPC past
  * PIPELINE_MAX_PROFILES. */
 int pipeline__add_profile(struct pipeline *pl, struct agg *agg);
+struct k8s;
+/* Processes in pods get their pod's labels from k8s at each window end
+ * (labels_assign_k8s); k8s must outlive pl. */
+void pipeline__set_k8s(struct pipeline *pl, struct k8s *k8s);
 
 /* Ends the window that started at start_wall_ns (CLOCK_REALTIME) and lasted
  * duration_ns, and hands it to every output. Outputs are independent: one

@@ -84,6 +84,14 @@ static const char *const push_failed_labels[PUSH_FAIL_N] = {
 	"reason=\"tls\"",	 "reason=\"reply\"",	"reason=\"other\"",
 };
 
+/* Indexed by enum k8s_err (k8s.h): the summary line's keys. */
+static const char *const k8s_error_keys[K8S_ERR_N] = {
+	[K8S_ERR_CONNECT] = "k8s_errors_connect",   [K8S_ERR_TLS] = "k8s_errors_tls",
+	[K8S_ERR_TIMEOUT] = "k8s_errors_timeout",   [K8S_ERR_HTTP] = "k8s_errors_http",
+	[K8S_ERR_JSON] = "k8s_errors_json",	    [K8S_ERR_TOO_LARGE] = "k8s_errors_too_large",
+	[K8S_ERR_PODS_CAP] = "k8s_errors_pods_cap", [K8S_ERR_OTHER] = "k8s_errors_other",
+};
+
 static uint64_t rss_bytes(void)
 {
 	char buf[128];
@@ -190,6 +198,40 @@ void summary_collect(const struct agent *ag, struct summary *s)
 	COUNTER(s, "labels_invalid", "labels_invalid", NULL,
 		"Labels a relabel rule made that the server refuses, left out",
 		pls.labels.labels_invalid);
+	if (ag->k8s) {
+		struct k8s_stats ks;
+
+		k8s__stats(ag->k8s, &ks);
+		COUNTER(s, "k8s_lists", "k8s_lists", NULL, "Pod lists asked of the API server",
+			ks.lists);
+		COUNTER(s, "k8s_watch_restarts", "k8s_watch_restarts", NULL,
+			"Pod watches started again (after one ended) from the same list", ks.watch_restarts);
+		COUNTER(s, "k8s_watch_events", "k8s_watch_events", NULL,
+			"Pod watch events read (bookmarks included)", ks.watch_events);
+		COUNTER(s, "k8s_410", "k8s_gone", NULL,
+			"Resource versions expired (410 Gone, as a status or an event): re-lists",
+			ks.gone_410);
+		COUNTER(s, "k8s_401", "k8s_unauthorized", NULL,
+			"401 Unauthorized answers (the token is read again)", ks.unauthorized_401);
+		for (i = 0; i < K8S_ERR_N; i++) {
+			it = COUNTER(s, ks.errors[i] ? k8s_error_keys[i] : NULL, "k8s_errors", NULL,
+				     "Kubernetes API errors, by reason", ks.errors[i]);
+			if (it) {
+				it->lname = "reason";
+				it->lvalue = k8s_err_name(i);
+			}
+		}
+		GAUGE(s, "k8s_pods", "k8s_pods", NULL, "Pods of this node known now", ks.pods);
+		COUNTER(s, "k8s_pod_unknown", "k8s_pod_unknown", NULL,
+			"Processes (per window) in a pod not known to the API server's list yet",
+			pls.labels.k8s_pod_unknown);
+		COUNTER(s, "k8s_pods_not_profiled", "k8s_not_profiled_processes", NULL,
+			"Processes (per window) of pods annotated not to be profiled, dropped",
+			pls.labels.k8s_not_profiled);
+		COUNTER(s, "k8s_not_profiled_samples", "k8s_not_profiled_samples", NULL,
+			"Samples of pods annotated not to be profiled, dropped",
+			pls.labels.k8s_not_profiled_samples);
+	}
 	COUNTER(s, "reloads", "config_reloads", "result=\"ok\"", "Config file reloads (SIGHUP)",
 		ag->reloads);
 	COUNTER(s, "reloads_refused", "config_reloads", "result=\"refused\"",

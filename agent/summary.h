@@ -16,7 +16,7 @@
 
 #include "agent.h"
 
-#define SUMMARY_MAX_ITEMS 160
+#define SUMMARY_MAX_ITEMS 200
 
 enum summary_kind {
 	SUMMARY_COUNTER, /* only grows over the agent's life */
