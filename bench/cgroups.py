@@ -23,12 +23,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
 sys.path.insert(0, os.path.join(REPO, "bench"))
 import receiver as rx  # noqa: E402
+from kubepods import Tree, move  # noqa: E402
 from overhead import cpu_seconds, vm_hwm_mb  # noqa: E402
 
 EMBER = os.path.join(REPO, ".output", "ember")
@@ -39,25 +39,7 @@ def log(msg):
     print("bench: " + msg, file=sys.stderr, flush=True)
 
 
-def cgroup2_root():
-    with open("/proc/self/mounts") as f:
-        for line in f:
-            _, path, fstype = line.split()[:3]
-            if fstype == "cgroup2":
-                return path
-    sys.exit("bench: no cgroup v2 mount")
-
-
-def pod_dirs(i):
-    uid, cid = str(uuid.uuid4()), (uuid.uuid4().hex + uuid.uuid4().hex)
-    u_ = uid.replace("-", "_")
-    if i % 3 == 0:
-        return ["kubepods.slice", "kubepods-burstable.slice",
-                "kubepods-burstable-pod%s.slice" % u_, "cri-containerd-%s.scope" % cid], cid
-    if i % 3 == 1:
-        return ["kubepods", "besteffort", "pod" + uid, cid], cid
-    return ["kubepods.slice", "kubepods-besteffort.slice",
-            "kubepods-besteffort-pod%s.slice" % u_, "crio-%s.scope" % cid], cid
+SHAPES = ("containerd", "cgroupfs", "crio")
 
 
 def metric(base, name):
@@ -83,25 +65,20 @@ def main():
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench: needs root")
-    root = cgroup2_root()
-    made, procs, ids = [], [], set()
+    tree = Tree()
+    if tree.root is None:
+        sys.exit("bench: no cgroup v2 mount")
+    procs, ids = [], set()
     recv = rx.Receiver().start()
     agent = None
     try:
         for i in range(args.pods):
-            parts, cid = pod_dirs(i)
-            d = root
-            for p in parts:
-                d = os.path.join(d, p)
-                if not os.path.isdir(d):
-                    os.mkdir(d)
-                    made.append(d)
+            d, _, _, cid = tree.container(SHAPES[i % len(SHAPES)])
             # Niced: the machine is shared; the CPUs are busy all the same.
             p = subprocess.Popen(["nice", "-n", "19", SPLIT, "--threads", "1", "--seconds", "0"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             if not args.outside:
-                with open(os.path.join(d, "cgroup.procs"), "w") as f:
-                    f.write(str(p.pid))
+                move(d, p.pid)
             procs.append(p)
             ids.add(cid)
         log("%d pods made, one busy process each" % args.pods)
@@ -142,13 +119,7 @@ def main():
             p.kill()
         for p in procs:
             p.wait()
-        for d in reversed(made):
-            for _ in range(50):
-                try:
-                    os.rmdir(d)
-                    break
-                except OSError:
-                    time.sleep(0.1)
+        tree.remove()
         recv.stop()
     got = {p.labels.get("container_id") for p in recv.snapshot()} - {None}
     cpu_pct = 100.0 * (c1 - c0) / (t2 - t1)

@@ -39,6 +39,7 @@ sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
 sys.path.insert(0, os.path.join(REPO, "bench"))
 import receiver as rx  # noqa: E402
 from k8s_apiserver import ApiServer, pod  # noqa: E402
+from kubepods import Tree, hexid, move  # noqa: E402
 from overhead import cpu_seconds, vm_hwm_mb  # noqa: E402
 
 EMBER = os.path.join(REPO, ".output", "ember")
@@ -48,15 +49,6 @@ NODE = "bench-node"
 
 def log(msg):
     print("bench: " + msg, file=sys.stderr, flush=True)
-
-
-def cgroup2_root():
-    with open("/proc/self/mounts") as f:
-        for line in f:
-            _, path, fstype = line.split()[:3]
-            if fstype == "cgroup2":
-                return path
-    sys.exit("bench: no cgroup v2 mount")
 
 
 def make_tls(d):
@@ -152,7 +144,6 @@ def run(args, mode, srv, recv, kubeconfig, rules_file, port):
     t = threading.Thread(target=churn)
     t.start()
     try:
-        t0 = time.monotonic()
         time.sleep(5)
         c0, k0 = cpu_seconds(agent.pid), thread_cpu(agent.pid, "ember-k8s")
         t1 = time.monotonic()
@@ -195,34 +186,26 @@ def main():
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench: needs root")
-    root = cgroup2_root()
+    tree = Tree()
+    if tree.root is None:
+        sys.exit("bench: no cgroup v2 mount")
     tmp = tempfile.mkdtemp(prefix="ember-bench-k8s-")
     tls = make_tls(tmp)
     srv = ApiServer(tls, NODE).start()
     srv.split_events = False  # one chunk an event, as the API server sends them
     recv = rx.Receiver().start()
-    made, procs, results = [], [], []
+    procs, results = [], []
     try:
         for i in range(args.pods):
-            uid, cid = str(uuid.uuid4()), uuid.uuid4().hex + uuid.uuid4().hex
-            parts = ["kubepods.slice", "kubepods-burstable.slice",
-                     "kubepods-burstable-pod%s.slice" % uid.replace("-", "_"),
-                     "cri-containerd-%s.scope" % cid]
-            d = root
-            for part in parts:
-                d = os.path.join(d, part)
-                if not os.path.isdir(d):
-                    os.mkdir(d)
-                    made.append(d)
+            d, _, uid, cid = tree.container("containerd")
             p = subprocess.Popen(["nice", "-n", "19", SPLIT, "--threads", "1", "--seconds", "0"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            with open(os.path.join(d, "cgroup.procs"), "w") as f:
-                f.write(str(p.pid))
+            move(d, p.pid)
             procs.append(p)
             h = uuid.uuid4().hex[:10]
             srv.put(pod("svc%d-%s-abcde" % (i, h), uid, NODE, namespace="ns%d" % (i % 20),
                         containers=[("app", "containerd", cid),
-                                    ("proxy", "containerd", uuid.uuid4().hex * 2)],
+                                    ("proxy", "containerd", hexid())],
                         labels={"app": "svc%d" % i, "team": "t%d" % (i % 7),
                                 "pod-template-hash": h, "app.kubernetes.io/part-of": "shop"},
                         annotations={"example.com/tier": "gold",
@@ -246,13 +229,7 @@ def main():
             p.kill()
         for p in procs:
             p.wait()
-        for d in reversed(made):
-            for _ in range(50):
-                try:
-                    os.rmdir(d)
-                    break
-                except OSError:
-                    time.sleep(0.1)
+        tree.remove()
         recv.stop()
         srv.stop()
     now = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC")

@@ -13,11 +13,11 @@ import os
 import signal
 import subprocess
 import time
-import uuid
 
 import pytest
 
 from e2e_paths import EMBER, SPLIT
+from kubepods import Tree, cgroup2_root, move
 
 if os.geteuid() != 0:
     pytest.skip("SKIP: the agent loads BPF programs and makes cgroups: needs root",
@@ -27,73 +27,20 @@ for _path in (EMBER, SPLIT):
         pytest.skip("SKIP: %s missing: run `make` first" % _path, allow_module_level=True)
 
 
-def cgroup2_root():
-    with open("/proc/self/mounts") as f:
-        for line in f:
-            dev, path, fstype = line.split()[:3]
-            if fstype == "cgroup2":
-                return path
-    return None
-
-
 ROOT = cgroup2_root()
 if ROOT is None:
     pytest.skip("SKIP: no cgroup v2 mount on this host", allow_module_level=True)
 
 
-def hexid():
-    return (uuid.uuid4().hex + uuid.uuid4().hex)[:64]
-
-
-def shapes():
-    """(relative directories from the top, runtime label, pod uid, container id, qos)."""
-    out = []
-    uid, cid = str(uuid.uuid4()), hexid()
-    u_ = uid.replace("-", "_")
-    out.append((["kubepods.slice", "kubepods-burstable.slice",
-                 "kubepods-burstable-pod%s.slice" % u_, "cri-containerd-%s.scope" % cid],
-                "containerd", uid, cid))
-    uid, cid = str(uuid.uuid4()), hexid()
-    out.append((["kubepods", "burstable", "pod" + uid, cid], None, uid, cid))
-    uid, cid = str(uuid.uuid4()), hexid()
-    u_ = uid.replace("-", "_")
-    out.append((["kubepods.slice", "kubepods-besteffort.slice",
-                 "kubepods-besteffort-pod%s.slice" % u_, "crio-%s.scope" % cid],
-                "cri-o", uid, cid))
-    return out
-
-
 @pytest.fixture
 def cgroups():
-    """Makes the hierarchies; yields [(leaf dir, runtime, uid, id)]; moves any
-    process left in them back to the root and removes them, deepest first."""
-    made, leaves = [], []
+    """The three shapes (systemd + containerd, cgroupfs, systemd + CRI-O); yields
+    [(leaf dir, runtime, uid, id)]; all removed afterwards."""
+    tree = Tree(ROOT)
     try:
-        for parts, rt, uid, cid in shapes():
-            d = ROOT
-            for p in parts:
-                d = os.path.join(d, p)
-                if not os.path.isdir(d):
-                    os.mkdir(d)
-                    made.append(d)
-            leaves.append((d, rt, uid, cid))
-        yield leaves
+        yield [tree.container(shape) for shape in ("containerd", "cgroupfs", "crio")]
     finally:
-        for d in reversed(made):
-            try:
-                with open(os.path.join(d, "cgroup.procs")) as f:
-                    pids = f.read().split()
-                for pid in pids:
-                    with open(os.path.join(ROOT, "cgroup.procs"), "w") as f:
-                        f.write(pid)
-            except OSError:
-                pass
-            for _ in range(50):
-                try:
-                    os.rmdir(d)
-                    break
-                except OSError:
-                    time.sleep(0.1)
+        tree.remove()
 
 
 def start_in(cgroup_dir):
@@ -101,8 +48,7 @@ def start_in(cgroup_dir):
     p = subprocess.Popen([SPLIT, "--threads", "1", "--seconds", "0"], stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
     if cgroup_dir:
-        with open(os.path.join(cgroup_dir, "cgroup.procs"), "w") as f:
-            f.write(str(p.pid))
+        move(cgroup_dir, p.pid)
     return p
 
 

@@ -27,6 +27,7 @@ import pytest
 
 from e2e_paths import EMBER, SPLIT
 from k8s_apiserver import ApiServer, pod
+from kubepods import Tree, cgroup2_root, hexid, move
 
 if os.geteuid() != 0:
     pytest.skip("SKIP: the agent loads BPF programs and makes cgroups: needs root",
@@ -36,15 +37,6 @@ for _path in (EMBER, SPLIT):
         pytest.skip("SKIP: %s missing: run `make` first" % _path, allow_module_level=True)
 
 
-def cgroup2_root():
-    with open("/proc/self/mounts") as f:
-        for line in f:
-            dev, path, fstype = line.split()[:3]
-            if fstype == "cgroup2":
-                return path
-    return None
-
-
 ROOT = cgroup2_root()
 if ROOT is None:
     pytest.skip("SKIP: no cgroup v2 mount on this host", allow_module_level=True)
@@ -52,66 +44,28 @@ if ROOT is None:
 NODE = "node-7.example"
 
 
-def hexid():
-    return (uuid.uuid4().hex + uuid.uuid4().hex)[:64]
-
-
 class Container:
     """A pod's container: its cgroup (systemd driver + containerd) and a process in it."""
 
-    def __init__(self, name):
+    def __init__(self, name, tree):
         self.name = name
-        self.uid = str(uuid.uuid4())
-        self.cid = hexid()
-        u_ = self.uid.replace("-", "_")
-        self.parts = ["kubepods.slice", "kubepods-burstable.slice",
-                      "kubepods-burstable-pod%s.slice" % u_, "cri-containerd-%s.scope" % self.cid]
+        self.dir, _, self.uid, self.cid = tree.container("containerd")
         self.proc = None
 
 
 @pytest.fixture
 def cgroups():
-    """make(n) -> n Containers with their cgroups made; all removed at the end."""
-    made = []
-
-    def make(names):
-        out = []
-        for name in names:
-            c = Container(name)
-            d = ROOT
-            for p in c.parts:
-                d = os.path.join(d, p)
-                if not os.path.isdir(d):
-                    os.mkdir(d)
-                    made.append(d)
-            c.dir = d
-            out.append(c)
-        return out
-
-    yield make
-    for d in reversed(made):
-        try:
-            with open(os.path.join(d, "cgroup.procs")) as f:
-                pids = f.read().split()
-            for pid in pids:
-                with open(os.path.join(ROOT, "cgroup.procs"), "w") as f:
-                    f.write(pid)
-        except OSError:
-            pass
-        for _ in range(50):
-            try:
-                os.rmdir(d)
-                break
-            except OSError:
-                time.sleep(0.1)
+    """make(names) -> a Container for each, with its cgroup made; all removed at the end."""
+    tree = Tree(ROOT)
+    yield lambda names: [Container(name, tree) for name in names]
+    tree.remove()
 
 
 def start_in(cgroup_dir):
     p = subprocess.Popen([SPLIT, "--threads", "1", "--seconds", "0"], stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
     if cgroup_dir:
-        with open(os.path.join(cgroup_dir, "cgroup.procs"), "w") as f:
-            f.write(str(p.pid))
+        move(cgroup_dir, p.pid)
     return p
 
 
