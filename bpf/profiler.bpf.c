@@ -170,14 +170,15 @@ int prof_sample(struct bpf_perf_event_data *ctx)
 	return 0;
 }
 
-/* Switch-outs waiting for their switch-in, by tid, with the stacks they
- * blocked in. LRU: a thread that blocks and then exits never switches in
- * again, and its entry must not stay forever. */
+/* Switch-outs waiting for their switch-in, by tid: only the switch-out time
+ * (the stacks went to the ring buffer at once, so a kept switch-out writes
+ * 8 bytes here, not 2 KiB). LRU: a thread that blocks and then exits never
+ * switches in again, and its entry must not stay forever. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, PROF_OFFCPU_PENDING);
 	__type(key, __u32);
-	__type(value, struct prof_offcpu);
+	__type(value, __u64);
 } offcpu_pending SEC(".maps");
 
 struct {
@@ -267,13 +268,15 @@ static __always_inline __u32 offcpu_keep(void)
 /* prev is the current task in sched_switch: this is the last moment its
  * user stack can be read (the kernel refuses cross-task user stacks), so the
  * stacks are taken here, for every kept switch-out, before it is known
- * whether the block will be long enough to report. */
+ * whether the block will be long enough to report. They go to the ring
+ * buffer at once as their own record; the pending entry keeps only the time,
+ * which the switch-in sends back as the join key (agent/sched_glue.c). */
 static __always_inline void offcpu_out(void *ctx, struct task_struct *prev, bool preempt,
 				       unsigned int prev_state)
 {
 	__u32 tid = prev->pid, tgid = prev->tgid, zero = 0, slot, weight, *hint;
 	struct prof_offcpu *e;
-	__u64 knr = 0, unr = 0, now;
+	__u64 knr = 0, unr = 0, now, size;
 	long n;
 
 	/* The idle task and kernel threads wait for work, not for something
@@ -290,10 +293,15 @@ static __always_inline void offcpu_out(void *ctx, struct task_struct *prev, bool
 	weight = offcpu_keep();
 	if (!weight)
 		return;
-	now = bpf_ktime_get_boot_ns();
 	e = bpf_map_lookup_elem(&offcpu_scratch, &zero);
 	if (!e)
 		return;
+	now = bpf_ktime_get_boot_ns();
+	/* Remembered first: a stack record is sent only when its end can come. */
+	if (bpf_map_update_elem(&offcpu_pending, &tid, &now, BPF_ANY)) {
+		count(PROF_CNT_OFFCPU_PENDING_FAILED);
+		return;
+	}
 	e->hdr.type = PROF_EV_OFFCPU;
 	e->hdr.pid = tgid;
 	e->time_ns = now;
@@ -326,47 +334,56 @@ static __always_inline void offcpu_out(void *ctx, struct task_struct *prev, bool
 		unr = PROF_MAX_STACK;
 	e->knr = knr;
 	e->unr = unr;
-	if (bpf_map_update_elem(&offcpu_pending, &tid, e, BPF_ANY)) {
-		count(PROF_CNT_OFFCPU_PENDING_FAILED);
+	count(PROF_CNT_OFFCPU_PENDING);
+	size = PROF_OFFCPU_SIZE(knr + unr);
+	if (size > sizeof(*e) || bpf_ringbuf_output(&events, e, size, wakeup_flag())) {
+		/* Its end would join nothing: forget the switch-out. */
+		count(PROF_CNT_OFFCPU_LOST);
+		bpf_map_delete_elem(&offcpu_pending, &tid);
 		return;
 	}
 	slot = tid & (PROF_OFFCPU_HINT_SLOTS - 1);
 	hint = bpf_map_lookup_elem(&offcpu_hint, &slot);
 	if (hint)
 		__sync_fetch_and_add(hint, 1);
-	count(PROF_CNT_OFFCPU_PENDING);
 }
 
-/* next runs again: its switch-out, if one was kept, becomes a record. */
+/* next runs again: if a switch-out of it was kept and the block was long
+ * enough, a small end record joins its stack record in the agent. A short
+ * one sends nothing: the agent drops its stacks when the thread's next
+ * stack record comes (or at its bound). */
 static __always_inline void offcpu_in(struct task_struct *next)
 {
 	__u32 tid = next->pid, slot = tid & (PROF_OFFCPU_HINT_SLOTS - 1), *hint;
-	struct prof_offcpu *e;
-	__u64 nframes, size, now;
+	struct prof_offcpu_end *r;
+	__u64 *out_ns, off;
 
 	if (tid == 0)
 		return;
 	hint = bpf_map_lookup_elem(&offcpu_hint, &slot);
 	if (!hint || !*hint)
 		return;
-	e = bpf_map_lookup_elem(&offcpu_pending, &tid);
-	if (!e)
+	out_ns = bpf_map_lookup_elem(&offcpu_pending, &tid);
+	if (!out_ns)
 		return;
-	now = bpf_ktime_get_boot_ns();
-	if (now - e->time_ns < offcpu_min_ns) {
+	off = bpf_ktime_get_boot_ns() - *out_ns;
+	if (off < offcpu_min_ns) {
 		count(PROF_CNT_OFFCPU_SHORT);
 		goto done;
 	}
-	e->off_ns = now - e->time_ns;
-	nframes = (__u64)e->knr + e->unr;
-	if (nframes > 2 * PROF_MAX_STACK)
-		goto done;
-	size = PROF_OFFCPU_SIZE(nframes);
-	/* Out before the delete: a deleted entry may be reused at once. */
-	if (bpf_ringbuf_output(&events, e, size, wakeup_flag()))
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
 		count(PROF_CNT_OFFCPU_LOST);
-	else
-		count(PROF_CNT_OFFCPU_EVENTS);
+		goto done;
+	}
+	r->hdr.type = PROF_EV_OFFCPU_END;
+	r->hdr.pid = next->tgid;
+	r->time_ns = *out_ns;
+	r->off_ns = off;
+	r->tid = tid;
+	r->pad = 0;
+	bpf_ringbuf_submit(r, wakeup_flag());
+	count(PROF_CNT_OFFCPU_EVENTS);
 done:
 	if (!bpf_map_delete_elem(&offcpu_pending, &tid))
 		__sync_fetch_and_add(hint, -1);
