@@ -291,7 +291,12 @@ void summary_collect(const struct agent *ag, struct summary *s)
 		COUNTER(s, "off_cpu_dropped", "off_cpu_dropped", NULL,
 			"Off-CPU records refused by a full window", os.dropped);
 		/* The agent's join of stack records with their ends: records
-		 * in = joined + waiting + unended + evicted + nomem. */
+		 * in = joined + waiting + unended + evicted + nomem. Against the
+		 * BPF counters above, the records still in the ring buffer
+		 * (sent after the last read) make the difference. */
+		COUNTER(s, "off_cpu_joined", "off_cpu_stack_records", "result=\"joined\"",
+			"Off-CPU stack records by outcome in the join (unended: short block, end lost)",
+			is.offcpu_join.joined);
 		COUNTER(s, "off_cpu_unended", "off_cpu_stack_records", "result=\"unended\"",
 			"Off-CPU stack records by outcome in the join (unended: short block, end lost)",
 			is.offcpu_join.unended);

@@ -253,9 +253,23 @@ static __always_inline __u32 offcpu_keep(void)
 	}
 	r->seen++;
 	k = r->k ? r->k : 1;
-	if (k > 1 && bpf_get_prandom_u32() % k) {
-		r->skipped++;
-		return 0;
+	if (k > 1) {
+		/* The draw runs for nearly every blocking switch-out on a busy
+		 * CPU: a xorshift in the per-CPU state and a multiply, not a
+		 * helper call and a division. x is uniform over [1, 2^32), so
+		 * x * k < 2^32 has probability 1/k (to within k / 2^32). */
+		__u32 x = r->rng;
+
+		if (!x)
+			x = bpf_get_prandom_u32() | 1;
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		r->rng = x;
+		if (((__u64)x * k) >> 32) {
+			r->skipped++;
+			return 0;
+		}
 	}
 	/* A burst within the window: keep half as many from now on. */
 	if (offcpu_window_budget && ++r->kept >= 2 * offcpu_window_budget && k < (1u << 30)) {

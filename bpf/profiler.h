@@ -92,7 +92,7 @@ struct prof_offcpu_rate {
 	__u32 k;
 	__u32 seen; /* eligible switch-outs this window */
 	__u32 kept; /* kept since k last changed */
-	__u32 pad;
+	__u32 rng; /* xorshift32 state for the 1 in k draw; 0 until seeded */
 };
 
 /* A task's time off CPU comes in two records. This one is sent at the
