@@ -279,6 +279,48 @@ static __always_inline __u32 offcpu_keep(void)
 	return k;
 }
 
+/* include/linux/sched.h: io_uring and vhost workers, user threads with no
+ * user stack of their own (perf gives them none either). */
+#define PF_USER_WORKER 0x00004000
+/* arch/x86/include/asm/segment.h: the 64-bit user code segment. */
+#define USER64_CS 0x33
+
+/* The user stack of prev, the current task, by its frame pointers: what
+ * perf's perf_callchain_user() walks for bpf_get_stack(BPF_F_USER_STACK),
+ * the pc at the syscall then each frame's return address, frame by frame
+ * until a read fails. The kernel tries the read at a frame pointer of 0 too
+ * (the outermost frame's, as _start and clone leave it), which faults, and
+ * a fault is microseconds on this path; a frame pointer below the first
+ * page would fault the same, so the walk stops there without reading, with
+ * the same frames. Returns the frames written at out[0..], or -1 when this
+ * walk does not apply (not a 64-bit task): then bpf_get_stack() does it. */
+static __always_inline long offcpu_user_stack(struct task_struct *prev, __u64 *out)
+{
+	struct pt_regs *regs;
+	__u64 fp, frame[2];
+	long nr = 0;
+	__u32 i;
+
+	if (prev->flags & PF_USER_WORKER)
+		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(prev);
+	if (!regs || regs->cs != USER64_CS)
+		return -1;
+	out[0] = regs->ip;
+	nr = 1;
+	fp = regs->bp;
+	for (i = 1; i < PROF_MAX_STACK; i++) {
+		if (fp < 4096)
+			break;
+		if (bpf_probe_read_user(frame, sizeof(frame), (void *)fp))
+			break;
+		out[i] = frame[1];
+		nr = i + 1;
+		fp = frame[0];
+	}
+	return nr;
+}
+
 /* prev is the current task in sched_switch: this is the last moment its
  * user stack can be read (the kernel refuses cross-task user stacks), so the
  * stacks are taken here, for every kept switch-out, before it is known
@@ -337,12 +379,18 @@ static __always_inline void offcpu_out(void *ctx, struct task_struct *prev, bool
 	}
 	if (knr > PROF_MAX_STACK)
 		knr = PROF_MAX_STACK;
-	n = bpf_get_stack(ctx, &e->stack[knr], PROF_MAX_STACK * sizeof(__u64), BPF_F_USER_STACK);
-	if (n < 0) {
-		e->uerr = n;
-		count(PROF_CNT_OFFCPU_STACK_FAILED);
+	n = offcpu_user_stack(prev, &e->stack[knr]);
+	if (n >= 0) {
+		unr = n;
 	} else {
-		unr = n / sizeof(__u64);
+		n = bpf_get_stack(ctx, &e->stack[knr], PROF_MAX_STACK * sizeof(__u64),
+				  BPF_F_USER_STACK);
+		if (n < 0) {
+			e->uerr = n;
+			count(PROF_CNT_OFFCPU_STACK_FAILED);
+		} else {
+			unr = n / sizeof(__u64);
+		}
 	}
 	if (unr > PROF_MAX_STACK)
 		unr = PROF_MAX_STACK;
