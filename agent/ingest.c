@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "ingest.h"
+#include "log.h"
 #include "profiler.h"
 #include "sched_glue.h"
 #include "sym.h"
@@ -25,6 +26,7 @@ struct ingest {
 	struct agg *offcpu; /* NULL: off-CPU records are not expected */
 	struct sym *sym; /* names the tracing frames to cut from off-CPU stacks */
 	struct sched_glue glue;
+	struct sched_join join; /* off-CPU stack records waiting for their end */
 	uint64_t sample_value;
 	struct ingest_stats stats;
 };
@@ -45,6 +47,9 @@ void ingest__set_offcpu(struct ingest *in, struct agg *offcpu, struct sym *sym)
 {
 	in->offcpu = offcpu;
 	in->sym = sym;
+	/* Without its buckets the join counts every stack record as nomem. */
+	if (offcpu && !in->join.buckets && sched_join_init(&in->join, PROF_OFFCPU_PENDING))
+		log_warn("ingest: no memory for the off-CPU join: off-CPU records are counted, not kept");
 }
 
 static const char *ingest_kernel_name(void *ctx, uint64_t addr)
@@ -60,6 +65,9 @@ static const char *ingest_kernel_name(void *ctx, uint64_t addr)
 
 void ingest__free(struct ingest *in)
 {
+	if (!in)
+		return;
+	sched_join_release(&in->join);
 	free(in);
 }
 
@@ -120,23 +128,42 @@ static void ingest_sample(struct ingest *in, const struct prof_sample *s, size_t
 		     s->unr, in->sample_value, false);
 }
 
-/* The stacks were taken at switch-out, so the process's mappings are looked
- * up at that time. A record with no off-CPU window to go to (not asked for)
- * is as untrusted as a malformed one. */
+/* A stack record waits in the join for its end: checked now, so only a
+ * well-formed record is kept. A record with no off-CPU window to go to (not
+ * asked for) is as untrusted as a malformed one. */
 static void ingest_offcpu(struct ingest *in, const struct prof_offcpu *o, size_t size)
 {
-	uint64_t value;
-
 	if (!in->offcpu || size < PROF_OFFCPU_HDR_SIZE || o->knr > PROF_MAX_STACK ||
 	    o->unr > PROF_MAX_STACK || size < PROF_OFFCPU_SIZE(o->knr + o->unr) || o->weight == 0) {
 		in->stats.bad_records++;
 		return;
 	}
+	sched_join_stack(&in->join, o->tid, o->time_ns, o, PROF_OFFCPU_SIZE(o->knr + o->unr));
+}
+
+/* The stacks were taken at switch-out, so the process's mappings are looked
+ * up at that time. */
+static void ingest_offcpu_end(struct ingest *in, const struct prof_offcpu_end *r, size_t size)
+{
+	struct sched_join_entry *e;
+	struct prof_offcpu *o;
+	uint64_t value;
+
+	if (!in->offcpu || size < sizeof(*r)) {
+		in->stats.bad_records++;
+		return;
+	}
+	e = sched_join_end(&in->join, r->tid, r->time_ns);
+	if (!e)
+		return;
+	o = (struct prof_offcpu *)e->rec;
+	o->off_ns = r->off_ns;
 	/* 1 in weight switch-outs was kept: it stands for the others too. */
 	if (__builtin_mul_overflow(o->off_ns, (uint64_t)o->weight, &value))
 		value = UINT64_MAX;
 	ingest_stack(in, in->offcpu, o->hdr.pid, o->comm, o->time_ns, o->cgroup_id, o->stack,
 		     o->knr, o->unr, value, true);
+	free(e);
 }
 
 void ingest__record(struct ingest *in, const void *data, size_t size)
@@ -156,6 +183,9 @@ void ingest__record(struct ingest *in, const void *data, size_t size)
 		break;
 	case PROF_EV_OFFCPU:
 		ingest_offcpu(in, data, size);
+		break;
+	case PROF_EV_OFFCPU_END:
+		ingest_offcpu_end(in, data, size);
 		break;
 	case PROF_EV_EXEC:
 	case PROF_EV_EXIT:
@@ -178,4 +208,5 @@ void ingest__record(struct ingest *in, const void *data, size_t size)
 void ingest__stats(const struct ingest *in, struct ingest_stats *out)
 {
 	*out = in->stats;
+	sched_join_stats(&in->join, &out->offcpu_join);
 }

@@ -16,12 +16,14 @@
 
 #include "agg.h"
 #include "proc.h"
+#include "sched_glue.h"
 #include "sym.h"
 
 struct ingest;
 
 struct ingest_stats {
 	uint64_t bad_records; /* records too short, of unknown type, or inconsistent */
+	struct sched_join_stats offcpu_join; /* off-CPU stack and end records joined */
 };
 
 /* sample_value: what one sample measures, in the window's sample unit (the
@@ -29,11 +31,13 @@ struct ingest_stats {
 struct ingest *ingest__new(struct proc_table *procs, struct agg *agg, uint64_t sample_value);
 void ingest__free(struct ingest *in);
 
-/* Off-CPU records (PROF_EV_OFFCPU) go to offcpu from now on, each stack's
- * value its nanoseconds off CPU times its weight, the tracing frames atop
- * their kernel stacks cut (named through sym's kernel table; sym NULL: only
- * an unnamed leaf is cut). offcpu and sym are borrowed. Until then such
- * records are counted as bad. */
+/* Off-CPU records go to offcpu from now on: each stack record
+ * (PROF_EV_OFFCPU) waits for its end record (PROF_EV_OFFCPU_END), and the
+ * pair adds the stack, its value the nanoseconds off CPU times its weight,
+ * the tracing frames atop its kernel stack cut (named through sym's kernel
+ * table; sym NULL: only an unnamed leaf is cut). At most PROF_OFFCPU_PENDING
+ * stack records wait (see sched_glue.h). offcpu and sym are borrowed. Until
+ * then such records are counted as bad. */
 void ingest__set_offcpu(struct ingest *in, struct agg *offcpu, struct sym *sym);
 
 /* Takes one ring-buffer record of size bytes. A bad record is counted and

@@ -34,6 +34,7 @@ _Static_assert(sizeof(struct prof_proc_event) == 32, "prof_proc_event layout");
 _Static_assert(PROF_OFFCPU_HDR_SIZE == 64, "prof_offcpu header layout");
 _Static_assert(sizeof(struct prof_offcpu_rate) == 32, "prof_offcpu_rate layout");
 _Static_assert(sizeof(struct prof_offcpu) == 64 + 2 * PROF_MAX_STACK * 8, "prof_offcpu layout");
+_Static_assert(sizeof(struct prof_offcpu_end) == 32, "prof_offcpu_end layout");
 
 /* Ring buffer: about 4 s of worst-case 100 Hz samples per CPU, in one power of two. */
 #define SAMPLER_RB_PER_CPU (256 * 1024)
@@ -260,7 +261,7 @@ struct sampler *sampler__new(const struct sampler_opts *opts, sampler_record_fn 
 		s->skel->rodata->offcpu_window_budget =
 			offcpu_window_budget(opts->off_cpu_max_rate);
 	} else {
-		/* Not loaded, and its 16 MiB of pending stacks not locked. */
+		/* Not loaded, and its pending map not allocated. */
 		bpf_program__set_autoload(s->skel->progs.prof_switch, false);
 		err = bpf_map__set_max_entries(s->skel->maps.offcpu_pending, 1);
 		if (err)

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lru.h"
+
 /* Addresses remembered per set; past it, names are asked again each time. */
 #define SCHED_GLUE_MAX_ADDRS 16
 /* Never more leading frames than this are glue. */
@@ -41,5 +43,64 @@ uint32_t sched_glue_skip(struct sched_glue *g, const uint64_t *addrs, uint32_t n
 
 /* True when a kernel function named fn is tracing machinery (see above). */
 bool sched_glue_is_glue_name(const char *fn);
+
+/* ---- The off-CPU join ----
+ * A kept switch-out sends its stacks at once (PROF_EV_OFFCPU); its switch-in
+ * sends a small end record (PROF_EV_OFFCPU_END) only when the block was long
+ * enough. Both carry (tid, switch-out time): the stack record waits here,
+ * keyed by tid, until its end comes. The ring buffer is one ordered stream
+ * and a thread's next switch-out follows its switch-in, so when a tid's next
+ * stack record comes, the waiting one will never be joined (its block was
+ * short, its end was lost, or its pending entry was evicted): it is dropped
+ * and counted. A thread that exits, or blocks for good, leaves its record
+ * until the bound evicts the oldest. A value type: sched_join_init() it;
+ * thread: its owner's.
+ */
+
+struct sched_join_entry {
+	struct lru_node age; /* the oldest at the tail: evicted first */
+	struct sched_join_entry *next; /* in its bucket */
+	uint32_t tid;
+	uint32_t size;
+	uint64_t time_ns;
+	/* the stack record, size bytes */
+	uint64_t rec[];
+};
+
+struct sched_join_stats {
+	uint64_t stacks; /* stack records taken */
+	uint64_t joined; /* ends that found their stack record */
+	uint64_t unended; /* stack records dropped: the tid's next one came first */
+	uint64_t evicted; /* stack records dropped at the bound, the oldest first */
+	uint64_t ends_unmatched; /* ends with no stack record waiting for them */
+	uint64_t nomem; /* stack records not kept: out of memory */
+	uint64_t waiting; /* stack records waiting now */
+};
+
+struct sched_join {
+	struct sched_join_entry **buckets; /* nbuckets, a power of two */
+	size_t nbuckets;
+	size_t max; /* stack records waiting at most */
+	struct lru age;
+	struct sched_join_stats stats;
+};
+
+/* Up to max (>= 1) stack records waiting. 0 or -ENOMEM. */
+int sched_join_init(struct sched_join *j, size_t max);
+/* Frees every waiting record; the join can be init'ed again. */
+void sched_join_release(struct sched_join *j);
+
+/* Keeps a copy of rec (size bytes), the stack record of tid's switch-out at
+ * time_ns, dropping any earlier one of tid (counted unended) and, at the
+ * bound, the oldest (counted evicted). Out of memory: counted, not kept. */
+void sched_join_stack(struct sched_join *j, uint32_t tid, uint64_t time_ns, const void *rec,
+		      size_t size);
+
+/* The stack record the end (tid, time_ns) joins, taken out of the table:
+ * the caller frees it (free()); its bytes are entry->rec, entry->size long.
+ * NULL when none waits for it (counted in ends_unmatched). */
+struct sched_join_entry *sched_join_end(struct sched_join *j, uint32_t tid, uint64_t time_ns);
+
+void sched_join_stats(const struct sched_join *j, struct sched_join_stats *out);
 
 #endif /* EMBER_SCHED_GLUE_H */

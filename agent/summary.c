@@ -332,6 +332,27 @@ void summary_collect(const struct agent *ag, struct summary *s)
 			cnt[PROF_CNT_OFFCPU_STACK_FAILED]);
 		COUNTER(s, "off_cpu_dropped", "off_cpu_dropped", NULL,
 			"Off-CPU records refused by a full window", os.dropped);
+		/* The agent's join of stack records with their ends: records
+		 * in = joined + waiting + unended + evicted + nomem. Against the
+		 * BPF counters above, the records still in the ring buffer
+		 * (sent after the last read) make the difference. */
+		COUNTER(s, "off_cpu_joined", "off_cpu_stack_records", "result=\"joined\"",
+			"Off-CPU stack records by outcome in the join (unended: short block, end lost)",
+			is.offcpu_join.joined);
+		COUNTER(s, "off_cpu_unended", "off_cpu_stack_records", "result=\"unended\"",
+			"Off-CPU stack records by outcome in the join (unended: short block, end lost)",
+			is.offcpu_join.unended);
+		COUNTER(s, "off_cpu_evicted", "off_cpu_stack_records", "result=\"evicted\"",
+			"Off-CPU stack records by outcome in the join (unended: short block, end lost)",
+			is.offcpu_join.evicted);
+		COUNTER(s, "off_cpu_join_nomem", "off_cpu_stack_records", "result=\"nomem\"",
+			"Off-CPU stack records by outcome in the join (unended: short block, end lost)",
+			is.offcpu_join.nomem);
+		COUNTER(s, "off_cpu_ends_unmatched", "off_cpu_ends_unmatched", NULL,
+			"Off-CPU end records whose stack record was not waiting",
+			is.offcpu_join.ends_unmatched);
+		GAUGE(s, "off_cpu_waiting", "off_cpu_stack_records_waiting", NULL,
+		      "Off-CPU stack records waiting for their end now", is.offcpu_join.waiting);
 	}
 
 	/* Only in /metrics: levels and the counters the line leaves out. */

@@ -20,6 +20,12 @@ steady interval of --seconds:
 - total = agent + BPF, and the off-CPU cost = total(cpu,off-cpu) minus
   total(cpu), against the budget: within 1 % of a core at 50k switches/s.
 
+With --build LABEL=OUTPUT_DIR (another build's output directory, e.g.
+before=<main's>; repeatable), each configuration runs with every such build
+and with this tree's ("NAME@after") in the same rotation, so they are compared
+over the same stretch of a shared machine's noise; each build's "vs cpu" is
+against its own cpu run.
+
 Prints a markdown report and writes it to bench/results-<UTC date>-offcpu.md.
 Root, kernel BTF and bpftool needed.
 """
@@ -43,13 +49,17 @@ PINGPONG = OUTPUT / "tests" / "fixtures" / "pingpong"
 
 # Names without commas (--configs splits on them); all sample CPU too.
 # offcpu is the default (--off-cpu-max-rate 200); offcpu-all keeps every
-# switch-out (no bound); offcpu-none keeps almost none: the per-switch floor.
+# switch-out (no bound); offcpu-none keeps almost none: the per-switch floor;
+# offcpu-rate50 (only when named in --configs) keeps a quarter as many.
 CONFIGS = {
     "cpu": ["--profiles", "cpu"],
     "offcpu": ["--profiles", "cpu,off-cpu"],
     "offcpu-all": ["--profiles", "cpu,off-cpu", "--off-cpu-max-rate", "0"],
     "offcpu-none": ["--profiles", "cpu,off-cpu", "--off-cpu-sample", "1000000"],
+    # Not in the default set: a quarter of the default's kept switch-outs.
+    "offcpu-rate50": ["--profiles", "cpu,off-cpu", "--off-cpu-max-rate", "50"],
 }
+DEFAULT_CONFIGS = ("cpu", "offcpu", "offcpu-all", "offcpu-none")
 
 
 def host_ctxt():
@@ -97,11 +107,11 @@ def prog_stats(ids):
     return out
 
 
-def run_one(name, args, opts):
+def run_one(name, args, opts, ember=EMBER):
     wl = subprocess.Popen([str(PINGPONG), "--rate", str(opts.rate)], stdout=subprocess.PIPE,
                           text=True)
     time.sleep(1.0)
-    agent = subprocess.Popen([str(EMBER), "--dry-run", "--window", "15", *args],
+    agent = subprocess.Popen([str(ember), "--dry-run", "--window", "15", *args],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         # Loading, verifying and reading kallsyms: not in the figures.
@@ -149,6 +159,9 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--configs", help="comma-separated subset of: " + ", ".join(CONFIGS))
     ap.add_argument("--out", help="report path (default bench/results-<date>-offcpu.md)")
+    ap.add_argument("--build", action="append", default=[], metavar="LABEL=DIR",
+                    help="another build's output dir: run each configuration with it too "
+                    "(NAME@LABEL) next to this tree's (NAME@after); repeatable")
     opts = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("offcpu.py: needs root (BPF); run bench/offcpu.sh with sudo")
@@ -160,12 +173,23 @@ def main():
             print("offcpu.py: kernel.bpf_stats_enabled is 0: BPF figures will be 0; "
                   "use bench/offcpu.sh", file=sys.stderr)
 
-    names = opts.configs.split(",") if opts.configs else list(CONFIGS)
+    configs = opts.configs.split(",") if opts.configs else list(DEFAULT_CONFIGS)
+    builds = {"": EMBER}
+    if opts.build:
+        builds = {}
+        for b in opts.build:
+            label, _, d = b.partition("=")
+            if not label or not d or not (Path(d) / "ember").exists():
+                sys.exit(f"offcpu.py: --build {b}: want LABEL=DIR with DIR/ember")
+            builds["@" + label] = Path(d) / "ember"
+        builds["@after"] = EMBER
+    names = [c + b for c in configs for b in builds]
     runs = []
     for rep in range(opts.reps):
         order = names[rep % len(names):] + names[:rep % len(names)]
         for name in order:
-            r = run_one(name, CONFIGS[name], opts)
+            config, _, build = name.partition("@")
+            r = run_one(name, CONFIGS[config], opts, builds["@" + build if build else ""])
             r["rep"] = rep + 1
             runs.append(r)
             print(f"rep {rep + 1} {name}: {r['switches_s']:.0f} switches/s, agent "
@@ -182,7 +206,12 @@ def main():
         rows.append((name, med(name, "switches_s"), med(name, "agent_pct"), med(name, "bpf_pct"),
                      total, med(name, "busiest_ns"),
                      next(r["busiest"] for r in runs if r["config"] == name)))
-    base = rows[0][4]
+    # "vs cpu": against the first configuration's run of the same build.
+    base = {}
+    for row in rows:
+        config, _, build = row[0].partition("@")
+        if config == configs[0]:
+            base[build] = row[4]
     commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip()
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -196,7 +225,8 @@ def main():
         f"- ember {commit}: `ember --dry-run --window 15 >/dev/null` plus each configuration's "
         f"options; medians of {opts.reps} rotating runs, {opts.seconds:g} s measured each after "
         f"{opts.settle:g} s",
-        f"- command: `sudo bench/offcpu.sh --reps {opts.reps} --seconds {opts.seconds:g}` "
+        f"- command: `sudo bench/offcpu.sh --reps {opts.reps} --seconds {opts.seconds:g}"
+        f"{''.join(' --build ' + b for b in opts.build)}` "
         f"(kernel.bpf_stats_enabled=1 for the run)",
         "",
         "| configuration | host switches/s | agent CPU, % of a core | BPF, % of a core | total, % of a core | vs cpu, points | busiest program, ns/run |",
@@ -204,7 +234,7 @@ def main():
     ]
     for name, sw, ag, bpf, total, ns, prog in rows:
         lines.append(f"| {name} | {sw:.0f} | {ag:.3f} | {bpf:.3f} | {total:.3f} | "
-                     f"{total - base:+.3f} | {prog} {ns:.0f} |")
+                     f"{total - base.get(name.partition('@')[2], total):+.3f} | {prog} {ns:.0f} |")
     lines += ["", "Per run:", "",
               "| rep | configuration | switches/s | agent % | BPF % | programs (ns/run x runs/s) | off-CPU counters |",
               "|---:|---|---:|---:|---:|---|---|"]

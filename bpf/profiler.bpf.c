@@ -170,14 +170,15 @@ int prof_sample(struct bpf_perf_event_data *ctx)
 	return 0;
 }
 
-/* Switch-outs waiting for their switch-in, by tid, with the stacks they
- * blocked in. LRU: a thread that blocks and then exits never switches in
- * again, and its entry must not stay forever. */
+/* Switch-outs waiting for their switch-in, by tid: only the switch-out time
+ * (the stacks went to the ring buffer at once, so a kept switch-out writes
+ * 8 bytes here, not 2 KiB). LRU: a thread that blocks and then exits never
+ * switches in again, and its entry must not stay forever. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, PROF_OFFCPU_PENDING);
 	__type(key, __u32);
-	__type(value, struct prof_offcpu);
+	__type(value, __u64);
 } offcpu_pending SEC(".maps");
 
 struct {
@@ -252,9 +253,23 @@ static __always_inline __u32 offcpu_keep(void)
 	}
 	r->seen++;
 	k = r->k ? r->k : 1;
-	if (k > 1 && bpf_get_prandom_u32() % k) {
-		r->skipped++;
-		return 0;
+	if (k > 1) {
+		/* The draw runs for nearly every blocking switch-out on a busy
+		 * CPU: a xorshift in the per-CPU state and a multiply, not a
+		 * helper call and a division. x is uniform over [1, 2^32), so
+		 * x * k < 2^32 has probability 1/k (to within k / 2^32). */
+		__u32 x = r->rng;
+
+		if (!x)
+			x = bpf_get_prandom_u32() | 1;
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		r->rng = x;
+		if (((__u64)x * k) >> 32) {
+			r->skipped++;
+			return 0;
+		}
 	}
 	/* A burst within the window: keep half as many from now on. */
 	if (offcpu_window_budget && ++r->kept >= 2 * offcpu_window_budget && k < (1u << 30)) {
@@ -264,16 +279,60 @@ static __always_inline __u32 offcpu_keep(void)
 	return k;
 }
 
+/* include/linux/sched.h: io_uring and vhost workers, user threads with no
+ * user stack of their own (perf gives them none either). */
+#define PF_USER_WORKER 0x00004000
+/* arch/x86/include/asm/segment.h: the 64-bit user code segment. */
+#define USER64_CS 0x33
+
+/* The user stack of prev, the current task, by its frame pointers: what
+ * perf's perf_callchain_user() walks for bpf_get_stack(BPF_F_USER_STACK),
+ * the pc at the syscall then each frame's return address, frame by frame
+ * until a read fails. The kernel tries the read at a frame pointer of 0 too
+ * (the outermost frame's, as _start and clone leave it), which faults, and
+ * a fault is microseconds on this path; a frame pointer below the first
+ * page would fault the same, so the walk stops there without reading, with
+ * the same frames. Returns the frames written at out[0..], or -1 when this
+ * walk does not apply (not a 64-bit task): then bpf_get_stack() does it. */
+static __always_inline long offcpu_user_stack(struct task_struct *prev, __u64 *out)
+{
+	struct pt_regs *regs;
+	__u64 fp, frame[2];
+	long nr = 0;
+	__u32 i;
+
+	if (prev->flags & PF_USER_WORKER)
+		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(prev);
+	if (!regs || regs->cs != USER64_CS)
+		return -1;
+	out[0] = regs->ip;
+	nr = 1;
+	fp = regs->bp;
+	for (i = 1; i < PROF_MAX_STACK; i++) {
+		if (fp < 4096)
+			break;
+		if (bpf_probe_read_user(frame, sizeof(frame), (void *)fp))
+			break;
+		out[i] = frame[1];
+		nr = i + 1;
+		fp = frame[0];
+	}
+	return nr;
+}
+
 /* prev is the current task in sched_switch: this is the last moment its
  * user stack can be read (the kernel refuses cross-task user stacks), so the
  * stacks are taken here, for every kept switch-out, before it is known
- * whether the block will be long enough to report. */
+ * whether the block will be long enough to report. They go to the ring
+ * buffer at once as their own record; the pending entry keeps only the time,
+ * which the switch-in sends back as the join key (agent/sched_glue.c). */
 static __always_inline void offcpu_out(void *ctx, struct task_struct *prev, bool preempt,
 				       unsigned int prev_state)
 {
 	__u32 tid = prev->pid, tgid = prev->tgid, zero = 0, slot, weight, *hint;
 	struct prof_offcpu *e;
-	__u64 knr = 0, unr = 0, now;
+	__u64 knr = 0, unr = 0, now, size;
 	long n;
 
 	/* The idle task and kernel threads wait for work, not for something
@@ -290,10 +349,15 @@ static __always_inline void offcpu_out(void *ctx, struct task_struct *prev, bool
 	weight = offcpu_keep();
 	if (!weight)
 		return;
-	now = bpf_ktime_get_boot_ns();
 	e = bpf_map_lookup_elem(&offcpu_scratch, &zero);
 	if (!e)
 		return;
+	now = bpf_ktime_get_boot_ns();
+	/* Remembered first: a stack record is sent only when its end can come. */
+	if (bpf_map_update_elem(&offcpu_pending, &tid, &now, BPF_ANY)) {
+		count(PROF_CNT_OFFCPU_PENDING_FAILED);
+		return;
+	}
 	e->hdr.type = PROF_EV_OFFCPU;
 	e->hdr.pid = tgid;
 	e->time_ns = now;
@@ -315,58 +379,73 @@ static __always_inline void offcpu_out(void *ctx, struct task_struct *prev, bool
 	}
 	if (knr > PROF_MAX_STACK)
 		knr = PROF_MAX_STACK;
-	n = bpf_get_stack(ctx, &e->stack[knr], PROF_MAX_STACK * sizeof(__u64), BPF_F_USER_STACK);
-	if (n < 0) {
-		e->uerr = n;
-		count(PROF_CNT_OFFCPU_STACK_FAILED);
+	n = offcpu_user_stack(prev, &e->stack[knr]);
+	if (n >= 0) {
+		unr = n;
 	} else {
-		unr = n / sizeof(__u64);
+		n = bpf_get_stack(ctx, &e->stack[knr], PROF_MAX_STACK * sizeof(__u64),
+				  BPF_F_USER_STACK);
+		if (n < 0) {
+			e->uerr = n;
+			count(PROF_CNT_OFFCPU_STACK_FAILED);
+		} else {
+			unr = n / sizeof(__u64);
+		}
 	}
 	if (unr > PROF_MAX_STACK)
 		unr = PROF_MAX_STACK;
 	e->knr = knr;
 	e->unr = unr;
-	if (bpf_map_update_elem(&offcpu_pending, &tid, e, BPF_ANY)) {
-		count(PROF_CNT_OFFCPU_PENDING_FAILED);
+	count(PROF_CNT_OFFCPU_PENDING);
+	size = PROF_OFFCPU_SIZE(knr + unr);
+	if (size > sizeof(*e) || bpf_ringbuf_output(&events, e, size, wakeup_flag())) {
+		/* Its end would join nothing: forget the switch-out. */
+		count(PROF_CNT_OFFCPU_LOST);
+		bpf_map_delete_elem(&offcpu_pending, &tid);
 		return;
 	}
 	slot = tid & (PROF_OFFCPU_HINT_SLOTS - 1);
 	hint = bpf_map_lookup_elem(&offcpu_hint, &slot);
 	if (hint)
 		__sync_fetch_and_add(hint, 1);
-	count(PROF_CNT_OFFCPU_PENDING);
 }
 
-/* next runs again: its switch-out, if one was kept, becomes a record. */
+/* next runs again: if a switch-out of it was kept and the block was long
+ * enough, a small end record joins its stack record in the agent. A short
+ * one sends nothing: the agent drops its stacks when the thread's next
+ * stack record comes (or at its bound). */
 static __always_inline void offcpu_in(struct task_struct *next)
 {
 	__u32 tid = next->pid, slot = tid & (PROF_OFFCPU_HINT_SLOTS - 1), *hint;
-	struct prof_offcpu *e;
-	__u64 nframes, size, now;
+	struct prof_offcpu_end *r;
+	__u64 *out_ns, off;
 
 	if (tid == 0)
 		return;
 	hint = bpf_map_lookup_elem(&offcpu_hint, &slot);
 	if (!hint || !*hint)
 		return;
-	e = bpf_map_lookup_elem(&offcpu_pending, &tid);
-	if (!e)
+	out_ns = bpf_map_lookup_elem(&offcpu_pending, &tid);
+	if (!out_ns)
 		return;
-	now = bpf_ktime_get_boot_ns();
-	if (now - e->time_ns < offcpu_min_ns) {
+	off = bpf_ktime_get_boot_ns() - *out_ns;
+	if (off < offcpu_min_ns) {
 		count(PROF_CNT_OFFCPU_SHORT);
 		goto done;
 	}
-	e->off_ns = now - e->time_ns;
-	nframes = (__u64)e->knr + e->unr;
-	if (nframes > 2 * PROF_MAX_STACK)
-		goto done;
-	size = PROF_OFFCPU_SIZE(nframes);
-	/* Out before the delete: a deleted entry may be reused at once. */
-	if (bpf_ringbuf_output(&events, e, size, wakeup_flag()))
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
 		count(PROF_CNT_OFFCPU_LOST);
-	else
-		count(PROF_CNT_OFFCPU_EVENTS);
+		goto done;
+	}
+	r->hdr.type = PROF_EV_OFFCPU_END;
+	r->hdr.pid = next->tgid;
+	r->time_ns = *out_ns;
+	r->off_ns = off;
+	r->tid = tid;
+	r->pad = 0;
+	bpf_ringbuf_submit(r, wakeup_flag());
+	count(PROF_CNT_OFFCPU_EVENTS);
 done:
 	if (!bpf_map_delete_elem(&offcpu_pending, &tid))
 		__sync_fetch_and_add(hint, -1);

@@ -16,7 +16,8 @@
 #define PROF_MAX_PID_FILTER 64
 /* Switch-outs waiting for their switch-in (off-CPU): an LRU hash, so a
  * thread that blocks and never runs again is evicted, not kept forever.
- * Each entry holds its stacks: 8192 x 2 KiB = 16 MiB of locked memory. */
+ * Each entry is only its switch-out time (the stacks went to the ring
+ * buffer at once); the agent holds as many stack records for the join. */
 #define PROF_OFFCPU_PENDING 8192
 /* Pending switch-outs per tid slot (tid & (SLOTS - 1)): a switch-in whose
  * slot is 0 needs no hash lookup. A power of two. */
@@ -26,7 +27,8 @@ enum prof_event_type {
 	PROF_EV_SAMPLE = 1,
 	PROF_EV_EXEC = 2,
 	PROF_EV_EXIT = 3,
-	PROF_EV_OFFCPU = 4,
+	PROF_EV_OFFCPU = 4, /* the stacks at a kept switch-out */
+	PROF_EV_OFFCPU_END = 5, /* its switch-in, when the block was long enough */
 };
 
 /* Indexes of the per-CPU counter array "counters". */
@@ -36,8 +38,8 @@ enum prof_counter {
 	PROF_CNT_KSTACK_FAILED = 2, /* kernel stack copy failed (sample kept) */
 	PROF_CNT_USTACK_FAILED = 3, /* user stack copy failed (sample kept) */
 	PROF_CNT_EVENTS_LOST = 4, /* exec/exit events lost (ring buffer full) */
-	PROF_CNT_OFFCPU_EVENTS = 5, /* off-CPU records delivered */
-	PROF_CNT_OFFCPU_LOST = 6, /* off-CPU records lost (ring buffer full) */
+	PROF_CNT_OFFCPU_EVENTS = 5, /* off-CPU end records delivered (long blocks) */
+	PROF_CNT_OFFCPU_LOST = 6, /* kept switch-outs whose stack or end record was lost */
 	PROF_CNT_OFFCPU_SHORT = 7, /* blocks shorter than the minimum, not delivered */
 	PROF_CNT_OFFCPU_PENDING_FAILED = 8, /* switch-out not remembered (map update failed) */
 	PROF_CNT_OFFCPU_STACK_FAILED = 9, /* a stack copy at switch-out failed (record kept) */
@@ -90,18 +92,21 @@ struct prof_offcpu_rate {
 	__u32 k;
 	__u32 seen; /* eligible switch-outs this window */
 	__u32 kept; /* kept since k last changed */
-	__u32 pad;
+	__u32 rng; /* xorshift32 state for the 1 in k draw; 0 until seeded */
 };
 
-/* A task's time off CPU: the stacks it blocked in, taken at switch-out (in
- * its own context: prev is current in sched_switch), and how long it stayed
- * off. Like a sample, it travels with only its knr + unr frames:
- * PROF_OFFCPU_SIZE(knr + unr) bytes. */
+/* A task's time off CPU comes in two records. This one is sent at the
+ * switch-out: the stacks it blocked in, taken there (in its own context: prev
+ * is current in sched_switch). Like a sample, it travels with only its
+ * knr + unr frames: PROF_OFFCPU_SIZE(knr + unr) bytes. The second, struct
+ * prof_offcpu_end, comes later in the same ring buffer when the block was
+ * long enough, with (tid, time_ns) as the join key; a block that is short,
+ * or whose end is lost, sends none. */
 struct prof_offcpu {
 	struct prof_hdr hdr;
-	__u64 time_ns; /* switch-out, bpf_ktime_get_boot_ns() */
+	__u64 time_ns; /* switch-out, bpf_ktime_get_boot_ns(): the join key */
 	__u64 cgroup_id;
-	__u64 off_ns; /* switch-out to switch-in */
+	__u64 off_ns; /* 0 as sent; the agent puts the end record's here */
 	__u32 tid;
 	__u32 weight; /* switch-outs this one stands for (1 in weight was kept) */
 	__u16 knr;
@@ -114,6 +119,15 @@ struct prof_offcpu {
 
 #define PROF_OFFCPU_HDR_SIZE __builtin_offsetof(struct prof_offcpu, stack)
 #define PROF_OFFCPU_SIZE(nframes) (PROF_OFFCPU_HDR_SIZE + (nframes) * sizeof(__u64))
+
+/* The switch-in of a kept switch-out whose block lasted the minimum. */
+struct prof_offcpu_end {
+	struct prof_hdr hdr; /* PROF_EV_OFFCPU_END, tgid */
+	__u64 time_ns; /* the switch-out's: with tid, the join key */
+	__u64 off_ns; /* switch-out to switch-in */
+	__u32 tid;
+	__u32 pad;
+};
 
 /* ---- CFI unwinding (issue 9): the tables the agent compiles from .eh_frame /
  * .debug_frame and the BPF walker reads. x86-64 only for now. ---- */

@@ -105,16 +105,20 @@ static void test_bad_records_counted(void **state)
 	agg__free(a);
 }
 
-/* An off-CPU record of PID: off_ns blocked, 1 in weight kept. */
+/* An off-CPU stack record of PID (thread TID): 1 in weight kept. Its
+ * off_ns is junk: the time off CPU comes with the end record. */
+#define TID (PID + 1)
 static struct prof_offcpu *offcpu(const uint64_t *k, uint16_t knr, const uint64_t *u, uint16_t unr,
-				  uint64_t off_ns, uint32_t weight, size_t *size)
+				  uint64_t time_ns, uint32_t weight, size_t *size)
 {
 	struct prof_offcpu *o = calloc(1, sizeof(*o));
 
 	assert_non_null(o);
 	o->hdr.type = PROF_EV_OFFCPU;
 	o->hdr.pid = PID;
-	o->off_ns = off_ns;
+	o->tid = TID;
+	o->time_ns = time_ns;
+	o->off_ns = 7;
 	o->weight = weight;
 	o->knr = knr;
 	o->unr = unr;
@@ -123,6 +127,17 @@ static struct prof_offcpu *offcpu(const uint64_t *k, uint16_t knr, const uint64_
 	memcpy(&o->stack[knr], u, unr * sizeof(*u));
 	*size = PROF_OFFCPU_SIZE(knr + unr);
 	return o;
+}
+
+/* The end record of TID's switch-out at time_ns: off_ns off CPU. */
+static void offcpu_end(struct ingest *in, uint64_t time_ns, uint64_t off_ns)
+{
+	struct prof_offcpu_end e = { .hdr = { PROF_EV_OFFCPU_END, PID },
+				     .time_ns = time_ns,
+				     .off_ns = off_ns,
+				     .tid = TID };
+
+	ingest__record(in, &e, sizeof(e));
 }
 
 static void test_offcpu_to_its_own_window(void **state)
@@ -143,16 +158,29 @@ static void test_offcpu_to_its_own_window(void **state)
 	size_t size;
 
 	assert_non_null(in);
-	o = offcpu(k, 3, u, 2, 2500000, 4, &size);
+	o = offcpu(k, 3, u, 2, 1000, 4, &size);
 	/* Not asked for: counted as bad, never added to the CPU window. */
 	ingest__record(in, o, size);
+	offcpu_end(in, 1000, 2500000);
 	ingest__stats(in, &is);
-	assert_int_equal(is.bad_records, 1);
+	assert_int_equal(is.bad_records, 2);
 
 	ingest__set_offcpu(in, off, NULL);
 	ingest__record(in, o, size);
+	/* Only the end adds the stack, with the end's time off CPU. */
+	agg__stats(off, &as);
+	assert_int_equal(as.samples, 0);
+	offcpu_end(in, 1000, 2500000);
 	o->weight = 1;
+	o->time_ns = 2000;
 	ingest__record(in, o, size);
+	offcpu_end(in, 2000, 2500000);
+	/* A short end record: counted as bad. */
+	{
+		struct prof_offcpu_end e = { .hdr = { PROF_EV_OFFCPU_END, PID } };
+
+		ingest__record(in, &e, sizeof(e) - 1);
+	}
 	agg__stats(cpu, &as);
 	assert_int_equal(as.samples, 0);
 	r = agg__finish(off, fk->sym, 0, 1);
@@ -181,7 +209,12 @@ static void test_offcpu_to_its_own_window(void **state)
 	o->knr = PROF_MAX_STACK + 1;
 	ingest__record(in, o, sizeof(*o));
 	ingest__stats(in, &is);
-	assert_int_equal(is.bad_records, 5);
+	assert_int_equal(is.bad_records, 7);
+	/* Bad stack records never wait; the two good ones were joined. */
+	assert_int_equal(is.offcpu_join.stacks, 2);
+	assert_int_equal(is.offcpu_join.joined, 2);
+	assert_int_equal(is.offcpu_join.waiting, 0);
+	assert_int_equal(is.offcpu_join.ends_unmatched, 0);
 	agg__stats(off, &as);
 	assert_int_equal(as.samples, 2);
 	free(o);
