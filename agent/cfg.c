@@ -147,7 +147,7 @@ static const char usage_text[] =
 	"                             weighted N (default 1: all)\n"
 	"      --off-cpu-max-rate N   off-CPU: keep about N switch-outs a second over the\n"
 	"                             host, sampling more sparsely (weighted) past it;\n"
-	"                             bounds the cost on busy hosts (default 200, 0: no bound)\n"
+	"                             bounds the cost on busy hosts (default 50, 0: no bound)\n"
 	"      --off-cpu-runqueue     off-CPU: also time preempted while runnable\n"
 	"                             (runqueue latency)\n"
 	"Names:\n"
@@ -331,7 +331,7 @@ static void cfg_defaults(struct cfg *cfg)
 	cfg->profile_cpu = true;
 	cfg->off_cpu_min_us = 1000;
 	cfg->off_cpu_sample = 1;
-	cfg->off_cpu_max_rate = 200;
+	cfg->off_cpu_max_rate = 50;
 	cfg->window_s = 15;
 	cfg->kernel = true;
 	cfg->mmap_events = true;

@@ -35,7 +35,7 @@ struct cfg {
 	bool profile_off_cpu; /* --profiles: off-CPU time, default false */
 	uint32_t off_cpu_min_us; /* shorter blocks are only counted, default 1000 */
 	uint32_t off_cpu_sample; /* at least 1 in N switch-outs kept, default 1 */
-	uint32_t off_cpu_max_rate; /* kept switch-outs a second, default 200; 0: no bound */
+	uint32_t off_cpu_max_rate; /* kept switch-outs a second, default 50; 0: no bound */
 	bool off_cpu_runqueue; /* also runqueue latency, default false */
 	uint32_t window_s; /* aggregation window, default 15 */
 	uint32_t duration_s; /* 0 = until SIGINT/SIGTERM */

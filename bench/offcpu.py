@@ -48,18 +48,17 @@ EMBER = OUTPUT / "ember"
 PINGPONG = OUTPUT / "tests" / "fixtures" / "pingpong"
 
 # Names without commas (--configs splits on them); all sample CPU too.
-# offcpu is the default (--off-cpu-max-rate 200); offcpu-all keeps every
-# switch-out (no bound); offcpu-none keeps almost none: the per-switch floor;
-# offcpu-rate50 (only when named in --configs) keeps a quarter as many.
+# offcpu is the default (--off-cpu-max-rate 50); offcpu-rate200 keeps four
+# times as many (the default before 2026-12-02); offcpu-all keeps every
+# switch-out (no bound); offcpu-none keeps almost none: the per-switch floor.
 CONFIGS = {
     "cpu": ["--profiles", "cpu"],
     "offcpu": ["--profiles", "cpu,off-cpu"],
+    "offcpu-rate200": ["--profiles", "cpu,off-cpu", "--off-cpu-max-rate", "200"],
     "offcpu-all": ["--profiles", "cpu,off-cpu", "--off-cpu-max-rate", "0"],
     "offcpu-none": ["--profiles", "cpu,off-cpu", "--off-cpu-sample", "1000000"],
-    # Not in the default set: a quarter of the default's kept switch-outs.
-    "offcpu-rate50": ["--profiles", "cpu,off-cpu", "--off-cpu-max-rate", "50"],
 }
-DEFAULT_CONFIGS = ("cpu", "offcpu", "offcpu-all", "offcpu-none")
+DEFAULT_CONFIGS = ("cpu", "offcpu", "offcpu-rate200", "offcpu-all", "offcpu-none")
 
 
 def host_ctxt():

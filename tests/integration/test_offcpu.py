@@ -222,7 +222,9 @@ def test_offcpu_only_prints_micros_without_root(ember, module_procs):
 def test_offcpu_sampling_weights_scale(ember, module_procs):
     """--off-cpu-sample 4 keeps about 1 in 4 switch-outs, each weighted 4:
     the blocked time stays about the same, the records drop to a quarter."""
-    run, _ = run_blocker(ember, module_procs, "--profiles", "off-cpu", "--off-cpu-sample", 4)
+    # The rate bound off, so that the 1 in 4 alone decides.
+    run, _ = run_blocker(ember, module_procs, "--profiles", "off-cpu", "--off-cpu-sample", 4,
+                         "--off-cpu-max-rate", 0)
     f = run.summary.fields
     events = int(f["off_cpu_events"])
     total_s = sum(offcpu_us(run.stacks).values()) / 1e6

@@ -78,7 +78,7 @@ static void test_profiles_options(void **state)
 	assert_int_equal(cfg.off_cpu_min_us, 1000);
 	assert_int_equal(cfg.off_cpu_sample, 1);
 	assert_false(cfg.off_cpu_runqueue);
-	assert_int_equal(cfg.off_cpu_max_rate, 200);
+	assert_int_equal(cfg.off_cpu_max_rate, 50);
 	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--off-cpu-max-rate", "0")), 0);
 	assert_int_equal(cfg.off_cpu_max_rate, 0);
 	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--off-cpu-max-rate", "x")), -EINVAL);
