@@ -26,6 +26,8 @@ struct ingest {
 	struct sym *sym; /* names the tracing frames to cut from off-CPU stacks */
 	struct sched_glue glue;
 	uint64_t sample_value;
+	ingest_unwind_fn unwind_fn;
+	void *unwind_ctx;
 	struct ingest_stats stats;
 };
 
@@ -39,6 +41,12 @@ struct ingest *ingest__new(struct proc_table *procs, struct agg *agg, uint64_t s
 	in->agg = agg;
 	in->sample_value = sample_value;
 	return in;
+}
+
+void ingest__set_unwind(struct ingest *in, ingest_unwind_fn fn, void *ctx)
+{
+	in->unwind_fn = fn;
+	in->unwind_ctx = ctx;
 }
 
 void ingest__set_offcpu(struct ingest *in, struct agg *offcpu, struct sym *sym)
@@ -73,14 +81,15 @@ static void ingest_addrs(uint64_t *out, const __u64 *stack, uint32_t n)
 }
 
 /* Normalizes one stack of process pid (knr kernel frames, then unr user
- * frames, leaf first) and adds it to agg. */
+ * frames, leaf first) and adds it to agg, with a mark frame at the outer
+ * end when mark >= 0 (enum report_mark). */
 static void ingest_stack(struct ingest *in, struct agg *agg, uint32_t pid, const __u8 *raw_comm,
 			 uint64_t time_ns, uint64_t cgroup_id, const __u64 *stack, uint32_t knr,
-			 uint32_t unr, uint64_t value, bool cut_glue)
+			 uint32_t unr, uint64_t value, bool cut_glue, int mark)
 {
 	uint32_t skip = 0;
-	struct proc_frame frames[2 * PROF_MAX_STACK];
-	uint64_t addrs[PROF_MAX_STACK];
+	struct proc_frame frames[PROF_MAX_STACK + PROF_MAX_USTACK + 1];
+	uint64_t addrs[PROF_MAX_USTACK];
 	char comm[PROF_COMM_LEN + 1];
 	uint64_t now = clock_ns(CLOCK_MONOTONIC);
 	struct proc *p;
@@ -106,18 +115,46 @@ static void ingest_stack(struct ingest *in, struct agg *agg, uint32_t pid, const
 	knr -= skip;
 	ingest_addrs(addrs, &stack[knr + skip], unr);
 	proc__normalize(in->procs, p, addrs, unr, &frames[knr], now);
+	if (mark >= 0) {
+		frames[knr + unr].addr = (uint64_t)mark;
+		frames[knr + unr].kind = REPORT_FRAME_MARK;
+		frames[knr + unr].file = NULL;
+		unr++;
+	}
 	agg__add(agg, p, frames, knr + unr, value);
+}
+
+/* A walk cut at the limit, or stopped on bad data in a CFI step, says so in
+ * a frame of its own: the flame graph shows where stacks are incomplete. A
+ * frame pointer chain ending in code built without frame pointers is only
+ * counted: that is how such stacks always ended. */
+static int ingest_ustop(struct ingest *in, const struct prof_sample *s)
+{
+	if (s->ustop == PROF_USTOP_DEPTH) {
+		in->stats.stacks_truncated++;
+		return REPORT_MARK_TRUNCATED;
+	}
+	if (s->ustop == PROF_USTOP_END || s->ustop >= PROF_USTOP_MAX)
+		return -1;
+	in->stats.unwind_stopped[s->ustop]++;
+	return s->uflags & PROF_UFLAG_CFI_STOP ? REPORT_MARK_UNWIND_STOPPED : -1;
 }
 
 static void ingest_sample(struct ingest *in, const struct prof_sample *s, size_t size)
 {
-	if (s->knr > PROF_MAX_STACK || s->unr > PROF_MAX_STACK ||
-	    size < PROF_SAMPLE_SIZE(s->knr + s->unr)) {
+	int mark;
+
+	if (s->knr > PROF_MAX_STACK || s->unr > PROF_MAX_USTACK ||
+	    size < PROF_SAMPLE_SIZE(s->knr + s->unr) || s->ustop >= PROF_USTOP_MAX) {
 		in->stats.bad_records++;
 		return;
 	}
+	mark = ingest_ustop(in, s);
+	in->stats.unwind_cfi_frames += s->ucfi;
+	if (in->unwind_fn)
+		in->unwind_fn(in->unwind_ctx, s->hdr.pid, s->uflags);
 	ingest_stack(in, in->agg, s->hdr.pid, s->comm, s->time_ns, s->cgroup_id, s->stack, s->knr,
-		     s->unr, in->sample_value, false);
+		     s->unr, in->sample_value, false, mark);
 }
 
 /* The stacks were taken at switch-out, so the process's mappings are looked
@@ -136,7 +173,7 @@ static void ingest_offcpu(struct ingest *in, const struct prof_offcpu *o, size_t
 	if (__builtin_mul_overflow(o->off_ns, (uint64_t)o->weight, &value))
 		value = UINT64_MAX;
 	ingest_stack(in, in->offcpu, o->hdr.pid, o->comm, o->time_ns, o->cgroup_id, o->stack,
-		     o->knr, o->unr, value, true);
+		     o->knr, o->unr, value, true, -1);
 }
 
 void ingest__record(struct ingest *in, const void *data, size_t size)

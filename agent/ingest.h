@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "agg.h"
+#include "profiler.h"
 #include "proc.h"
 #include "sym.h"
 
@@ -22,7 +23,19 @@ struct ingest;
 
 struct ingest_stats {
 	uint64_t bad_records; /* records too short, of unknown type, or inconsistent */
+	/* CPU samples whose user stack was cut at PROF_MAX_USTACK frames
+	 * (ending in a "[truncated]" frame). */
+	uint64_t stacks_truncated;
+	/* CPU samples whose user stack walk stopped on bad data, by enum
+	 * prof_ustop (END and DEPTH stay 0): [READ], [LOOP], [RBP], [NOREGS].
+	 * Those stopped in a CFI step also end in "[unwind-stopped]". */
+	uint64_t unwind_stopped[PROF_USTOP_MAX];
+	uint64_t unwind_cfi_frames; /* user frames found through a CFI row */
 };
+
+/* Told of each CPU sample's pid and enum prof_uflag bits (the unwinder's
+ * view of the process), before the sample is added. */
+typedef void (*ingest_unwind_fn)(void *ctx, uint32_t pid, uint32_t uflags);
 
 /* sample_value: what one sample measures, in the window's sample unit (the
  * period in ns for CPU samples). procs and agg are borrowed. NULL with errno. */
@@ -35,6 +48,9 @@ void ingest__free(struct ingest *in);
  * an unnamed leaf is cut). offcpu and sym are borrowed. Until then such
  * records are counted as bad. */
 void ingest__set_offcpu(struct ingest *in, struct agg *offcpu, struct sym *sym);
+
+/* fn (NULL: none) hears of each CPU sample's unwinding (unwind_glue). */
+void ingest__set_unwind(struct ingest *in, ingest_unwind_fn fn, void *ctx);
 
 /* Takes one ring-buffer record of size bytes. A bad record is counted and
  * skipped: the stream goes on. */

@@ -28,8 +28,14 @@
 #include "sampler.h"
 
 _Static_assert(sizeof(struct prof_hdr) == 8, "prof_hdr layout");
-_Static_assert(PROF_SAMPLE_HDR_SIZE == 56, "prof_sample header layout");
-_Static_assert(sizeof(struct prof_sample) == 56 + 2 * PROF_MAX_STACK * 8, "prof_sample layout");
+_Static_assert(PROF_SAMPLE_HDR_SIZE == 64, "prof_sample header layout");
+_Static_assert(sizeof(struct prof_sample) == 64 + (PROF_MAX_STACK + PROF_MAX_USTACK) * 8,
+	       "prof_sample layout");
+_Static_assert(sizeof(struct prof_unwind_row) == 8, "prof_unwind_row layout");
+_Static_assert(sizeof(struct prof_unwind_file) == 8, "prof_unwind_file layout");
+_Static_assert(sizeof(struct prof_unwind_mapping) == 32, "prof_unwind_mapping layout");
+_Static_assert(sizeof(struct prof_unwind_proc) == 8 + 32 * PROF_UNWIND_MAX_MAPPINGS,
+	       "prof_unwind_proc layout");
 _Static_assert(sizeof(struct prof_proc_event) == 32, "prof_proc_event layout");
 _Static_assert(PROF_OFFCPU_HDR_SIZE == 64, "prof_offcpu header layout");
 _Static_assert(sizeof(struct prof_offcpu_rate) == 32, "prof_offcpu_rate layout");
