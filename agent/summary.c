@@ -152,6 +152,22 @@ void summary_collect(const struct agent *ag, struct summary *s)
 		"Samples whose stack could not be copied (the sample is kept)",
 		cnt[PROF_CNT_USTACK_FAILED]);
 	COUNTER(s, "bad_records", NULL, NULL, NULL, is.bad_records);
+	COUNTER(s, "stacks_truncated", "stacks_truncated", NULL,
+		"User stacks cut at 1024 frames (marked [truncated])", is.stacks_truncated);
+	COUNTER(s, "unwind_stopped_read", "unwind_stopped", "reason=\"read\"",
+		"User stack walks stopped on bad data, by reason",
+		is.unwind_stopped[PROF_USTOP_READ]);
+	COUNTER(s, "unwind_stopped_loop", "unwind_stopped", "reason=\"loop\"",
+		"User stack walks stopped on bad data, by reason",
+		is.unwind_stopped[PROF_USTOP_LOOP]);
+	COUNTER(s, "unwind_stopped_rbp", "unwind_stopped", "reason=\"rbp\"",
+		"User stack walks stopped on bad data, by reason",
+		is.unwind_stopped[PROF_USTOP_RBP]);
+	COUNTER(s, "unwind_stopped_noregs", "unwind_stopped", "reason=\"noregs\"",
+		"User stack walks stopped on bad data, by reason",
+		is.unwind_stopped[PROF_USTOP_NOREGS]);
+	COUNTER(s, "unwind_cfi_frames", "unwind_cfi_frames", NULL,
+		"User frames found through a CFI table row", is.unwind_cfi_frames);
 	if (ag->push) {
 		COUNTER(s, "push_ok", "push_requests", "result=\"ok\"",
 			"Push requests, by how they ended", pu.requests_ok);
