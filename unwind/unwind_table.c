@@ -9,7 +9,9 @@
  * address and rbp rules are matched against what the walker can do. (3) Sort
  * the rows, fill the gaps between FDEs with PROF_CFA_NONE rows, merge equal
  * neighbours. Step (2) re-runs the FDE program from its start for each row
- * (libdw's model), which is quadratic per FDE but FDEs are short.
+ * (libdw's model), which is quadratic per FDE but FDEs are short. The FDEs
+ * are walked in address order, so the rows come out sorted and step (3)
+ * happens as they come: the only arrays are the FDE list and the table.
  */
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -47,14 +49,8 @@
 #define PE_APPL 0x70
 #define PE_INDIRECT 0x80
 
-/* A piece of the table being built: [start, end) unwound by row (row.pc is
- * unused). 32-bit addresses: the rows are, and it halves the peak memory. */
-struct span {
-	uint32_t start, end;
-	struct prof_unwind_row row;
-};
-
-/* One FDE's range and the CFI it comes from. */
+/* One FDE's range and the CFI it comes from (NULL: the entry point's STOP
+ * range). 32-bit addresses: the rows are, and it halves the list. */
 struct fde_ref {
 	uint32_t start, end;
 	Dwarf_CFI *cfi;
@@ -73,6 +69,7 @@ struct cie_info {
 
 struct compiler {
 	Elf *elf;
+	int fd; /* the file, or -1 (an image in memory) */
 	const uint8_t *raw; /* the whole file image */
 	size_t raw_size;
 	GElf_Ehdr ehdr;
@@ -83,11 +80,10 @@ struct compiler {
 	size_t nfdes, fdes_cap;
 	size_t eh_fdes; /* fdes[0, eh_fdes) are .eh_frame's, sorted by start */
 
-	struct span *spans;
-	size_t nspans, spans_cap;
-
 	struct prof_unwind_row *rows;
 	size_t nrows, rows_cap;
+	uint32_t cur_end; /* where the last row put ends */
+	bool have; /* a row was put */
 
 	struct cie_info cies[CIE_CACHE];
 };
@@ -235,8 +231,12 @@ static const struct cie_info *cie_get(struct compiler *c, Elf_Data *data, bool e
 		ci->ok = true;
 		return ci;
 	}
-	if (aug[0] != 'z')
-		return ci; /* "eh" and other pre-'z' forms: sizes unknown */
+	if (aug[0] != 'z') {
+		/* .debug_frame's "S" (a signal frame, no data); "eh" and
+		 * other pre-'z' forms have data of unknown size */
+		ci->ok = strspn(aug, "S") == strlen(aug);
+		return ci;
+	}
 	p = e.cie.augmentation_data;
 	end = p ? p + e.cie.augmentation_data_size : NULL;
 	for (aug++; *aug; aug++) {
@@ -316,6 +316,8 @@ static int list_fdes(struct compiler *c, Elf_Data *data, uint64_t vaddr, bool eh
 	Dwarf_CFI_Entry e;
 	int r;
 
+	/* CIE offsets are per section */
+	memset(c->cies, 0, sizeof(c->cies));
 	while (off < data->d_size) {
 		const struct cie_info *ci;
 		const uint8_t *p, *end;
@@ -378,7 +380,8 @@ static int list_fdes(struct compiler *c, Elf_Data *data, uint64_t vaddr, bool eh
 			c->st->debug_frame_fdes++;
 	}
 	if (src == SRC_EH) {
-		qsort(c->fdes, c->nfdes, sizeof(*c->fdes), fde_cmp);
+		if (c->nfdes)
+			qsort(c->fdes, c->nfdes, sizeof(*c->fdes), fde_cmp);
 		c->eh_fdes = c->nfdes;
 	}
 	return 0;
@@ -437,13 +440,16 @@ static bool reg_at_cfa(const Dwarf_Op *ops, size_t nops, int64_t *off)
 	return false;
 }
 
-/* x86-64 rt_sigreturn: mov $15, %rax; syscall. */
+/* x86-64 rt_sigreturn: mov $15, %rax; syscall. Only short FDEs are looked
+ * at: a trampoline is the stub and little else. */
+#define SIGRETURN_FDE_MAX 64
 static const uint8_t sigreturn_code[] = { 0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 };
 
 /* Whether the code at ELF address pc is the sigreturn stub (for
  * trampolines whose CIE lacks 'S'). */
 static bool code_is_sigreturn(const struct compiler *c, uint64_t pc)
 {
+	uint8_t code[sizeof(sigreturn_code)];
 	size_t i, n;
 
 	if (elf_getphdrnum(c->elf, &n))
@@ -460,7 +466,12 @@ static bool code_is_sigreturn(const struct compiler *c, uint64_t pc)
 		off = ph.p_offset + (pc - ph.p_vaddr);
 		if (off > c->raw_size || c->raw_size - off < sizeof(sigreturn_code))
 			return false;
-		return !memcmp(c->raw + off, sigreturn_code, sizeof(sigreturn_code));
+		if (c->fd < 0)
+			return !memcmp(c->raw + off, sigreturn_code, sizeof(sigreturn_code));
+		/* pread, not the mapping: a page of text mapped per FDE
+		 * would be most of a big library in the agent's RSS */
+		return pread(c->fd, code, sizeof(code), (off_t)off) == (ssize_t)sizeof(code) &&
+		       !memcmp(code, sigreturn_code, sizeof(sigreturn_code));
 	}
 	return false;
 }
@@ -539,21 +550,66 @@ unsupported:
 	return none;
 }
 
-static int add_span(struct compiler *c, uint64_t start, uint64_t end, struct prof_unwind_row row)
-{
-	/* spans beyond twice the row cap cannot merge down under it in any
-	 * real file: refuse early rather than hold them */
-	size_t max = c->max_rows * 2 + 16;
+/* ---- the table ---- */
 
-	if (c->nspans >= max)
+static bool row_same(const struct prof_unwind_row *a, const struct prof_unwind_row *b)
+{
+	return a->rule == b->rule && a->cfa_off == b->cfa_off && a->rbp_off8 == b->rbp_off8;
+}
+
+static int emit(struct compiler *c, uint32_t pc, struct prof_unwind_row row)
+{
+	row.pc = pc;
+	if (c->nrows && c->rows[c->nrows - 1].pc == pc) {
+		c->rows[c->nrows - 1] = row; /* equal pcs: the last wins */
+		if (c->nrows > 1 && row_same(&c->rows[c->nrows - 2], &row))
+			c->nrows--;
+		return 0;
+	}
+	if (c->nrows && row_same(&c->rows[c->nrows - 1], &row))
+		return 0;
+	if (c->nrows >= c->max_rows)
 		return -E2BIG;
-	if (VEC_RESERVE(c->spans, c->spans_cap, c->nspans + 1, max))
+	if (VEC_RESERVE(c->rows, c->rows_cap, c->nrows + 1, c->max_rows))
 		return -ENOMEM;
-	c->spans[c->nspans++] = (struct span){ (uint32_t)start, (uint32_t)end, row };
+	c->rows[c->nrows++] = row;
 	return 0;
 }
 
-/* The rows of one FDE, each as a span. */
+/* [start, end) is unwound by row. Calls come in order of start. */
+static int put(struct compiler *c, uint32_t start, uint32_t end, struct prof_unwind_row row)
+{
+	struct prof_unwind_row none = rule_row(PROF_CFA_NONE, 0, PROF_RBP_SAME, 0);
+	int r;
+
+	if (c->have && start < c->cur_end) {
+		/* overlapping FDEs (of one section: the other's were
+		 * dropped): the first keeps its range */
+		if (end <= c->cur_end)
+			return 0;
+		start = c->cur_end;
+	}
+	/* a gap under 16 bytes is the alignment padding before the next
+	 * function, never executed: the previous row runs on over it
+	 * rather than costing a row */
+	if (c->have && start - c->cur_end >= GAP_MIN && (r = emit(c, c->cur_end, none)))
+		return r;
+	if ((r = emit(c, start, row)))
+		return r;
+	c->cur_end = end;
+	c->have = true;
+	return 0;
+}
+
+/* The end of the last function. */
+static int put_end(struct compiler *c)
+{
+	if (!c->have)
+		return 0;
+	return emit(c, c->cur_end, rule_row(PROF_CFA_NONE, 0, PROF_RBP_SAME, 0));
+}
+
+/* The rows of one FDE, put into the table. */
 static int compile_fde(struct compiler *c, const struct fde_ref *fde)
 {
 	uint64_t pc = fde->start;
@@ -575,7 +631,8 @@ static int compile_fde(struct compiler *c, const struct fde_ref *fde)
 			c->st->frame_errors++;
 			return 0;
 		}
-		if (!signal && pc == fde->start && code_is_sigreturn(c, pc))
+		if (!signal && pc == fde->start && fde->end - fde->start <= SIGRETURN_FDE_MAX &&
+		    code_is_sigreturn(c, pc))
 			signal = true;
 		if (signal && pc == fde->start)
 			c->st->signal_fdes++;
@@ -584,7 +641,7 @@ static int compile_fde(struct compiler *c, const struct fde_ref *fde)
 		c->st->cfi_rows++;
 		if (e > fde->end)
 			e = fde->end;
-		r = add_span(c, pc, e, row);
+		r = put(c, (uint32_t)pc, (uint32_t)e, row);
 		if (r)
 			return r;
 		pc = e;
@@ -741,84 +798,18 @@ static int add_entry_stop(struct compiler *c)
 	if (end >= (1ull << 32))
 		return 0;
 	c->st->entry_stop = 1;
-	return add_span(c, entry, end, rule_row(PROF_CFA_STOP, 0, PROF_RBP_SAME, 0));
-}
-
-/* ---- the table ---- */
-
-static int span_cmp(const void *a, const void *b)
-{
-	const struct span *x = a, *y = b;
-
-	if (x->start != y->start)
-		return x->start < y->start ? -1 : 1;
-	return (x->end > y->end) - (x->end < y->end);
-}
-
-static bool row_same(const struct prof_unwind_row *a, const struct prof_unwind_row *b)
-{
-	return a->rule == b->rule && a->cfa_off == b->cfa_off && a->rbp_off8 == b->rbp_off8;
-}
-
-static int emit(struct compiler *c, uint32_t pc, struct prof_unwind_row row)
-{
-	row.pc = pc;
-	if (c->nrows && c->rows[c->nrows - 1].pc == pc) {
-		c->rows[c->nrows - 1] = row; /* equal pcs: the last wins */
-		if (c->nrows > 1 && row_same(&c->rows[c->nrows - 2], &row))
-			c->nrows--;
-		return 0;
-	}
-	if (c->nrows && row_same(&c->rows[c->nrows - 1], &row))
-		return 0;
-	if (c->nrows >= c->max_rows)
-		return -E2BIG;
-	if (VEC_RESERVE(c->rows, c->rows_cap, c->nrows + 1, c->max_rows))
+	if (VEC_RESERVE(c->fdes, c->fdes_cap, c->nfdes + 1, c->max_rows + 1))
 		return -ENOMEM;
-	c->rows[c->nrows++] = row;
+	c->fdes[c->nfdes++] = (struct fde_ref){ (uint32_t)entry, (uint32_t)end, NULL };
 	return 0;
 }
 
-static int build_rows(struct compiler *c)
-{
-	struct prof_unwind_row none = rule_row(PROF_CFA_NONE, 0, PROF_RBP_SAME, 0);
-	uint32_t cur_end = 0;
-	bool have = false;
-	size_t i;
-	int r;
-
-	qsort(c->spans, c->nspans, sizeof(*c->spans), span_cmp);
-	for (i = 0; i < c->nspans; i++) {
-		const struct span *s = &c->spans[i];
-		uint32_t start = s->start;
-
-		if (have && start < cur_end) {
-			/* overlapping FDEs of one section: the first keeps
-			 * its range */
-			if (s->end <= cur_end)
-				continue;
-			start = cur_end;
-		}
-		/* a gap under 16 bytes is the alignment padding before the
-		 * next function, never executed: the previous row runs on
-		 * over it rather than costing a row */
-		if (have && start - cur_end >= GAP_MIN && (r = emit(c, cur_end, none)))
-			return r;
-		if ((r = emit(c, start, s->row)))
-			return r;
-		cur_end = s->end;
-		have = true;
-	}
-	/* the end of the last function */
-	if (have && (r = emit(c, cur_end, none)))
-		return r;
-	return 0;
-}
-
-static int compile_elf(Elf *elf, Elf *dbg, size_t max_rows, struct unwind_table *out,
+static int compile_elf(Elf *elf, int fd, Elf *dbg, size_t max_rows, struct unwind_table *out,
 		       struct unwind_table_stats *st)
 {
-	struct compiler c = { .elf = elf, .st = st, .max_rows = max_rows ? max_rows : UNWIND_TABLE_MAX_ROWS };
+	struct compiler c = {
+		.elf = elf, .fd = fd, .st = st, .max_rows = max_rows ? max_rows : UNWIND_TABLE_MAX_ROWS
+	};
 	Dwarf *dw_own = NULL, *dw_dbg = NULL;
 	Dwarf_CFI *eh_cfi = NULL, *cfi_own = NULL, *cfi_dbg = NULL;
 	GElf_Shdr shdr;
@@ -860,22 +851,33 @@ static int compile_elf(Elf *elf, Elf *dbg, size_t max_rows, struct unwind_table 
 			goto out;
 	}
 
-	for (i = 0; i < c.nfdes; i++)
-		if ((r = compile_fde(&c, &c.fdes[i])))
-			goto out;
 	if ((r = add_entry_stop(&c)))
 		goto out;
-	free(c.fdes);
-	c.fdes = NULL;
-	if ((r = build_rows(&c)))
+	/* in address order: the rows come out sorted */
+	if (c.nfdes)
+		qsort(c.fdes, c.nfdes, sizeof(*c.fdes), fde_cmp);
+	for (i = 0; i < c.nfdes; i++) {
+		const struct fde_ref *f = &c.fdes[i];
+
+		r = f->cfi ? compile_fde(&c, f) : put(&c, f->start, f->end, rule_row(PROF_CFA_STOP, 0, PROF_RBP_SAME, 0));
+		if (r)
+			goto out;
+	}
+	if ((r = put_end(&c)))
 		goto out;
+	/* the table lives on (until loaded): no doubling slack */
+	if (c.nrows && c.nrows < c.rows_cap) {
+		void *p = realloc(c.rows, c.nrows * sizeof(*c.rows));
+
+		if (p)
+			c.rows = p;
+	}
 	out->rows = c.rows;
 	out->nr = c.nrows;
 	c.rows = NULL;
 	st->rows = out->nr;
 out:
 	free(c.fdes);
-	free(c.spans);
 	free(c.rows);
 	if (eh_cfi)
 		dwarf_cfi_end(eh_cfi);
@@ -909,7 +911,7 @@ int unwind_table_compile_fd(int fd, int debug_fd, size_t max_rows, struct unwind
 			dbg = NULL;
 		}
 	}
-	r = compile_elf(elf, dbg, max_rows, out, stats);
+	r = compile_elf(elf, fd, dbg, max_rows, out, stats);
 	if (dbg)
 		elf_end(dbg);
 	elf_end(elf);
@@ -956,7 +958,7 @@ int unwind_table_compile_mem(const void *buf, size_t size, size_t max_rows,
 	if (!elf || elf_kind(elf) != ELF_K_ELF) {
 		r = -ENOEXEC;
 	} else {
-		r = compile_elf(elf, NULL, max_rows, out, stats);
+		r = compile_elf(elf, -1, NULL, max_rows, out, stats);
 	}
 	if (elf)
 		elf_end(elf);
