@@ -58,6 +58,8 @@ enum {
 	OPT_OFF_CPU_SAMPLE,
 	OPT_OFF_CPU_RUNQUEUE,
 	OPT_OFF_CPU_MAX_RATE,
+	OPT_NO_UNWIND,
+	OPT_UNWIND,
 };
 
 static const struct option long_opts[] = {
@@ -104,6 +106,8 @@ static const struct option long_opts[] = {
 	{ "off-cpu-sample", required_argument, NULL, OPT_OFF_CPU_SAMPLE },
 	{ "off-cpu-runqueue", no_argument, NULL, OPT_OFF_CPU_RUNQUEUE },
 	{ "off-cpu-max-rate", required_argument, NULL, OPT_OFF_CPU_MAX_RATE },
+	{ "no-unwind", no_argument, NULL, OPT_NO_UNWIND },
+	{ "unwind", required_argument, NULL, OPT_UNWIND },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -122,6 +126,10 @@ static const char usage_text[] =
 	"  -w, --window SECONDS       aggregation window (default 15)\n"
 	"  -d, --duration SECONDS     stop after this long (default: until SIGINT/SIGTERM)\n"
 	"      --no-kernel            leave out kernel stacks\n"
+	"      --unwind MODE          user stacks: cfi (default: .eh_frame tables, frame\n"
+	"                             pointers where a file has none) or fp (frame\n"
+	"                             pointers only)\n"
+	"      --no-unwind            the same as --unwind fp\n"
 	"      --profiles LIST        cpu, off-cpu or both, comma-separated (default cpu);\n"
 	"                             off-cpu: time blocked per stack, from the scheduler\n"
 	"      --off-cpu-min-us N     off-CPU: leave out blocks shorter than N us\n"
@@ -298,6 +306,7 @@ static void cfg_defaults(struct cfg *cfg)
 	cfg->window_s = 15;
 	cfg->kernel = true;
 	cfg->mmap_events = true;
+	cfg->unwind_cfi = true;
 	cfg->protocol = CFG_PROTO_PUSH;
 	cfg->connect_timeout_ms = 5000;
 	cfg->timeout_ms = 10000;
@@ -444,6 +453,17 @@ int cfg_apply(struct cfg *cfg, int opt, char *arg, const struct cfg_where *w)
 		break;
 	case OPT_NO_MMAP_EVENTS:
 		cfg->mmap_events = false;
+		break;
+	case OPT_NO_UNWIND:
+		cfg->unwind_cfi = false;
+		break;
+	case OPT_UNWIND:
+		if (!strcmp(arg, "cfi"))
+			cfg->unwind_cfi = true;
+		else if (!strcmp(arg, "fp"))
+			cfg->unwind_cfi = false;
+		else
+			err = cfg_bad(w, "invalid --unwind '%s': expected cfi or fp", arg);
 		break;
 	case OPT_DEBUGINFOD:
 		cfg->debuginfod = true;

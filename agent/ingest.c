@@ -26,8 +26,6 @@ struct ingest {
 	struct sym *sym; /* names the tracing frames to cut from off-CPU stacks */
 	struct sched_glue glue;
 	uint64_t sample_value;
-	ingest_unwind_fn unwind_fn;
-	void *unwind_ctx;
 	struct ingest_stats stats;
 };
 
@@ -41,12 +39,6 @@ struct ingest *ingest__new(struct proc_table *procs, struct agg *agg, uint64_t s
 	in->agg = agg;
 	in->sample_value = sample_value;
 	return in;
-}
-
-void ingest__set_unwind(struct ingest *in, ingest_unwind_fn fn, void *ctx)
-{
-	in->unwind_fn = fn;
-	in->unwind_ctx = ctx;
 }
 
 void ingest__set_offcpu(struct ingest *in, struct agg *offcpu, struct sym *sym)
@@ -151,8 +143,6 @@ static void ingest_sample(struct ingest *in, const struct prof_sample *s, size_t
 	}
 	mark = ingest_ustop(in, s);
 	in->stats.unwind_cfi_frames += s->ucfi;
-	if (in->unwind_fn)
-		in->unwind_fn(in->unwind_ctx, s->hdr.pid, s->uflags);
 	ingest_stack(in, in->agg, s->hdr.pid, s->comm, s->time_ns, s->cgroup_id, s->stack, s->knr,
 		     s->unr, in->sample_value, false, mark);
 }

@@ -33,9 +33,6 @@ struct ingest_stats {
 	uint64_t unwind_cfi_frames; /* user frames found through a CFI row */
 };
 
-/* Told of each CPU sample's pid and enum prof_uflag bits (the unwinder's
- * view of the process), before the sample is added. */
-typedef void (*ingest_unwind_fn)(void *ctx, uint32_t pid, uint32_t uflags);
 
 /* sample_value: what one sample measures, in the window's sample unit (the
  * period in ns for CPU samples). procs and agg are borrowed. NULL with errno. */
@@ -48,9 +45,6 @@ void ingest__free(struct ingest *in);
  * an unnamed leaf is cut). offcpu and sym are borrowed. Until then such
  * records are counted as bad. */
 void ingest__set_offcpu(struct ingest *in, struct agg *offcpu, struct sym *sym);
-
-/* fn (NULL: none) hears of each CPU sample's unwinding (unwind_glue). */
-void ingest__set_unwind(struct ingest *in, ingest_unwind_fn fn, void *ctx);
 
 /* Takes one ring-buffer record of size bytes. A bad record is counted and
  * skipped: the stream goes on. */

@@ -249,6 +249,7 @@ struct sampler *sampler__new(const struct sampler_opts *opts, sampler_record_fn 
 		goto err_out;
 	}
 	s->skel->rodata->kernel_stacks = opts->kernel;
+	s->skel->rodata->unwind_cfi = opts->unwind_cfi;
 	s->skel->rodata->filter_pids = opts->npids > 0;
 	rb_size = roundup_pow2((unsigned long)s->ncpus_possible * SAMPLER_RB_PER_CPU);
 	if (rb_size < SAMPLER_RB_MIN)
@@ -402,6 +403,13 @@ int sampler__lost_by_cpu(struct sampler *s, uint64_t *lost, int n)
 		lost[cpu] = vals[cpu];
 	free(vals);
 	return err ? err : n;
+}
+
+void sampler__unwind_fds(const struct sampler *s, int *tables_fd, int *files_fd, int *procs_fd)
+{
+	*tables_fd = bpf_map__fd(s->skel->maps.unwind_tables);
+	*files_fd = bpf_map__fd(s->skel->maps.unwind_files);
+	*procs_fd = bpf_map__fd(s->skel->maps.unwind_procs);
 }
 
 int sampler__ncpus(const struct sampler *s)
