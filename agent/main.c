@@ -325,9 +325,18 @@ int main(int argc, char **argv)
 
 		sampler__unwind_fds(ag.sampler, &tfd, &ffd, &pfd);
 		ag.unwind = unwind_glue__new(tfd, ffd, pfd, UNWIND_GLUE_DEFAULT_CAP, "/proc");
-		if (ag.unwind)
+		if (ag.unwind) {
+			size_t i;
+
+			/* The processes asked for first: their files are
+			 * compiled before the shared libraries' preload. */
+			for (i = 0; i < ag.cfg.npids; i++)
+				unwind_glue__exec(ag.unwind, ag.cfg.pids[i]);
 			unwind_glue__preload(ag.unwind);
-		else
+			/* A compiled table wakes the loop: a new process's
+			 * stacks are complete a poll timeout sooner. */
+			sampler__add_wake_fd(ag.sampler, unwind_glue__event_fd(ag.unwind));
+		} else
 			log_warn("agent: no CFI unwinding err=%d; user stacks follow frame "
 				 "pointers only",
 				 -errno);

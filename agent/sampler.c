@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -410,6 +411,19 @@ void sampler__unwind_fds(const struct sampler *s, int *tables_fd, int *files_fd,
 	*tables_fd = bpf_map__fd(s->skel->maps.unwind_tables);
 	*files_fd = bpf_map__fd(s->skel->maps.unwind_files);
 	*procs_fd = bpf_map__fd(s->skel->maps.unwind_procs);
+}
+
+int sampler__add_wake_fd(struct sampler *s, int fd)
+{
+	/* libbpf takes an event's data as the index of a ring to drain: 0,
+	 * the only ring, which is drained anyway. */
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = 0 };
+
+	if (fd < 0)
+		return -EBADF;
+	if (epoll_ctl(ring_buffer__epoll_fd(s->rb), EPOLL_CTL_ADD, fd, &ev))
+		return -errno;
+	return 0;
 }
 
 int sampler__ncpus(const struct sampler *s)

@@ -57,6 +57,10 @@ int sampler__lost_by_cpu(struct sampler *s, uint64_t *lost, int n);
 /* The fds of "unwind_tables", "unwind_files" and "unwind_procs", for the
  * unwind glue (owned by the sampler). */
 void sampler__unwind_fds(const struct sampler *s, int *tables_fd, int *files_fd, int *procs_fd);
+/* sampler__poll() also returns when fd becomes readable (the unwind
+ * store's eventfd: a table compiled), so the caller reacts at once rather
+ * than at its next timeout. The caller reads fd. 0 or -errno. */
+int sampler__add_wake_fd(struct sampler *s, int fd);
 /* CPUs with an attached perf event. */
 int sampler__ncpus(const struct sampler *s);
 

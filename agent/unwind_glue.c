@@ -159,6 +159,11 @@ void unwind_glue__free(struct unwind_glue *g)
 	free(g);
 }
 
+int unwind_glue__event_fd(const struct unwind_glue *g)
+{
+	return unwind_store_event_fd(g->store);
+}
+
 const struct unwind_store *unwind_glue__store(const struct unwind_glue *g)
 {
 	return g->store;

@@ -63,6 +63,8 @@ void unwind_glue__sweep(struct unwind_glue *g);
 
 void unwind_glue__stats(const struct unwind_glue *g, struct unwind_glue_stats *out);
 struct unwind_store;
+/* Readable when a compile finished (unwind_glue__poll has work). */
+int unwind_glue__event_fd(const struct unwind_glue *g);
 /* The table store, for its statistics. */
 const struct unwind_store *unwind_glue__store(const struct unwind_glue *g);
 
