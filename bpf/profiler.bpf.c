@@ -159,6 +159,10 @@ struct walk {
 	__u8 stop; /* enum prof_ustop, valid once done */
 	__u8 flags; /* enum prof_uflag */
 	bool exact; /* pc is not a return address: frame 0, after a signal frame */
+	/* pc came from the registers or a CFI step, not from a frame-pointer
+	 * guess: a pc in no mapping then means a mapping the agent has not
+	 * seen (a pc from garbage rbp would only send it reading /proc). */
+	bool trusted;
 	bool rbp_bad; /* CFI said the caller's rbp is clobbered */
 	long err; /* a failed read's -errno */
 };
@@ -297,6 +301,7 @@ static __always_inline long walk_fp(struct walk *w)
 	w->rbp = pair[0];
 	w->pc = pair[1];
 	w->exact = false;
+	w->trusted = false;
 	return 0;
 }
 
@@ -325,6 +330,7 @@ static __always_inline long walk_signal(struct walk *w)
 	w->rbp_bad = false;
 	/* The interrupted pc is where the instruction was, not after a call. */
 	w->exact = true;
+	w->trusted = true;
 	return 0;
 }
 
@@ -392,6 +398,7 @@ static __always_inline long walk_cfi(struct walk *w, const struct prof_unwind_ro
 	w->rbp = rbp;
 	w->pc = ra;
 	w->exact = false;
+	w->trusted = true;
 	return 0;
 }
 
@@ -419,9 +426,10 @@ static long walk_step(__u32 i, void *ctx)
 		 * may be the next function: the call is one byte back. */
 		look = w->exact ? w->pc : w->pc - 1;
 		m = walk_mapping(w->proc, look);
-		if (!m)
-			w->flags |= PROF_UFLAG_UNKNOWN_PC;
-		else if (m->slot != PROF_UNWIND_NO_TABLE && walk_row(m, look - m->bias, &row))
+		if (!m) {
+			if (w->trusted)
+				w->flags |= PROF_UFLAG_UNKNOWN_PC;
+		} else if (m->slot != PROF_UNWIND_NO_TABLE && walk_row(m, look - m->bias, &row))
 			return walk_cfi(w, &row);
 	}
 	return walk_fp(w);
@@ -453,7 +461,7 @@ static __always_inline bool walk_regs(struct bpf_perf_event_data *ctx, struct ta
 static __always_inline __u32 walk_user(struct bpf_perf_event_data *ctx, struct task_struct *task,
 				       struct prof_sample *s, __u32 tgid, __u32 knr)
 {
-	struct walk w = { .s = s, .base = knr, .exact = true };
+	struct walk w = { .s = s, .base = knr, .exact = true, .trusted = true };
 
 	if (!walk_regs(ctx, task, &w)) {
 		s->ustop = PROF_USTOP_NOREGS;

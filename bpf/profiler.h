@@ -75,8 +75,9 @@ enum prof_uflag {
 	 * by a frame pointer: bad data there is an error, while a frame
 	 * pointer chain ending in code built without one is not. */
 	PROF_UFLAG_CFI_STOP = 1,
-	/* A pc fell in none of the process's mappings in "unwind_procs"
-	 * (code mapped since they were written: dlopen). */
+	/* A pc taken from the registers or a CFI step (not a frame-pointer
+	 * guess) fell in none of the process's mappings in "unwind_procs":
+	 * code mapped since they were written (dlopen). */
 	PROF_UFLAG_UNKNOWN_PC = 2,
 	/* The process has no entry in "unwind_procs": frame pointers only. */
 	PROF_UFLAG_NO_PROC = 4,
