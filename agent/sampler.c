@@ -82,7 +82,8 @@ const char *sampler_strerror(int err)
 		       "built with CONFIG_DEBUG_INFO_BTF=y (5.8 or later)";
 	case ENOENT:
 		return "a tracepoint or BPF feature is missing from this kernel; Ember needs "
-		       "5.8 or later with BTF, ring buffers and tp_btf; run with --verbose for detail";
+		       "5.17 or later with BTF, ring buffers, tp_btf and bpf_loop; run with "
+		       "--verbose for detail";
 	default:
 		return "the BPF program could not be loaded or attached; run with --verbose "
 		       "for libbpf's detail";

@@ -164,6 +164,9 @@ struct walk {
 	 * seen (a pc from garbage rbp would only send it reading /proc). */
 	bool trusted;
 	bool rbp_bad; /* CFI said the caller's rbp is clobbered */
+	/* The last frame's mapping, index + 1 (0: none): callers are mostly
+	 * in the same file, and this skips the binary search. */
+	__u32 last_map;
 	long err; /* a failed read's -errno */
 };
 
@@ -373,6 +376,21 @@ static __always_inline long walk_cfi(struct walk *w, const struct prof_unwind_ro
 	 * is garbage, or a loop. */
 	if (cfa <= w->sp)
 		return walk_fail(w, PROF_USTOP_LOOP, true);
+	/* The usual frame (push rbp first): rbp right below the return
+	 * address, both in one read. */
+	if (PROF_UNWIND_RBP_RULE(r->rule) == PROF_RBP_AT_CFA && r->rbp_off8 == -2) {
+		__u64 pair[2];
+
+		err = bpf_probe_read_user(pair, sizeof(pair), (void *)(cfa - 16));
+		if (err) {
+			w->err = err;
+			return walk_fail(w, PROF_USTOP_READ, true);
+		}
+		rbp = pair[0];
+		ra = pair[1];
+		w->rbp_bad = false;
+		goto done;
+	}
 	err = bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8));
 	if (err) {
 		w->err = err;
@@ -393,6 +411,7 @@ static __always_inline long walk_cfi(struct walk *w, const struct prof_unwind_ro
 	default:
 		break;
 	}
+done:
 	w->ncfi++;
 	w->sp = cfa;
 	w->rbp = rbp;
@@ -425,7 +444,16 @@ static long walk_step(__u32 i, void *ctx)
 		/* A return address is the instruction after the call, which
 		 * may be the next function: the call is one byte back. */
 		look = w->exact ? w->pc : w->pc - 1;
-		m = walk_mapping(w->proc, look);
+		m = NULL;
+		if (w->last_map > 0 && w->last_map <= PROF_UNWIND_MAX_MAPPINGS) {
+			m = &w->proc->maps[w->last_map - 1];
+			if (look < m->start || look >= m->end)
+				m = NULL;
+		}
+		if (!m) {
+			m = walk_mapping(w->proc, look);
+			w->last_map = m ? (__u32)(m - w->proc->maps) + 1 : 0;
+		}
 		if (!m) {
 			if (w->trusted)
 				w->flags |= PROF_UFLAG_UNKNOWN_PC;
@@ -541,7 +569,12 @@ int prof_sample(struct bpf_perf_event_data *ctx)
 	size = PROF_SAMPLE_SIZE(knr + unr);
 	if (size > sizeof(*s))
 		return 0;
-	if (bpf_ringbuf_output(&events, s, size, wakeup_flag())) {
+	/* A process the unwinder does not know yet: the agent reads it at
+	 * once, not at its next poll, so its stacks are complete within
+	 * milliseconds (a short-lived process has no 100 ms to spare). */
+	if (bpf_ringbuf_output(&events, s, size,
+			       (s->uflags & PROF_UFLAG_NO_PROC) ? BPF_RB_FORCE_WAKEUP :
+								  wakeup_flag())) {
 		count(PROF_CNT_LOST_RINGBUF);
 		return 0;
 	}
