@@ -167,6 +167,11 @@ struct walk {
 	/* The last frame's mapping, index + 1 (0: none): callers are mostly
 	 * in the same file, and this skips the binary search. */
 	__u32 last_map;
+	/* The last row found and the pcs it covers, [c_lo, c_hi) of table
+	 * c_slot at generation c_gen: a recursive caller (an interpreter's
+	 * eval loop, a tree walk) is found again without a search. */
+	__u32 c_slot, c_gen, c_lo, c_hi;
+	struct prof_unwind_row c_row;
 	long err; /* a failed read's -errno */
 };
 
@@ -244,8 +249,8 @@ static __always_inline const struct prof_unwind_mapping *walk_mapping(struct pro
 /* The row covering ELF address vaddr in the table of mapping m, copied to
  * *out. False when the table is gone or was given to another file (gen),
  * or no row covers vaddr. */
-static __always_inline bool walk_row(const struct prof_unwind_mapping *m, __u64 vaddr,
-				     struct prof_unwind_row *out)
+static __always_inline bool walk_row(struct walk *w, const struct prof_unwind_mapping *m,
+				     __u64 vaddr, struct prof_unwind_row *out)
 {
 	struct prof_unwind_file *f;
 	struct prof_unwind_row *r;
@@ -257,21 +262,37 @@ static __always_inline bool walk_row(const struct prof_unwind_mapping *m, __u64 
 	f = bpf_map_lookup_elem(&unwind_files, &slot);
 	if (!f || f->gen != m->gen || !f->rows)
 		return false;
+	if (w->c_slot == slot && w->c_gen == f->gen && (__u32)vaddr >= w->c_lo &&
+	    (__u32)vaddr < w->c_hi) {
+		*out = w->c_row;
+		return true;
+	}
 	b.rows = bpf_map_lookup_elem(&unwind_tables, &slot);
 	if (!b.rows)
 		return false;
 	b.hi = f->rows;
 	bpf_loop(WALK_ROW_STEPS, walk_row_step, &b, 0);
-	/* Not converged (more rows than the steps cover) or below the first. */
-	if (b.lo == 0 || b.lo != b.hi)
+	/* Not converged (more rows than the steps cover), below the first
+	 * row, or past the last (the end of the last function, no rule). */
+	if (b.lo == 0 || b.lo != b.hi || b.lo >= f->rows)
 		return false;
 	idx = b.lo - 1;
 	r = bpf_map_lookup_elem(b.rows, &idx);
 	if (!r)
 		return false;
 	*out = *r;
-	/* The last row is the end of the last function, never a rule. */
-	return b.lo < f->rows;
+	w->c_row = *r;
+	w->c_lo = r->pc;
+	idx = b.lo;
+	r = bpf_map_lookup_elem(b.rows, &idx);
+	if (r) {
+		w->c_slot = slot;
+		w->c_gen = f->gen;
+		w->c_hi = r->pc;
+	} else {
+		w->c_slot = PROF_UNWIND_NO_TABLE;
+	}
+	return true;
 }
 
 static __always_inline long walk_fail(struct walk *w, __u8 stop, bool cfi)
@@ -457,7 +478,7 @@ static long walk_step(__u32 i, void *ctx)
 		if (!m) {
 			if (w->trusted)
 				w->flags |= PROF_UFLAG_UNKNOWN_PC;
-		} else if (m->slot != PROF_UNWIND_NO_TABLE && walk_row(m, look - m->bias, &row))
+		} else if (m->slot != PROF_UNWIND_NO_TABLE && walk_row(w, m, look - m->bias, &row))
 			return walk_cfi(w, &row);
 	}
 	return walk_fp(w);
@@ -489,7 +510,8 @@ static __always_inline bool walk_regs(struct bpf_perf_event_data *ctx, struct ta
 static __always_inline __u32 walk_user(struct bpf_perf_event_data *ctx, struct task_struct *task,
 				       struct prof_sample *s, __u32 tgid, __u32 knr)
 {
-	struct walk w = { .s = s, .base = knr, .exact = true, .trusted = true };
+	struct walk w = { .s = s, .base = knr, .exact = true, .trusted = true,
+			  .c_slot = PROF_UNWIND_NO_TABLE };
 
 	if (!walk_regs(ctx, task, &w)) {
 		s->ustop = PROF_USTOP_NOREGS;
