@@ -40,6 +40,9 @@
  * loading libraries right after exec), then backing off to every 6.4 s. */
 #define GLUE_RESYNC_BASE_NS (50ull * 1000000)
 #define GLUE_RESYNC_MAX_SHIFT 7
+/* Between two resyncs that each found new mappings (ld.so still loading
+ * libraries): no backing off, only this much apart. */
+#define GLUE_RESYNC_CHANGED_NS (10ull * 1000000)
 /* A process quiet this long starts again from the shortest delay. */
 #define GLUE_RESYNC_RESET_NS (30ull * 1000000000)
 /* Processes tracked at once: unwind_procs' size. Past it a process is
@@ -58,7 +61,8 @@ struct glue_proc {
 	uint32_t pid;
 	bool written; /* unwind_procs holds an entry */
 	bool waiting; /* a file of it had no table yet when last written */
-	uint32_t attempts; /* resyncs since the last quiet period */
+	uint32_t attempts; /* resyncs that found nothing new, since the last quiet period */
+	bool changed; /* the last sync found mappings the one before did not have */
 	uint64_t last_sync_ns;
 	size_t nr;
 	struct glue_map *maps;
@@ -335,6 +339,9 @@ static void glue_sync(struct unwind_glue *g, struct glue_proc *p, uint64_t now_n
 	}
 	/* New refs first, the entry written, then the old refs go: a table
 	 * both hold is never unloaded in between. */
+	p->changed = nr != old_nr;
+	for (size_t i = 0; !p->changed && i < nr; i++)
+		p->changed = maps[i].start != old[i].start || maps[i].end != old[i].end;
 	p->maps = maps;
 	p->nr = nr;
 	g->stats.syncs++;
@@ -410,13 +417,20 @@ void unwind_glue__sample(struct unwind_glue *g, uint32_t pid, uint32_t uflags, u
 		return;
 	if (now_ns - p->last_sync_ns > GLUE_RESYNC_RESET_NS)
 		p->attempts = 0;
-	delay = p->attempts ? GLUE_RESYNC_BASE_NS << (p->attempts < GLUE_RESYNC_MAX_SHIFT ?
-							      p->attempts :
-							      GLUE_RESYNC_MAX_SHIFT) :
-			      0;
+	/* A sync that found new mappings may be one of several while ld.so
+	 * maps a program's libraries: the next one comes soon. One that
+	 * found nothing new backs off (the unknown pc may be garbage). */
+	if (p->changed)
+		delay = GLUE_RESYNC_CHANGED_NS;
+	else
+		delay = p->attempts ? GLUE_RESYNC_BASE_NS << (p->attempts < GLUE_RESYNC_MAX_SHIFT ?
+								      p->attempts :
+								      GLUE_RESYNC_MAX_SHIFT) :
+				      0;
 	if (now_ns - p->last_sync_ns < delay)
 		return;
-	p->attempts++;
+	if (!p->changed)
+		p->attempts++;
 	g->stats.resyncs++;
 	glue_sync(g, p, now_ns);
 }

@@ -334,11 +334,16 @@ def main():
     try:
         print(f"# bench/unwind.sh on {os.uname().release}, {os.cpu_count()} CPUs, "
               f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
-        paired(rounds, 10, ("chain",))
-        paired(rounds, 10, ("deep", 28))
-        host(30)
-        throughput(4, 8)
-        fresh([20, 50, 200, 1000], 5)
+        only = sys.argv[2].split(",") if len(sys.argv) > 2 else ["bpf", "host", "tput", "fresh"]
+        if "bpf" in only:
+            paired(rounds, 10, ("chain",))
+            paired(rounds, 10, ("deep", 28))
+        if "host" in only:
+            host(30)
+        if "tput" in only:
+            throughput(4, 8)
+        if "fresh" in only:
+            fresh([20, 50, 200, 1000], 5)
     finally:
         open("/proc/sys/kernel/bpf_stats_enabled", "w").write(old)
 
