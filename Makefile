@@ -85,7 +85,7 @@ DEB_TEST := libcmocka-dev libclang-rt-14-dev libc6-dbg python3 python3-pytest py
 	libxml2-utils chromium systemd lintian libcap2-bin python3-yaml
 
 .PHONY: all clean vmlinux deps deps-test unit unit-sanitized test integration e2e faults soak fuzz bench \
-	dry-run fixtures test-under-load repeat-under-load bench-relabel deb
+	dry-run fixtures test-under-load repeat-under-load bench-relabel bench-unwind deb
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -233,6 +233,19 @@ $(OUTPUT)/bench/relabel: bench/relabel.c $(LIB)
 
 bench-relabel: $(OUTPUT)/bench/relabel
 	$(Q)$<
+
+# The CFI unwind tables' rows, kernel bytes and compile time for shared
+# libraries (no root); UNWIND_BENCH_FILES to choose them.
+UNWIND_BENCH_FILES ?= /lib/x86_64-linux-gnu/libc.so.6 /lib/x86_64-linux-gnu/libstdc++.so.6 \
+	/lib/x86_64-linux-gnu/libpython3.11.so.1.0 \
+	$(shell find / -xdev -name '*.so*' -type f -size +20M -printf '%s %p\n' 2>/dev/null | sort -rn | head -1 | cut -d' ' -f2)
+$(OUTPUT)/bench/unwind_tables: bench/unwind_tables.c $(LIB)
+	$(call msg,BENCH,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(LIB) $(ALL_LDFLAGS) $(LIBS) -o $@
+
+bench-unwind: $(OUTPUT)/bench/unwind_tables
+	$(Q)$< $(UNWIND_BENCH_FILES)
 
 dry-run: $(EMBER)
 	$(Q)$(EMBER) --dry-run --duration 10

@@ -47,6 +47,7 @@ enum {
 	OPT_NO_JVM,
 	OPT_JVM_MIN_AGE,
 	OPT_PERFMAP_MAX_MB,
+	OPT_UNWIND_MEMORY,
 	OPT_NO_MMAP_EVENTS,
 	OPT_DEBUGINFOD,
 	OPT_DEBUGINFOD_CACHE,
@@ -95,6 +96,7 @@ static const struct option long_opts[] = {
 	{ "no-jvm", no_argument, NULL, OPT_NO_JVM },
 	{ "jvm-min-age", required_argument, NULL, OPT_JVM_MIN_AGE },
 	{ "perfmap-max-mb", required_argument, NULL, OPT_PERFMAP_MAX_MB },
+	{ "unwind-memory", required_argument, NULL, OPT_UNWIND_MEMORY },
 	{ "no-mmap-events", no_argument, NULL, OPT_NO_MMAP_EVENTS },
 	{ "debuginfod", no_argument, NULL, OPT_DEBUGINFOD },
 	{ "debuginfod-cache", required_argument, NULL, OPT_DEBUGINFOD_CACHE },
@@ -148,6 +150,9 @@ static const char usage_text[] =
 	"      --jvm-min-age SECONDS  leave JVMs younger than this alone (default 10)\n"
 	"      --perfmap-max-mb MB    memory for all perf maps (default 8); one process's\n"
 	"                             map is read up to half of it\n"
+	"      --unwind-memory MB     kernel memory for the CFI unwind tables (default 32);\n"
+	"                             past it, least recently used files fall back to\n"
+	"                             frame pointers\n"
 	"      --no-mmap-events       read mappings from /proc only (processes that exit\n"
 	"                             within milliseconds then stay unnamed)\n"
 	"      --debuginfod           fetch missing debug files from DEBUGINFOD_URLS (also on\n"
@@ -316,6 +321,7 @@ static void cfg_defaults(struct cfg *cfg)
 	cfg->jvm = true;
 	cfg->jvm_min_age_s = 10;
 	cfg->perfmap_max_mb = 8;
+	cfg->unwind_memory_mb = 32;
 }
 
 /* "cpu", "off-cpu" or both, comma-separated, each at most once. */
@@ -432,6 +438,9 @@ int cfg_apply(struct cfg *cfg, int opt, char *arg, const struct cfg_where *w)
 		break;
 	case OPT_PERFMAP_MAX_MB:
 		err = parse_u32(w, "--perfmap-max-mb", arg, 1, 4096, &cfg->perfmap_max_mb);
+		break;
+	case OPT_UNWIND_MEMORY:
+		err = parse_u32(w, "--unwind-memory", arg, 1, 4096, &cfg->unwind_memory_mb);
 		break;
 	case OPT_HTTP_LISTEN:
 		cfg->http_listen = arg;

@@ -51,6 +51,7 @@ struct cfg {
 	bool jvm; /* ask HotSpot JVMs for their perf map, default true */
 	uint32_t jvm_min_age_s; /* leave JVMs younger than this alone, default 10 */
 	uint32_t perfmap_max_mb; /* memory for all perf maps, default 8 */
+	uint32_t unwind_memory_mb; /* the unwind tables' BPF memory, default 32 */
 
 	/* outputs */
 	bool dry_run; /* folded stacks to stdout */

@@ -20,10 +20,12 @@
 #include <linux/types.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -125,7 +127,8 @@ static uint64_t key_hash(const struct unwind_file_key *k)
 
 static bool key_eq(const struct unwind_file_key *a, const struct unwind_file_key *b)
 {
-	return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mtime_ns == b->mtime_ns;
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime_ns == b->mtime_ns;
 }
 
 size_t unwind_store_table_bytes(size_t rows)
@@ -150,6 +153,11 @@ static void *worker_main(void *arg)
 		max_rows = 1;
 	if (max_rows > UNWIND_TABLE_MAX_ROWS)
 		max_rows = UNWIND_TABLE_MAX_ROWS;
+	/* compiles yield to the agent's loop on a busy host (on Linux the
+	 * nice value is this thread's alone) */
+	errno = 0;
+	if (setpriority(PRIO_PROCESS, 0, getpriority(PRIO_PROCESS, 0) + 5) && errno)
+		log_debug("unwind: worker priority unchanged err=%d", -errno);
 
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
@@ -181,13 +189,14 @@ static void *worker_main(void *arg)
 				if (!key_eq(&k, &j->key))
 					j->err = -ESTALE;
 				else
-					j->err = unwind_table_compile_fd(fd, -1, max_rows, &j->table, &j->st);
+					j->err = unwind_table_compile_fd(fd, -1, max_rows,
+									 &j->table, &j->st);
 			}
 			close(fd);
 		}
-		/* libdw's FDE and CIE nodes of a big file are many small
-		 * blocks: hand the freed heap back rather than keep the
-		 * compile's peak in the agent's RSS */
+		/* a big file's FDE list and growing table leave freed heap
+		 * behind: hand it back rather than keep the compile's peak
+		 * in the agent's RSS */
 		if (j->st.cfi_rows > TRIM_ROWS)
 			malloc_trim(0);
 
@@ -234,7 +243,8 @@ static void evict(struct unwind_store *s, struct unwind_store_file *f)
 	s->stats.evictions++;
 	if (f->holders)
 		s->stats.evictions_held++;
-	log_debug("unwind: evicting table slot=%u rows=%zu holders=%u", f->slot, f->rows, f->holders);
+	log_debug("unwind: evicting table slot=%u rows=%zu holders=%u", f->slot, f->rows,
+		  f->holders);
 	unload(s, f);
 	f->state = ST_NEW;
 	f->retry_ns = clock_ns(CLOCK_MONOTONIC) + RETRY_NS;
@@ -242,7 +252,8 @@ static void evict(struct unwind_store *s, struct unwind_store_file *f)
 
 /* The loaded file to evict for room: the least recently used nobody
  * holds, else the least recently used; not keep. */
-static struct unwind_store_file *victim(struct unwind_store *s, const struct unwind_store_file *keep)
+static struct unwind_store_file *victim(struct unwind_store *s,
+					const struct unwind_store_file *keep)
 {
 	struct unwind_store_file *held = NULL;
 	struct lru_node *n;
@@ -334,13 +345,13 @@ static int load(struct unwind_store *s, struct unwind_store_file *f, const struc
 	sl = make_room(s, f, bytes);
 	if (sl < 0) {
 		s->stats.too_big++;
-		log_info("unwind: table does not fit the cap rows=%zu bytes=%zu cap=%zu", t->nr, bytes,
-			 s->cap_bytes);
+		log_info("unwind: table does not fit the cap rows=%zu bytes=%zu cap=%zu", t->nr,
+			 bytes, s->cap_bytes);
 		return -E2BIG;
 	}
 	slot = (uint32_t)sl;
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "unwind_rows", sizeof(__u32), sizeof(struct prof_unwind_row),
-			    (__u32)t->nr, &opts);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "unwind_rows", sizeof(__u32),
+			    sizeof(struct prof_unwind_row), (__u32)t->nr, &opts);
 	if (fd < 0) {
 		r = -errno;
 		goto fail;
@@ -456,11 +467,14 @@ static bool enqueue(struct unwind_store *s, struct unwind_store_file *f)
 
 /* The file with key k, known or new (NULL on ENOMEM); queued when it
  * needs a compile and may have one now. */
-static struct unwind_store_file *get(struct unwind_store *s, const struct unwind_file_key *k, const char *path)
+static struct unwind_store_file *get(struct unwind_store *s, const struct unwind_file_key *k,
+				     const char *path)
 {
 	struct unwind_store_file *f = find(s, k);
 
 	if (!f) {
+		/* before the new one is linked: it is idle too */
+		trim_idle(s);
 		f = calloc(1, sizeof(*f));
 		if (!f)
 			return NULL;
@@ -470,7 +484,6 @@ static struct unwind_store_file *get(struct unwind_store *s, const struct unwind
 		hchain_add(&s->files, &f->hnode, key_hash(k));
 		lru_push_front(&s->lru, &f->lnode);
 		s->nfiles++;
-		trim_idle(s);
 	} else {
 		lru_touch(&s->lru, &f->lnode);
 	}
@@ -481,8 +494,8 @@ static struct unwind_store_file *get(struct unwind_store *s, const struct unwind
 	return f;
 }
 
-int unwind_store_acquire(struct unwind_store *s, const struct unwind_file_key *key, const char *path,
-			 struct unwind_ref *out)
+int unwind_store_acquire(struct unwind_store *s, const struct unwind_file_key *key,
+			 const char *path, struct unwind_ref *out)
 {
 	struct unwind_store_file *f;
 
@@ -561,7 +574,8 @@ static void finish(struct unwind_store *s, struct job *j, int *loaded)
 		s->stats.too_big++;
 		f->state = ST_TOO_BIG;
 		log_info("unwind: too many rows, left to frame pointers path=%s", j->path);
-	} else if (j->err == -ENOENT || j->err == -EACCES || j->err == -ESTALE || j->err == -ENOMEM) {
+	} else if (j->err == -ENOENT || j->err == -EACCES || j->err == -ESTALE ||
+		   j->err == -ENOMEM) {
 		/* this path failed; another process's may not */
 		s->stats.compile_failed++;
 		f->state = ST_NEW;
@@ -579,8 +593,8 @@ static void finish(struct unwind_store *s, struct job *j, int *loaded)
 		f->state = ST_LOADED;
 		s->ready_seq++;
 		(*loaded)++;
-		log_debug("unwind: table loaded path=%s rows=%zu slot=%u ms=%.1f", j->path, j->table.nr, f->slot,
-			  j->st.compile_ns / 1e6);
+		log_debug("unwind: table loaded path=%s rows=%zu slot=%u ms=%.1f", j->path,
+			  j->table.nr, f->slot, j->st.compile_ns / 1e6);
 	}
 	unwind_table_free(&j->table);
 	free(j->path);
@@ -654,6 +668,7 @@ void unwind_store_stats(const struct unwind_store *s, struct unwind_store_stats 
 struct unwind_store *unwind_store_new(int tables_fd, int files_fd, size_t cap_bytes)
 {
 	struct unwind_store *s = calloc(1, sizeof(*s));
+	sigset_t all, old;
 	int r;
 
 	if (!s)
@@ -669,7 +684,12 @@ struct unwind_store *unwind_store_new(int tables_fd, int files_fd, size_t cap_by
 		errno = ENOMEM;
 		return NULL;
 	}
+	/* signals stay with the agent's main thread (its handlers and
+	 * EINTR-driven loop), as for the other workers */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	r = pthread_create(&s->worker, NULL, worker_main, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r) {
 		unwind_store_free(s);
 		errno = r;

@@ -70,8 +70,8 @@ void unwind_store_free(struct unwind_store *s);
  * /proc/PID/map_files/..., read on the worker later; copied). 0 with *out
  * filled (out->slot may be PROF_UNWIND_NO_TABLE), -ENOMEM, -EINVAL. Each
  * successful acquire needs one release. */
-int unwind_store_acquire(struct unwind_store *s, const struct unwind_file_key *key, const char *path,
-			 struct unwind_ref *out);
+int unwind_store_acquire(struct unwind_store *s, const struct unwind_file_key *key,
+			 const char *path, struct unwind_ref *out);
 /* The current slot and gen of a held file, into ref: true when they
  * changed (the table was loaded or evicted since the ref was filled). */
 bool unwind_store_refresh(struct unwind_store *s, struct unwind_ref *ref);

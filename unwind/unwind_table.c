@@ -1,17 +1,22 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* unwind_table.c - compiling an ELF file's CFI into walker rows
  *
- * Three steps. (1) List the FDEs of .eh_frame, then of .debug_frame (own and
- * debug file), with dwarf_next_cfi: only their [start, end) is decoded here
- * (libdw does not export its pointer decoding), a .debug_frame FDE that
- * overlaps an .eh_frame one is dropped. (2) For each FDE, ask libdw for the
- * row at its start, then at that row's end, and so on: each row's CFA, return
- * address and rbp rules are matched against what the walker can do. (3) Sort
- * the rows, fill the gaps between FDEs with PROF_CFA_NONE rows, merge equal
- * neighbours. Step (2) re-runs the FDE program from its start for each row
- * (libdw's model), which is quadratic per FDE but FDEs are short. The FDEs
- * are walked in address order, so the rows come out sorted and step (3)
- * happens as they come: the only arrays are the FDE list and the table.
+ * Two steps. (1) List the FDEs of .eh_frame, then of .debug_frame (own and
+ * debug file), with libdw's dwarf_next_cfi, decoding each one's range; a
+ * .debug_frame FDE that overlaps an .eh_frame one is dropped. (2) In address
+ * order, run each FDE's CFA program once, from its CIE's initial state,
+ * tracking only what the walker uses (the CFA, the return address's and
+ * rbp's rules): each advance closes a row, which is matched against the
+ * walker's rules and put into the table, gaps between FDEs becoming
+ * PROF_CFA_NONE rows and equal neighbours merging as they come.
+ *
+ * The programs are run here rather than by dwarf_cfi_addrframe: libdw
+ * re-runs an FDE from its start for every row (quadratic), looks FDEs up by
+ * address (through .eh_frame_hdr, which may point at entries never listed
+ * here) and sizes its register array by the largest register number a
+ * program names, so one crafted FDE cost seconds and gigabytes. This
+ * interpreter is linear, keeps three rules, and bounds the rows per FDE and
+ * the remember_state depth.
  */
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -35,36 +40,81 @@
 #define REG_RSP 7
 #define REG_RA 16
 
-/* Rows libdw may give for one FDE: a longer FDE is cut there (what follows
- * is PROF_CFA_NONE), so a crafted FDE cannot make the walk quadratic in
- * the file size. Real FDEs have a few dozen rows. */
+/* Rows one FDE may make: a longer FDE is cut there (what follows is
+ * PROF_CFA_NONE). Real FDEs have a few dozen. */
 #define FDE_MAX_ROWS 4096
+/* DW_CFA_remember_state depth. */
+#define STATE_STACK 16
 
 /* Gaps between FDEs shorter than this are function alignment padding. */
 #define GAP_MIN 16
 
 /* DW_EH_PE_* (the pointer encodings of .eh_frame), which dwarf.h has. */
-#define PE_OMIT 0xff
 #define PE_FORMAT 0x0f
 #define PE_APPL 0x70
 #define PE_INDIRECT 0x80
 
-/* One FDE's range and the CFI it comes from (NULL: the entry point's STOP
+/* One FDE: its range, and where it is (section, offset) to be read again
+ * when its turn comes (NULL-free: src SRC_ENTRY is the entry point's STOP
  * range). 32-bit addresses: the rows are, and it halves the list. */
 struct fde_ref {
 	uint32_t start, end;
-	Dwarf_CFI *cfi;
+	uint32_t off;
+	uint32_t src;
 };
 
-enum { SRC_EH, SRC_DEBUG, SRC_DEBUGFILE, SRC_NR };
+enum { SRC_EH, SRC_DEBUG, SRC_DEBUGFILE, SRC_NR, SRC_ENTRY = SRC_NR };
+
+/* A register's rule, for the two registers kept (RA and rbp). */
+enum rule_kind {
+	RK_UNSPEC,
+	RK_UNDEF,
+	RK_SAME,
+	RK_OFFSET,
+	RK_VAL_OFFSET,
+	RK_REG,
+	RK_EXPR,
+	RK_VAL_EXPR
+};
+
+struct reg_rule {
+	uint8_t kind;
+	int64_t off; /* RK_OFFSET, RK_VAL_OFFSET: CFA + off */
+};
+
+enum { CFA_UNDEF, CFA_REG, CFA_EXPR };
+
+/* A row's rules: what the walker can use of them. */
+struct cfa_state {
+	uint8_t cfa_kind;
+	uint64_t cfa_reg;
+	int64_t cfa_off;
+	const uint8_t *expr; /* CFA_EXPR: the DWARF expression */
+	uint64_t expr_len;
+	struct reg_rule ra, rbp;
+};
 
 #define CIE_CACHE 64
 
 struct cie_info {
 	Dwarf_Off off;
+	uint32_t src;
 	bool used;
-	bool ok; /* the FDE pointer encoding is known */
+	bool ok; /* readable: the FDE encoding known, the program ran */
+	bool has_z; /* FDEs carry augmentation data */
+	bool signal; /* 'S': the FDEs are signal trampolines */
 	uint8_t fde_enc;
+	uint64_t caf; /* code alignment factor */
+	int64_t daf; /* data alignment factor */
+	uint64_t ra_reg;
+	struct cfa_state init; /* after the initial instructions */
+};
+
+/* A CFI section. */
+struct cfi_src {
+	Elf_Data *data;
+	uint64_t vaddr; /* the section's address (0 for .debug_frame) */
+	bool eh;
 };
 
 struct compiler {
@@ -75,6 +125,8 @@ struct compiler {
 	GElf_Ehdr ehdr;
 	size_t max_rows;
 	struct unwind_table_stats *st;
+	struct cfi_src srcs[SRC_NR];
+	Elf_Data phdr_data; /* .eh_frame found through PT_GNU_EH_FRAME */
 
 	struct fde_ref *fdes;
 	size_t nfdes, fdes_cap;
@@ -87,6 +139,8 @@ struct compiler {
 
 	struct cie_info cies[CIE_CACHE];
 };
+
+/* ---- reading ---- */
 
 /* ---- FDE listing ---- */
 
@@ -206,59 +260,47 @@ static int read_encoded(uint8_t enc, bool apply, const uint8_t **p, const uint8_
 	return 0;
 }
 
-/* The FDE pointer encoding of the CIE at off, from its augmentation. */
-static const struct cie_info *cie_get(struct compiler *c, Elf_Data *data, bool eh, Dwarf_Off off)
+/* The CIE's FDE pointer encoding and whether its FDEs carry augmentation
+ * data, into ci: false when they cannot be known. */
+static bool cie_parse(struct cie_info *ci, const Dwarf_CIE *cie)
 {
-	struct cie_info *ci = &c->cies[(off / 4) % CIE_CACHE];
-	Dwarf_CFI_Entry e;
-	Dwarf_Off next;
+	const char *aug = cie->augmentation;
 	const uint8_t *p, *end;
-	const char *aug;
 	uint64_t skip;
 
-	if (ci->used && ci->off == off)
-		return ci;
-	memset(ci, 0, sizeof(*ci));
-	ci->used = true;
-	ci->off = off;
-	ci->fde_enc = DW_EH_PE_absptr;
-	if (dwarf_next_cfi(c->ehdr.e_ident, data, eh, off, &next, &e) != 0 || !dwarf_cfi_cie_p(&e))
-		return ci;
-	aug = e.cie.augmentation;
 	if (!aug)
-		return ci;
-	if (aug[0] == '\0') {
-		ci->ok = true;
-		return ci;
-	}
-	if (aug[0] != 'z') {
+		return false;
+	if (aug[0] == '\0')
+		return true;
+	if (aug[0] != 'z')
 		/* .debug_frame's "S" (a signal frame, no data); "eh" and
 		 * other pre-'z' forms have data of unknown size */
-		ci->ok = strspn(aug, "S") == strlen(aug);
-		return ci;
-	}
-	p = e.cie.augmentation_data;
-	end = p ? p + e.cie.augmentation_data_size : NULL;
+		return strspn(aug, "S") == strlen(aug);
+	ci->has_z = true;
+	p = cie->augmentation_data;
+	if (!p)
+		return false;
+	end = p + cie->augmentation_data_size;
 	for (aug++; *aug; aug++) {
 		switch (*aug) {
 		case 'R':
-			if (!p || p >= end)
-				return ci;
+			if (p >= end)
+				return false;
 			ci->fde_enc = *p++;
 			break;
 		case 'L':
-			if (!p || p >= end)
-				return ci;
+			if (p >= end)
+				return false;
 			p++;
 			break;
 		case 'P': {
 			uint8_t enc;
 
-			if (!p || p >= end)
-				return ci;
+			if (p >= end)
+				return false;
 			enc = *p++;
 			if (read_encoded(enc, false, &p, end, 0, &skip))
-				return ci;
+				return false;
 			break;
 		}
 		case 'S':
@@ -266,16 +308,471 @@ static const struct cie_info *cie_get(struct compiler *c, Elf_Data *data, bool e
 		case 'G':
 			break;
 		default:
-			/* An unknown letter: 'z' says the data's size, but
-			 * not where 'R' is if it comes after. */
-			if (strchr(aug, 'R'))
-				return ci;
-			ci->ok = true;
-			return ci;
+			/* an unknown letter: 'z' says the data's size, but
+			 * not where 'R' is if it comes after */
+			return !strchr(aug, 'R');
 		}
 	}
-	ci->ok = true;
+	return true;
+}
+
+/* ---- CFA programs ---- */
+
+/* Where one FDE's program is: rows are put while it runs. */
+struct fde_run {
+	uint64_t loc, end; /* the row being built starts at loc */
+	bool signal;
+	unsigned int rows;
+	const uint8_t *base; /* the section's bytes, at address vaddr */
+	uint64_t vaddr;
+};
+
+static struct reg_rule *rule_of(struct cfa_state *st, uint64_t reg)
+{
+	if (reg == REG_RA)
+		return &st->ra;
+	if (reg == REG_RBP)
+		return &st->rbp;
+	return NULL; /* a register the walker never restores */
+}
+
+/* What DW_CFA_restore gives reg: the CIE's rule (unspecified in a CIE). */
+static struct reg_rule initial_rule(const struct cie_info *ci, const struct fde_run *run,
+				    uint64_t reg)
+{
+	if (!run)
+		return (struct reg_rule){ RK_UNSPEC, 0 };
+	return reg == REG_RA ? ci->init.ra : ci->init.rbp;
+}
+
+static void set_rule(struct cfa_state *st, uint64_t reg, uint8_t kind, int64_t off)
+{
+	struct reg_rule *r = rule_of(st, reg);
+
+	if (r) {
+		r->kind = kind;
+		r->off = off;
+	}
+}
+
+/* v times the data alignment factor, wrapping rather than overflowing
+ * (a crafted factor): the result is range-checked where it is used. */
+static int64_t factored(int64_t v, int64_t daf)
+{
+	return (int64_t)((uint64_t)v * (uint64_t)daf);
+}
+
+static struct prof_unwind_row translate(struct compiler *c, const struct cie_info *ci,
+					const struct cfa_state *st, bool signal);
+static int put(struct compiler *c, uint32_t start, uint32_t end, struct prof_unwind_row row);
+
+/* The row [run->loc, to) is complete. 0, 1 to stop (the FDE's end or its
+ * row cap), or -errno. */
+static int close_row(struct compiler *c, const struct cie_info *ci, const struct cfa_state *st,
+		     struct fde_run *run, uint64_t to)
+{
+	int r;
+
+	if (to > run->end)
+		to = run->end;
+	if (to <= run->loc)
+		return to < run->loc ? -EINVAL : 0; /* backwards: malformed */
+	c->st->cfi_rows++;
+	r = put(c, (uint32_t)run->loc, (uint32_t)to, translate(c, ci, st, run->signal));
+	if (r)
+		return r;
+	run->loc = to;
+	if (run->loc >= run->end)
+		return 1;
+	if (++run->rows >= FDE_MAX_ROWS)
+		return 1;
+	return 0;
+}
+
+/* Runs the CFA program [p, end) over *st: a CIE's initial instructions
+ * (run NULL: locations are ignored, DW_CFA_restore means unspecified) or
+ * an FDE's. 0 when it ran to its end or was cut, -EINVAL when malformed
+ * (the rows put so far stand), -errno from putting rows. */
+static int run_program(struct compiler *c, const struct cie_info *ci, struct cfa_state *st,
+		       const uint8_t *p, const uint8_t *end, struct fde_run *run)
+{
+	struct cfa_state stack[STATE_STACK];
+	unsigned int depth = 0;
+	int r = 0;
+
+	while (p < end) {
+		uint8_t op = *p++;
+		uint64_t reg = 0, v = 0, to = 0;
+		int64_t sv = 0;
+		bool advance = false;
+
+		switch (op & 0xc0) {
+		case DW_CFA_advance_loc:
+			to = (op & 0x3f) * ci->caf;
+			advance = true;
+			break;
+		case DW_CFA_offset:
+			if (read_uleb(&p, end, &v))
+				return -EINVAL;
+			set_rule(st, op & 0x3f, RK_OFFSET, factored((int64_t)v, ci->daf));
+			continue;
+		case DW_CFA_restore:
+			reg = op & 0x3f;
+			if (rule_of(st, reg))
+				*rule_of(st, reg) = initial_rule(ci, run, reg);
+			continue;
+		}
+		if (!advance) {
+			switch (op) {
+			case DW_CFA_nop:
+				break;
+			case DW_CFA_set_loc:
+				if (read_encoded(ci->fde_enc, true, &p, end,
+						 run ? run->vaddr + (uint64_t)(p - run->base) : 0,
+						 &v))
+					return -EINVAL;
+				if (run) {
+					if (v < run->loc)
+						return -EINVAL;
+					to = v - run->loc;
+					advance = true;
+				}
+				break;
+			case DW_CFA_advance_loc1:
+			case DW_CFA_advance_loc2:
+			case DW_CFA_advance_loc4: {
+				unsigned int n = op == DW_CFA_advance_loc1 ? 1 :
+						 op == DW_CFA_advance_loc2 ? 2 :
+									     4;
+
+				if ((size_t)(end - p) < n)
+					return -EINVAL;
+				to = read_le(p, n) * ci->caf;
+				p += n;
+				advance = true;
+				break;
+			}
+			case DW_CFA_offset_extended:
+			case DW_CFA_val_offset:
+			case DW_CFA_GNU_negative_offset_extended:
+				if (read_uleb(&p, end, &reg) || read_uleb(&p, end, &v))
+					return -EINVAL;
+				sv = factored((int64_t)v, ci->daf);
+				if (op == DW_CFA_GNU_negative_offset_extended)
+					sv = (int64_t)(0 - (uint64_t)sv);
+				set_rule(st, reg,
+					 op == DW_CFA_val_offset ? RK_VAL_OFFSET : RK_OFFSET, sv);
+				break;
+			case DW_CFA_offset_extended_sf:
+			case DW_CFA_val_offset_sf:
+				if (read_uleb(&p, end, &reg) || read_sleb(&p, end, &sv))
+					return -EINVAL;
+				set_rule(st, reg,
+					 op == DW_CFA_val_offset_sf ? RK_VAL_OFFSET : RK_OFFSET,
+					 factored(sv, ci->daf));
+				break;
+			case DW_CFA_restore_extended:
+				if (read_uleb(&p, end, &reg))
+					return -EINVAL;
+				if (rule_of(st, reg))
+					*rule_of(st, reg) = initial_rule(ci, run, reg);
+				break;
+			case DW_CFA_undefined:
+			case DW_CFA_same_value:
+				if (read_uleb(&p, end, &reg))
+					return -EINVAL;
+				set_rule(st, reg, op == DW_CFA_undefined ? RK_UNDEF : RK_SAME, 0);
+				break;
+			case DW_CFA_register:
+				if (read_uleb(&p, end, &reg) || read_uleb(&p, end, &v))
+					return -EINVAL;
+				set_rule(st, reg, RK_REG, 0);
+				break;
+			case DW_CFA_remember_state:
+				if (depth >= STATE_STACK)
+					return -EINVAL;
+				stack[depth++] = *st;
+				break;
+			case DW_CFA_restore_state:
+				/* the whole row, the CFA too (as GCC's unwinder) */
+				if (!depth)
+					return -EINVAL;
+				*st = stack[--depth];
+				break;
+			case DW_CFA_def_cfa:
+				if (read_uleb(&p, end, &reg) || read_uleb(&p, end, &v))
+					return -EINVAL;
+				st->cfa_kind = CFA_REG;
+				st->cfa_reg = reg;
+				st->cfa_off = (int64_t)v;
+				break;
+			case DW_CFA_def_cfa_sf:
+				if (read_uleb(&p, end, &reg) || read_sleb(&p, end, &sv))
+					return -EINVAL;
+				st->cfa_kind = CFA_REG;
+				st->cfa_reg = reg;
+				st->cfa_off = factored(sv, ci->daf);
+				break;
+			case DW_CFA_def_cfa_register:
+				if (read_uleb(&p, end, &reg))
+					return -EINVAL;
+				if (st->cfa_kind != CFA_REG)
+					st->cfa_off = 0;
+				st->cfa_kind = CFA_REG;
+				st->cfa_reg = reg;
+				break;
+			case DW_CFA_def_cfa_offset:
+				if (read_uleb(&p, end, &v))
+					return -EINVAL;
+				st->cfa_off = (int64_t)v;
+				break;
+			case DW_CFA_def_cfa_offset_sf:
+				if (read_sleb(&p, end, &sv))
+					return -EINVAL;
+				st->cfa_off = factored(sv, ci->daf);
+				break;
+			case DW_CFA_def_cfa_expression:
+				if (read_uleb(&p, end, &v) || v > (uint64_t)(end - p))
+					return -EINVAL;
+				st->cfa_kind = CFA_EXPR;
+				st->expr = p;
+				st->expr_len = v;
+				p += v;
+				break;
+			case DW_CFA_expression:
+			case DW_CFA_val_expression:
+				if (read_uleb(&p, end, &reg) || read_uleb(&p, end, &v) ||
+				    v > (uint64_t)(end - p))
+					return -EINVAL;
+				set_rule(st, reg, op == DW_CFA_expression ? RK_EXPR : RK_VAL_EXPR,
+					 0);
+				p += v;
+				break;
+			case DW_CFA_GNU_args_size:
+				if (read_uleb(&p, end, &v))
+					return -EINVAL;
+				break;
+			default:
+				return -EINVAL; /* not x86-64 CFI */
+			}
+		}
+		if (advance && run) {
+			uint64_t target = to > run->end - run->loc ? run->end : run->loc + to;
+
+			r = close_row(c, ci, st, run, target);
+			if (r)
+				return r > 0 ? 0 : r;
+		}
+	}
+	return 0;
+}
+
+/* The PLT's CFA expression: rsp + 8, + 8 more when (rip & 15) >= N
+ * (N 11 or 10, by PLT flavour). Returns N, or -1. */
+static int match_plt(const uint8_t *e, uint64_t len)
+{
+	static const uint8_t plt[] = { DW_OP_breg7, 8, DW_OP_breg16, 0,		 DW_OP_lit15,
+				       DW_OP_and,   0, DW_OP_ge,     DW_OP_lit3, DW_OP_shl,
+				       DW_OP_plus };
+
+	if (len != sizeof(plt) || memcmp(e, plt, 6) || memcmp(e + 7, plt + 7, sizeof(plt) - 7))
+		return -1;
+	if (e[6] != DW_OP_lit10 && e[6] != DW_OP_lit11)
+		return -1;
+	return e[6] - DW_OP_lit0;
+}
+
+/* *(rsp + n): GCC's realigning prologue spelled on rsp. Returns n, or -1. */
+static int64_t match_deref_rsp(const uint8_t *e, uint64_t len)
+{
+	const uint8_t *p = e + 1, *end = e + len;
+	int64_t n;
+
+	if (len < 3 || e[0] != DW_OP_breg7 || read_sleb(&p, end, &n) || p + 1 != end ||
+	    *p != DW_OP_deref)
+		return -1;
+	return n;
+}
+
+/* x86-64 rt_sigreturn: mov $15, %rax; syscall. Only short FDEs are looked
+ * at: a trampoline is the stub and little else. */
+#define SIGRETURN_FDE_MAX 64
+static const uint8_t sigreturn_code[] = { 0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 };
+
+/* Whether the code at ELF address pc is the sigreturn stub (for
+ * trampolines whose CIE lacks 'S'). */
+static bool code_is_sigreturn(const struct compiler *c, uint64_t pc)
+{
+	uint8_t code[sizeof(sigreturn_code)];
+	size_t i, n;
+
+	if (elf_getphdrnum(c->elf, &n))
+		return false;
+	for (i = 0; i < n; i++) {
+		GElf_Phdr ph;
+		uint64_t off;
+
+		if (!gelf_getphdr(c->elf, (int)i, &ph) || ph.p_type != PT_LOAD ||
+		    !(ph.p_flags & PF_X))
+			continue;
+		if (pc < ph.p_vaddr || pc - ph.p_vaddr >= ph.p_filesz ||
+		    ph.p_filesz - (pc - ph.p_vaddr) < sizeof(sigreturn_code))
+			continue;
+		off = ph.p_offset + (pc - ph.p_vaddr);
+		if (off > c->raw_size || c->raw_size - off < sizeof(sigreturn_code))
+			return false;
+		if (c->fd < 0)
+			return !memcmp(c->raw + off, sigreturn_code, sizeof(sigreturn_code));
+		/* pread, not the mapping: a page of text mapped per FDE
+		 * would be most of a big library in the agent's RSS */
+		return pread(c->fd, code, sizeof(code), (off_t)off) == (ssize_t)sizeof(code) &&
+		       !memcmp(code, sigreturn_code, sizeof(sigreturn_code));
+	}
+	return false;
+}
+
+static struct prof_unwind_row rule_row(enum prof_cfa_rule cfa, uint16_t off, enum prof_rbp_rule rbp,
+				       int8_t rbp_off8)
+{
+	return (struct prof_unwind_row){ .cfa_off = off,
+					 .rule = PROF_UNWIND_RULE(cfa, rbp),
+					 .rbp_off8 = rbp_off8 };
+}
+
+/* One row's rules as the walker will apply them. */
+static struct prof_unwind_row translate(struct compiler *c, const struct cie_info *ci,
+					const struct cfa_state *st, bool signal)
+{
+	enum prof_cfa_rule cfa;
+	enum prof_rbp_rule rbp = PROF_RBP_SAME;
+	int8_t rbp_off8 = 0;
+	int64_t off;
+
+	if (signal)
+		return rule_row(PROF_CFA_SIGNAL, 0, PROF_RBP_SAME, 0);
+	/* the return address: undefined ends the stack (readelf's "u":
+	 * unspecified reads the same), CFA - 8 is the only other place the
+	 * walker reads it from */
+	if (ci->ra_reg != REG_RA)
+		goto unsupported;
+	if (st->ra.kind == RK_UNDEF || st->ra.kind == RK_UNSPEC)
+		return rule_row(PROF_CFA_STOP, 0, PROF_RBP_SAME, 0);
+	if (st->ra.kind != RK_OFFSET || st->ra.off != -8)
+		goto unsupported;
+
+	switch (st->cfa_kind) {
+	case CFA_REG:
+		if (st->cfa_reg == REG_RSP)
+			cfa = PROF_CFA_RSP;
+		else if (st->cfa_reg == REG_RBP)
+			cfa = PROF_CFA_RBP;
+		else
+			goto unsupported;
+		off = st->cfa_off;
+		break;
+	case CFA_EXPR:
+		if ((off = match_plt(st->expr, st->expr_len)) >= 0) {
+			cfa = PROF_CFA_PLT;
+		} else if ((off = match_deref_rsp(st->expr, st->expr_len)) >= 0) {
+			cfa = PROF_CFA_DEREF_RSP;
+		} else {
+			goto unsupported;
+		}
+		break;
+	default:
+		return rule_row(PROF_CFA_STOP, 0, PROF_RBP_SAME, 0);
+	}
+	if (off < 0 || off > UINT16_MAX)
+		goto unsupported;
+
+	switch (st->rbp.kind) {
+	case RK_UNSPEC:
+	case RK_UNDEF:
+	case RK_SAME:
+		/* not touched (an explicit undefined rbp does not occur in
+		 * compiled code; readelf prints "u" for both) */
+		rbp = PROF_RBP_SAME;
+		break;
+	case RK_OFFSET:
+		if (st->rbp.off % 8 == 0 && st->rbp.off / 8 >= INT8_MIN &&
+		    st->rbp.off / 8 <= INT8_MAX) {
+			rbp = PROF_RBP_AT_CFA;
+			rbp_off8 = (int8_t)(st->rbp.off / 8);
+		} else {
+			rbp = PROF_RBP_UNDEFINED;
+		}
+		break;
+	default:
+		rbp = PROF_RBP_UNDEFINED;
+		break;
+	}
+	return rule_row(cfa, (uint16_t)off, rbp, rbp_off8);
+
+unsupported:
+	c->st->none_rows++;
+	return rule_row(PROF_CFA_NONE, 0, PROF_RBP_SAME, 0);
+}
+
+/* The CIE at off of source src: its FDE pointer encoding, factors and
+ * initial rules (cached: FDEs share a few CIEs). */
+static const struct cie_info *cie_get(struct compiler *c, uint32_t src, Dwarf_Off off)
+{
+	struct cie_info *ci = &c->cies[(off / 4 + src) % CIE_CACHE];
+	const struct cfi_src *cs = &c->srcs[src];
+	Dwarf_CFI_Entry e;
+	Dwarf_Off next;
+
+	if (ci->used && ci->off == off && ci->src == src)
+		return ci;
+	memset(ci, 0, sizeof(*ci));
+	ci->used = true;
+	ci->off = off;
+	ci->src = src;
+	ci->fde_enc = DW_EH_PE_absptr;
+	if (dwarf_next_cfi(c->ehdr.e_ident, cs->data, cs->eh, off, &next, &e) != 0 ||
+	    !dwarf_cfi_cie_p(&e))
+		return ci;
+	if (e.cie.initial_instructions_end < e.cie.initial_instructions ||
+	    !e.cie.code_alignment_factor || !cie_parse(ci, &e.cie))
+		return ci;
+	ci->signal = e.cie.augmentation && strchr(e.cie.augmentation, 'S');
+	ci->caf = e.cie.code_alignment_factor;
+	ci->daf = e.cie.data_alignment_factor;
+	ci->ra_reg = e.cie.return_address_register;
+	ci->ok = !run_program(c, ci, &ci->init, e.cie.initial_instructions,
+			      e.cie.initial_instructions_end, NULL);
 	return ci;
+}
+
+/* The FDE e of source src: its range and program. 0, -1 malformed (or
+ * its CIE), -2 an encoding not supported. */
+static int fde_parse(struct compiler *c, uint32_t src, const Dwarf_CFI_Entry *e,
+		     const struct cie_info **cip, uint64_t *start, uint64_t *len,
+		     const uint8_t **insn)
+{
+	const struct cfi_src *cs = &c->srcs[src];
+	const struct cie_info *ci = cie_get(c, src, e->fde.CIE_pointer);
+	const uint8_t *p = e->fde.start, *end = e->fde.end;
+	int r;
+
+	if (!ci->ok)
+		return -1;
+	r = read_encoded(ci->fde_enc, true, &p, end,
+			 cs->vaddr + (uint64_t)(p - (const uint8_t *)cs->data->d_buf), start);
+	if (!r)
+		r = read_encoded(ci->fde_enc & PE_FORMAT, false, &p, end, 0, len);
+	if (r)
+		return r;
+	if (ci->has_z) {
+		uint64_t alen;
+
+		if (read_uleb(&p, end, &alen) || alen > (uint64_t)(end - p))
+			return -1;
+		p += alen;
+	}
+	*cip = ci;
+	*insn = p;
+	return 0;
 }
 
 static bool fde_overlaps_eh(const struct compiler *c, uint64_t start, uint64_t end)
@@ -308,22 +805,20 @@ static int fde_cmp(const void *a, const void *b)
 	return (x->end > y->end) - (x->end < y->end);
 }
 
-/* Lists the FDEs of one CFI section (data, at ELF address vaddr). */
-static int list_fdes(struct compiler *c, Elf_Data *data, uint64_t vaddr, bool eh, Dwarf_CFI *cfi,
-		     int src)
+/* Lists the FDEs of one CFI section. */
+static int list_fdes(struct compiler *c, uint32_t src)
 {
+	const struct cfi_src *cs = &c->srcs[src];
 	Dwarf_Off off = 0, next;
 	Dwarf_CFI_Entry e;
 	int r;
 
-	/* CIE offsets are per section */
-	memset(c->cies, 0, sizeof(c->cies));
-	while (off < data->d_size) {
+	while (off < cs->data->d_size) {
 		const struct cie_info *ci;
-		const uint8_t *p, *end;
+		const uint8_t *insn;
 		uint64_t start, len;
 
-		r = dwarf_next_cfi(c->ehdr.e_ident, data, eh, off, &next, &e);
+		r = dwarf_next_cfi(c->ehdr.e_ident, cs->data, cs->eh, off, &next, &e);
 		if (r > 0)
 			break; /* the terminator */
 		if (r < 0 || next <= off) {
@@ -333,51 +828,49 @@ static int list_fdes(struct compiler *c, Elf_Data *data, uint64_t vaddr, bool eh
 			c->st->skipped++;
 			break;
 		}
-		off = next;
-		if (dwarf_cfi_cie_p(&e))
-			continue;
-		c->st->fdes++;
-		ci = cie_get(c, data, eh, e.fde.CIE_pointer);
-		if (!ci->ok) {
-			c->st->bad_entry++;
-			c->st->skipped++;
+		if (dwarf_cfi_cie_p(&e)) {
+			off = next;
 			continue;
 		}
-		p = e.fde.start;
-		end = e.fde.end;
-		r = read_encoded(ci->fde_enc, true, &p, end,
-				 vaddr + (uint64_t)(p - (const uint8_t *)data->d_buf), &start);
-		if (!r)
-			r = read_encoded(ci->fde_enc & PE_FORMAT, false, &p, end, 0, &len);
+		c->st->fdes++;
+		r = fde_parse(c, src, &e, &ci, &start, &len, &insn);
 		if (r) {
 			if (r == -2)
 				c->st->bad_encoding++;
 			else
 				c->st->bad_entry++;
 			c->st->skipped++;
+			off = next;
 			continue;
 		}
-		if (len == 0)
+		if (len == 0) {
+			off = next;
 			continue; /* empty (a discarded function): nothing to unwind */
-		if (start == 0 || start >= (1ull << 32) || len > (1ull << 32) - start) {
+		}
+		if (start == 0 || start >= (1ull << 32) || len > (1ull << 32) - start ||
+		    off > UINT32_MAX) {
 			c->st->out_of_range++;
 			c->st->skipped++;
+			off = next;
 			continue;
 		}
 		if (src != SRC_EH && fde_overlaps_eh(c, start, start + len)) {
 			c->st->overlap++;
 			c->st->skipped++;
+			off = next;
 			continue;
 		}
 		if (c->nfdes >= c->max_rows)
 			return -E2BIG; /* each FDE makes a row at least */
 		if (VEC_RESERVE(c->fdes, c->fdes_cap, c->nfdes + 1, c->max_rows))
 			return -ENOMEM;
-		c->fdes[c->nfdes++] = (struct fde_ref){ (uint32_t)start, (uint32_t)(start + len), cfi };
+		c->fdes[c->nfdes++] = (struct fde_ref){ (uint32_t)start, (uint32_t)(start + len),
+							(uint32_t)off, src };
 		if (src == SRC_EH)
 			c->st->eh_frame_fdes++;
 		else
 			c->st->debug_frame_fdes++;
+		off = next;
 	}
 	if (src == SRC_EH) {
 		if (c->nfdes)
@@ -385,169 +878,6 @@ static int list_fdes(struct compiler *c, Elf_Data *data, uint64_t vaddr, bool eh
 		c->eh_fdes = c->nfdes;
 	}
 	return 0;
-}
-
-/* ---- rules ---- */
-
-static bool op_is(const Dwarf_Op *op, uint8_t atom, int64_t number)
-{
-	return op->atom == atom && (int64_t)op->number == number;
-}
-
-/* The PLT's CFA expression: rsp + 8, + 8 more when (rip & 15) >= N.
- * Returns N, or -1 when ops are something else. */
-static int match_plt(const Dwarf_Op *ops, size_t nops)
-{
-	uint8_t lit;
-
-	if (nops != 9 || !op_is(&ops[0], DW_OP_breg7, 8) || !op_is(&ops[1], DW_OP_breg16, 0) ||
-	    ops[2].atom != DW_OP_lit15 || ops[3].atom != DW_OP_and || ops[5].atom != DW_OP_ge ||
-	    ops[6].atom != DW_OP_lit3 || ops[7].atom != DW_OP_shl || ops[8].atom != DW_OP_plus)
-		return -1;
-	lit = ops[4].atom;
-	if (lit != DW_OP_lit10 && lit != DW_OP_lit11)
-		return -1;
-	return lit - DW_OP_lit0;
-}
-
-/* A register + offset CFA, whichever way libdw spells it. */
-static bool cfa_reg_off(const Dwarf_Op *op, unsigned int *reg, int64_t *off)
-{
-	if (op->atom == DW_OP_bregx) {
-		*reg = (unsigned int)op->number;
-		*off = (int64_t)op->number2;
-		return op->number <= 0xffff;
-	}
-	if (op->atom >= DW_OP_breg0 && op->atom <= DW_OP_breg31) {
-		*reg = op->atom - DW_OP_breg0;
-		*off = (int64_t)op->number;
-		return true;
-	}
-	return false;
-}
-
-/* "The register is saved at CFA + off": libdw's offset(N) rule. */
-static bool reg_at_cfa(const Dwarf_Op *ops, size_t nops, int64_t *off)
-{
-	if (nops == 1 && ops[0].atom == DW_OP_call_frame_cfa) {
-		*off = 0;
-		return true;
-	}
-	if (nops == 2 && ops[0].atom == DW_OP_call_frame_cfa && ops[1].atom == DW_OP_plus_uconst) {
-		*off = (int64_t)ops[1].number;
-		return true;
-	}
-	return false;
-}
-
-/* x86-64 rt_sigreturn: mov $15, %rax; syscall. Only short FDEs are looked
- * at: a trampoline is the stub and little else. */
-#define SIGRETURN_FDE_MAX 64
-static const uint8_t sigreturn_code[] = { 0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 };
-
-/* Whether the code at ELF address pc is the sigreturn stub (for
- * trampolines whose CIE lacks 'S'). */
-static bool code_is_sigreturn(const struct compiler *c, uint64_t pc)
-{
-	uint8_t code[sizeof(sigreturn_code)];
-	size_t i, n;
-
-	if (elf_getphdrnum(c->elf, &n))
-		return false;
-	for (i = 0; i < n; i++) {
-		GElf_Phdr ph;
-		uint64_t off;
-
-		if (!gelf_getphdr(c->elf, (int)i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
-			continue;
-		if (pc < ph.p_vaddr || pc - ph.p_vaddr >= ph.p_filesz ||
-		    ph.p_filesz - (pc - ph.p_vaddr) < sizeof(sigreturn_code))
-			continue;
-		off = ph.p_offset + (pc - ph.p_vaddr);
-		if (off > c->raw_size || c->raw_size - off < sizeof(sigreturn_code))
-			return false;
-		if (c->fd < 0)
-			return !memcmp(c->raw + off, sigreturn_code, sizeof(sigreturn_code));
-		/* pread, not the mapping: a page of text mapped per FDE
-		 * would be most of a big library in the agent's RSS */
-		return pread(c->fd, code, sizeof(code), (off_t)off) == (ssize_t)sizeof(code) &&
-		       !memcmp(code, sigreturn_code, sizeof(sigreturn_code));
-	}
-	return false;
-}
-
-static struct prof_unwind_row rule_row(enum prof_cfa_rule cfa, uint16_t off, enum prof_rbp_rule rbp,
-				       int8_t rbp_off8)
-{
-	return (struct prof_unwind_row){ .cfa_off = off, .rule = PROF_UNWIND_RULE(cfa, rbp), .rbp_off8 = rbp_off8 };
-}
-
-/* One CFI row as the walker will apply it. */
-static struct prof_unwind_row translate(struct compiler *c, Dwarf_Frame *f, bool signal)
-{
-	struct prof_unwind_row none = rule_row(PROF_CFA_NONE, 0, PROF_RBP_SAME, 0);
-	Dwarf_Op mem[3], *ops;
-	size_t nops;
-	enum prof_cfa_rule cfa;
-	enum prof_rbp_rule rbp = PROF_RBP_SAME;
-	unsigned int reg;
-	int64_t off, roff;
-	int8_t rbp_off8 = 0;
-	int plt;
-
-	if (signal)
-		return rule_row(PROF_CFA_SIGNAL, 0, PROF_RBP_SAME, 0);
-
-	/* the return address: undefined ends the stack, CFA - 8 is the
-	 * only other place the walker reads it from */
-	if (dwarf_frame_register(f, REG_RA, mem, &ops, &nops))
-		goto unsupported;
-	if (nops == 0 && ops == mem)
-		return rule_row(PROF_CFA_STOP, 0, PROF_RBP_SAME, 0);
-	if (!reg_at_cfa(ops, nops, &off) || off != -8)
-		goto unsupported;
-
-	if (dwarf_frame_cfa(f, &ops, &nops))
-		goto unsupported;
-	if (nops == 0)
-		return rule_row(PROF_CFA_STOP, 0, PROF_RBP_SAME, 0);
-	if (nops == 1 && cfa_reg_off(&ops[0], &reg, &off)) {
-		if (reg == REG_RSP)
-			cfa = PROF_CFA_RSP;
-		else if (reg == REG_RBP)
-			cfa = PROF_CFA_RBP;
-		else
-			goto unsupported;
-	} else if ((plt = match_plt(ops, nops)) >= 0) {
-		cfa = PROF_CFA_PLT;
-		off = plt;
-	} else if (nops == 2 && ops[0].atom == DW_OP_breg7 && ops[1].atom == DW_OP_deref) {
-		cfa = PROF_CFA_DEREF_RSP;
-		off = (int64_t)ops[0].number;
-	} else {
-		goto unsupported;
-	}
-	if (off < 0 || off > UINT16_MAX)
-		goto unsupported;
-
-	if (dwarf_frame_register(f, REG_RBP, mem, &ops, &nops)) {
-		rbp = PROF_RBP_UNDEFINED;
-	} else if (nops == 0) {
-		/* same value, or not mentioned (libdw reports that as
-		 * undefined without an ABI backend): rbp was not touched */
-		rbp = PROF_RBP_SAME;
-	} else if (reg_at_cfa(ops, nops, &roff) && roff % 8 == 0 && roff / 8 >= INT8_MIN &&
-		   roff / 8 <= INT8_MAX) {
-		rbp = PROF_RBP_AT_CFA;
-		rbp_off8 = (int8_t)(roff / 8);
-	} else {
-		rbp = PROF_RBP_UNDEFINED;
-	}
-	return rule_row(cfa, (uint16_t)off, rbp, rbp_off8);
-
-unsupported:
-	c->st->none_rows++;
-	return none;
 }
 
 /* ---- the table ---- */
@@ -609,44 +939,48 @@ static int put_end(struct compiler *c)
 	return emit(c, c->cur_end, rule_row(PROF_CFA_NONE, 0, PROF_RBP_SAME, 0));
 }
 
-/* The rows of one FDE, put into the table. */
+/* One FDE's rows, put into the table. */
 static int compile_fde(struct compiler *c, const struct fde_ref *fde)
 {
-	uint64_t pc = fde->start;
-	unsigned int n;
+	const struct cfi_src *cs = &c->srcs[fde->src];
+	const struct cie_info *ci;
+	struct cfa_state st;
+	struct fde_run run = { .loc = fde->start, .end = fde->end };
+	Dwarf_CFI_Entry e;
+	Dwarf_Off next;
+	const uint8_t *insn;
+	uint64_t start, len;
 	int r;
 
-	for (n = 0; pc < fde->end && n < FDE_MAX_ROWS; n++) {
-		Dwarf_Frame *f = NULL;
-		Dwarf_Addr s, e;
-		bool signal = false;
-		struct prof_unwind_row row;
-
-		if (dwarf_cfi_addrframe(fde->cfi, pc, &f) || !f) {
-			c->st->frame_errors++;
-			return 0;
-		}
-		if (dwarf_frame_info(f, &s, &e, &signal) < 0 || e <= pc) {
-			free(f);
-			c->st->frame_errors++;
-			return 0;
-		}
-		if (!signal && pc == fde->start && fde->end - fde->start <= SIGRETURN_FDE_MAX &&
-		    code_is_sigreturn(c, pc))
-			signal = true;
-		if (signal && pc == fde->start)
-			c->st->signal_fdes++;
-		row = translate(c, f, signal);
-		free(f);
-		c->st->cfi_rows++;
-		if (e > fde->end)
-			e = fde->end;
-		r = put(c, (uint32_t)pc, (uint32_t)e, row);
-		if (r)
-			return r;
-		pc = e;
+	/* read again (it was listed): the CIE cache may have moved on */
+	if (dwarf_next_cfi(c->ehdr.e_ident, cs->data, cs->eh, fde->off, &next, &e) ||
+	    fde_parse(c, fde->src, &e, &ci, &start, &len, &insn)) {
+		c->st->frame_errors++;
+		return 0;
 	}
-	return 0;
+	run.signal = ci->signal;
+	if (!run.signal && fde->end - fde->start <= SIGRETURN_FDE_MAX &&
+	    code_is_sigreturn(c, fde->start))
+		run.signal = true;
+	if (run.signal)
+		c->st->signal_fdes++;
+	run.base = cs->data->d_buf;
+	run.vaddr = cs->vaddr;
+	st = ci->init;
+	r = run_program(c, ci, &st, insn, e.fde.end, &run);
+	if (r == -EINVAL) {
+		/* the rows so far stand, the rest is a gap */
+		c->st->frame_errors++;
+		return 0;
+	}
+	if (r)
+		return r;
+	/* the last row runs to the FDE's end (unless the row cap cut the
+	 * FDE: the rest is a gap) */
+	if (run.rows >= FDE_MAX_ROWS || run.loc >= run.end)
+		return 0;
+	r = close_row(c, ci, &st, &run, run.end);
+	return r < 0 && r != -EINVAL ? r : 0;
 }
 
 /* ---- where the CFI is ---- */
@@ -690,7 +1024,8 @@ static bool eh_frame_from_phdr(struct compiler *c, Elf_Data *data, uint64_t *vad
 	    hdr.p_filesz < 4)
 		return false;
 	p = c->raw + hdr.p_offset;
-	end = p + (hdr.p_filesz < c->raw_size - hdr.p_offset ? hdr.p_filesz : c->raw_size - hdr.p_offset);
+	end = p + (hdr.p_filesz < c->raw_size - hdr.p_offset ? hdr.p_filesz :
+							       c->raw_size - hdr.p_offset);
 	if (p[0] != 1)
 		return false; /* version */
 	at = hdr.p_vaddr + 4;
@@ -720,9 +1055,9 @@ static bool eh_frame_from_phdr(struct compiler *c, Elf_Data *data, uint64_t *vad
 	return false;
 }
 
-/* .debug_frame of elf (the file or its debug file): libdw decompresses it
- * when dwarf_begin_elf opens the file. */
-static int list_debug_frame(struct compiler *c, Elf *elf, Dwarf **dw, Dwarf_CFI **cfi, int src)
+/* .debug_frame of elf (the file or its debug file): libdw inflates a
+ * compressed one when dwarf_begin_elf opens the file. */
+static int list_debug_frame(struct compiler *c, Elf *elf, Dwarf **dw, uint32_t src)
 {
 	GElf_Shdr shdr;
 	Elf_Scn *scn;
@@ -730,21 +1065,23 @@ static int list_debug_frame(struct compiler *c, Elf *elf, Dwarf **dw, Dwarf_CFI 
 
 	if (!find_section(elf, ".debug_frame", &shdr))
 		return 0;
-	*dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
-	if (!*dw) {
-		c->st->bad_entry++;
-		c->st->skipped++;
-		return 0;
+	if (shdr.sh_flags & SHF_COMPRESSED) {
+		*dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
+		if (!*dw) {
+			c->st->bad_entry++;
+			c->st->skipped++;
+			return 0;
+		}
 	}
-	*cfi = dwarf_getcfi(*dw);
 	scn = find_section(elf, ".debug_frame", &shdr);
-	if (!*cfi || !scn || (shdr.sh_flags & SHF_COMPRESSED) || !(data = elf_getdata(scn, NULL)) ||
+	if (!scn || (shdr.sh_flags & SHF_COMPRESSED) || !(data = elf_getdata(scn, NULL)) ||
 	    !data->d_buf) {
 		c->st->bad_entry++;
 		c->st->skipped++;
 		return 0;
 	}
-	return list_fdes(c, data, 0, false, *cfi, src);
+	c->srcs[src] = (struct cfi_src){ data, 0, false };
+	return list_fdes(c, src);
 }
 
 /* The entry point's size, from the symbol tables: 0 when unknown. */
@@ -757,15 +1094,16 @@ static uint64_t entry_size(struct compiler *c, uint64_t entry)
 		Elf_Data *data;
 		size_t i, n;
 
-		if (!gelf_getshdr(scn, &shdr) || (shdr.sh_type != SHT_SYMTAB && shdr.sh_type != SHT_DYNSYM) ||
+		if (!gelf_getshdr(scn, &shdr) ||
+		    (shdr.sh_type != SHT_SYMTAB && shdr.sh_type != SHT_DYNSYM) ||
 		    !shdr.sh_entsize || !(data = elf_getdata(scn, NULL)))
 			continue;
 		n = shdr.sh_size / shdr.sh_entsize;
 		for (i = 0; i < n; i++) {
 			GElf_Sym sym;
 
-			if (gelf_getsym(data, (int)i, &sym) && sym.st_value == entry && sym.st_size &&
-			    sym.st_shndx != SHN_UNDEF)
+			if (gelf_getsym(data, (int)i, &sym) && sym.st_value == entry &&
+			    sym.st_size && sym.st_shndx != SHN_UNDEF)
 				return sym.st_size;
 		}
 	}
@@ -781,7 +1119,8 @@ static int add_entry_stop(struct compiler *c)
 	uint64_t entry = c->ehdr.e_entry, end, size;
 	size_t i;
 
-	if (!entry || entry >= (1ull << 32) || (c->ehdr.e_type != ET_EXEC && c->ehdr.e_type != ET_DYN))
+	if (!entry || entry >= (1ull << 32) ||
+	    (c->ehdr.e_type != ET_EXEC && c->ehdr.e_type != ET_DYN))
 		return 0;
 	end = entry + 64;
 	for (i = 0; i < c->nfdes; i++) {
@@ -800,87 +1139,93 @@ static int add_entry_stop(struct compiler *c)
 	c->st->entry_stop = 1;
 	if (VEC_RESERVE(c->fdes, c->fdes_cap, c->nfdes + 1, c->max_rows + 1))
 		return -ENOMEM;
-	c->fdes[c->nfdes++] = (struct fde_ref){ (uint32_t)entry, (uint32_t)end, NULL };
+	c->fdes[c->nfdes++] = (struct fde_ref){ (uint32_t)entry, (uint32_t)end, 0, SRC_ENTRY };
 	return 0;
 }
 
 static int compile_elf(Elf *elf, int fd, Elf *dbg, size_t max_rows, struct unwind_table *out,
 		       struct unwind_table_stats *st)
 {
-	struct compiler c = {
-		.elf = elf, .fd = fd, .st = st, .max_rows = max_rows ? max_rows : UNWIND_TABLE_MAX_ROWS
-	};
+	struct compiler *c;
 	Dwarf *dw_own = NULL, *dw_dbg = NULL;
-	Dwarf_CFI *eh_cfi = NULL, *cfi_own = NULL, *cfi_dbg = NULL;
 	GElf_Shdr shdr;
 	Elf_Scn *scn;
-	Elf_Data *data, phdr_data;
+	Elf_Data *data;
 	uint64_t vaddr;
 	size_t i;
 	int r = 0;
 
-	if (!gelf_getehdr(elf, &c.ehdr) || c.ehdr.e_ident[EI_CLASS] != ELFCLASS64 ||
-	    c.ehdr.e_ident[EI_DATA] != ELFDATA2LSB || c.ehdr.e_machine != EM_X86_64)
-		return -ENOEXEC;
-	c.raw = (const uint8_t *)elf_rawfile(elf, &c.raw_size);
-	if (!c.raw)
-		return -ENOEXEC;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->elf = elf;
+	c->fd = fd;
+	c->st = st;
+	c->max_rows = max_rows ? max_rows : UNWIND_TABLE_MAX_ROWS;
+	if (!gelf_getehdr(elf, &c->ehdr) || c->ehdr.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    c->ehdr.e_ident[EI_DATA] != ELFDATA2LSB || c->ehdr.e_machine != EM_X86_64 ||
+	    !(c->raw = (const uint8_t *)elf_rawfile(elf, &c->raw_size))) {
+		r = -ENOEXEC;
+		goto out;
+	}
 
 	/* .eh_frame first: the others only fill what it leaves */
-	eh_cfi = dwarf_getcfi_elf(elf);
-	data = NULL;
-	if (eh_cfi) {
-		scn = find_section(elf, ".eh_frame", &shdr);
-		if (scn && !(shdr.sh_flags & SHF_COMPRESSED) && (data = elf_getdata(scn, NULL)) && data->d_buf) {
-			vaddr = shdr.sh_addr;
-		} else if (eh_frame_from_phdr(&c, &phdr_data, &vaddr)) {
-			data = &phdr_data;
-		} else {
-			data = NULL;
-		}
+	scn = find_section(elf, ".eh_frame", &shdr);
+	if (scn && !(shdr.sh_flags & SHF_COMPRESSED) && (data = elf_getdata(scn, NULL)) &&
+	    data->d_buf) {
+		vaddr = shdr.sh_addr;
+	} else if (eh_frame_from_phdr(c, &c->phdr_data, &vaddr)) {
+		data = &c->phdr_data;
+	} else {
+		data = NULL;
 	}
-	if (data && (r = list_fdes(&c, data, vaddr, true, eh_cfi, SRC_EH)))
-		goto out;
-	if ((r = list_debug_frame(&c, elf, &dw_own, &cfi_own, SRC_DEBUG)))
+	if (data) {
+		c->srcs[SRC_EH] = (struct cfi_src){ data, vaddr, true };
+		if ((r = list_fdes(c, SRC_EH)))
+			goto out;
+	}
+	if ((r = list_debug_frame(c, elf, &dw_own, SRC_DEBUG)))
 		goto out;
 	if (dbg) {
 		GElf_Ehdr dh;
 
-		if (gelf_getehdr(dbg, &dh) && dh.e_machine == EM_X86_64 && dh.e_ident[EI_CLASS] == ELFCLASS64 &&
-		    (r = list_debug_frame(&c, dbg, &dw_dbg, &cfi_dbg, SRC_DEBUGFILE)))
+		if (gelf_getehdr(dbg, &dh) && dh.e_machine == EM_X86_64 &&
+		    dh.e_ident[EI_CLASS] == ELFCLASS64 &&
+		    (r = list_debug_frame(c, dbg, &dw_dbg, SRC_DEBUGFILE)))
 			goto out;
 	}
 
-	if ((r = add_entry_stop(&c)))
+	if ((r = add_entry_stop(c)))
 		goto out;
 	/* in address order: the rows come out sorted */
-	if (c.nfdes)
-		qsort(c.fdes, c.nfdes, sizeof(*c.fdes), fde_cmp);
-	for (i = 0; i < c.nfdes; i++) {
-		const struct fde_ref *f = &c.fdes[i];
+	if (c->nfdes)
+		qsort(c->fdes, c->nfdes, sizeof(*c->fdes), fde_cmp);
+	for (i = 0; i < c->nfdes; i++) {
+		const struct fde_ref *f = &c->fdes[i];
 
-		r = f->cfi ? compile_fde(&c, f) : put(&c, f->start, f->end, rule_row(PROF_CFA_STOP, 0, PROF_RBP_SAME, 0));
+		r = f->src == SRC_ENTRY ?
+			    put(c, f->start, f->end, rule_row(PROF_CFA_STOP, 0, PROF_RBP_SAME, 0)) :
+			    compile_fde(c, f);
 		if (r)
 			goto out;
 	}
-	if ((r = put_end(&c)))
+	if ((r = put_end(c)))
 		goto out;
 	/* the table lives on (until loaded): no doubling slack */
-	if (c.nrows && c.nrows < c.rows_cap) {
-		void *p = realloc(c.rows, c.nrows * sizeof(*c.rows));
+	if (c->nrows && c->nrows < c->rows_cap) {
+		void *p = realloc(c->rows, c->nrows * sizeof(*c->rows));
 
 		if (p)
-			c.rows = p;
+			c->rows = p;
 	}
-	out->rows = c.rows;
-	out->nr = c.nrows;
-	c.rows = NULL;
+	out->rows = c->rows;
+	out->nr = c->nrows;
+	c->rows = NULL;
 	st->rows = out->nr;
 out:
-	free(c.fdes);
-	free(c.rows);
-	if (eh_cfi)
-		dwarf_cfi_end(eh_cfi);
+	free(c->fdes);
+	free(c->rows);
+	free(c);
 	if (dw_own)
 		dwarf_end(dw_own);
 	if (dw_dbg)

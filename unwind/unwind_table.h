@@ -4,14 +4,16 @@
  *
  * The CFI comes from .eh_frame (the section, or through PT_GNU_EH_FRAME when
  * the section headers are stripped) and .debug_frame (the file's own, or a
- * separate debug file's), read with libdw's CFI API: the FDEs are listed with
- * dwarf_next_cfi, each FDE's rows come from dwarf_cfi_addrframe. Where both
+ * separate debug file's). libdw's dwarf_next_cfi splits the sections into
+ * CIEs and FDEs (and libdw inflates a compressed .debug_frame); each FDE's
+ * CFA program is run here, once, keeping the rules the walker uses. Where both
  * sections describe an address, .eh_frame wins (it is what the code was
  * linked with). Rows are x86-64 only.
  *
  * Untrusted input: every CIE or FDE that cannot be read is skipped and
- * counted, the work per FDE and the rows per file are bounded, a file past
- * the row cap is refused. Pure; any thread (libdw handles are per call).
+ * counted, a malformed program is cut where it goes wrong, the rows per FDE
+ * and per file are bounded (the work is linear in the CFI's size), a file
+ * past the row cap is refused. Pure; any thread (libdw handles are per call).
  */
 #ifndef EMBER_UNWIND_TABLE_H
 #define EMBER_UNWIND_TABLE_H
@@ -36,13 +38,13 @@ struct unwind_table {
 struct unwind_table_stats {
 	uint64_t fdes; /* FDEs read, from both sections */
 	uint64_t rows; /* rows in the table */
-	uint64_t cfi_rows; /* rows libdw gave before merging */
+	uint64_t cfi_rows; /* rows the CFA programs made, before merging */
 	uint64_t skipped; /* CIEs and FDEs not used, all reasons below */
 	uint64_t bad_entry; /* a CIE or FDE libdw or the pointer decoding refused */
 	uint64_t bad_encoding; /* a pointer encoding not supported (indirect, textrel...) */
 	uint64_t out_of_range; /* an FDE at address 0 or past 4 GiB */
 	uint64_t overlap; /* an FDE inside one already compiled (the other section's) */
-	uint64_t frame_errors; /* dwarf_cfi_addrframe failed inside an FDE */
+	uint64_t frame_errors; /* an FDE's program malformed: cut there, the rest a gap */
 	uint64_t none_rows; /* rows compiled to PROF_CFA_NONE: a rule the walker lacks */
 	uint64_t signal_fdes; /* FDEs compiled to PROF_CFA_SIGNAL */
 	uint64_t entry_stop; /* 1 when the entry point had no FDE and got a STOP row */

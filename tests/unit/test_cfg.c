@@ -171,6 +171,11 @@ static void test_refusals(void **state)
 	assert_int_equal(cfg.perfmap_max_mb, 8);
 	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--perfmap-max-mb", "2")), 0);
 	assert_int_equal(cfg.perfmap_max_mb, 2);
+	assert_int_equal(cfg.unwind_memory_mb, 32);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--unwind-memory", "0")), -EINVAL);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--unwind-memory", "4097")), -EINVAL);
+	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--unwind-memory", "64")), 0);
+	assert_int_equal(cfg.unwind_memory_mb, 64);
 	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--timeout", ".5")), 0);
 	assert_int_equal(cfg.timeout_ms, 500);
 	assert_int_equal(parse(&cfg, ARGV("--dry-run", "--protocol", "grpc")), -EINVAL);

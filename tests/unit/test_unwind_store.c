@@ -47,14 +47,15 @@ static int setup(void **state)
 	}
 	m = calloc(1, sizeof(*m));
 	assert_non_null(m);
-	m->tmpl = bpf_map_create(BPF_MAP_TYPE_ARRAY, "unwind_tmpl", 4, sizeof(struct prof_unwind_row), 1, &iopts);
+	m->tmpl = bpf_map_create(BPF_MAP_TYPE_ARRAY, "unwind_tmpl", 4,
+				 sizeof(struct prof_unwind_row), 1, &iopts);
 	assert_true(m->tmpl >= 0);
 	LIBBPF_OPTS(bpf_map_create_opts, oopts, .inner_map_fd = (__u32)m->tmpl);
-	m->tables = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "unwind_tables", 4, 4, PROF_UNWIND_MAX_FILES,
-				   &oopts);
+	m->tables = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "unwind_tables", 4, 4,
+				   PROF_UNWIND_MAX_FILES, &oopts);
 	assert_true(m->tables >= 0);
-	m->files = bpf_map_create(BPF_MAP_TYPE_ARRAY, "unwind_files", 4, sizeof(struct prof_unwind_file),
-				  PROF_UNWIND_MAX_FILES, NULL);
+	m->files = bpf_map_create(BPF_MAP_TYPE_ARRAY, "unwind_files", 4,
+				  sizeof(struct prof_unwind_file), PROF_UNWIND_MAX_FILES, NULL);
 	assert_true(m->files >= 0);
 	*state = m;
 	return 0;
@@ -310,7 +311,8 @@ static void test_eviction(void **state)
 static void test_too_big(void **state)
 {
 	struct maps *m = maps_or_skip(state);
-	struct unwind_store *s = unwind_store_new(m->tables, m->files, unwind_store_table_bytes(18));
+	struct unwind_store *s =
+		unwind_store_new(m->tables, m->files, unwind_store_table_bytes(18));
 	struct unwind_store_stats st;
 	struct unwind_ref a, big;
 
@@ -345,7 +347,10 @@ static void test_bad_files(void **state)
 	/* an ELF header and garbage */
 	fd = mkstemp(corrupt);
 	assert_true(fd >= 0);
-	assert_int_equal(write(fd, "\177ELF\2\1\1\0garbage-garbage-garbage-garbage-garbage-garbage-garbage", 64), 64);
+	assert_int_equal(
+		write(fd, "\177ELF\2\1\1\0garbage-garbage-garbage-garbage-garbage-garbage-garbage",
+		      64),
+		64);
 	close(fd);
 
 	acquire(s, corrupt, &notelf);
@@ -403,12 +408,14 @@ static void test_preload_libc(void **state)
 	assert_loaded(m, &ref, LIBC);
 	fd = inner_fd(m, ref.slot);
 	memlock = fdinfo_memlock(fd);
-	print_message("libc: %lu rows, store charges %lu bytes, kernel memlock %ld, compile %lu ms\n",
-		      (unsigned long)st.table_rows, (unsigned long)st.table_bytes, memlock,
-		      (unsigned long)st.compile_ms_total);
+	print_message(
+		"libc: %lu rows, store charges %lu bytes, kernel memlock %ld, compile %lu ms\n",
+		(unsigned long)st.table_rows, (unsigned long)st.table_bytes, memlock,
+		(unsigned long)st.compile_ms_total);
 	/* the estimate is the kernel's figure within a page */
 	if (memlock > 0)
-		assert_true((long)st.table_bytes >= memlock - 4096 && (long)st.table_bytes <= memlock + 4096);
+		assert_true((long)st.table_bytes >= memlock - 4096 &&
+			    (long)st.table_bytes <= memlock + 4096);
 	close(fd);
 	unwind_store_release(s, &ref);
 	unwind_store_free(s);
