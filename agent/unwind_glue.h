@@ -22,9 +22,6 @@
 
 struct unwind_glue;
 
-/* The tables' memory cap until --unwind-memory sets it. */
-#define UNWIND_GLUE_DEFAULT_CAP (48u << 20)
-
 struct unwind_glue_stats {
 	uint64_t procs; /* gauge: processes with an entry in unwind_procs */
 	uint64_t syncs; /* /proc/PID/maps reads turned into an entry */
