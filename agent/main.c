@@ -324,8 +324,8 @@ int main(int argc, char **argv)
 		int tfd, ffd, pfd;
 
 		sampler__unwind_fds(ag.sampler, &tfd, &ffd, &pfd);
-		ag.unwind = unwind_glue__new(tfd, ffd, pfd,
-					     (size_t)ag.cfg.unwind_memory_mb << 20, "/proc");
+		ag.unwind = unwind_glue__new(tfd, ffd, pfd, (size_t)ag.cfg.unwind_memory_mb << 20,
+					     "/proc");
 		if (ag.unwind) {
 			size_t i;
 

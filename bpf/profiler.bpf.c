@@ -419,7 +419,8 @@ static __always_inline long walk_cfi(struct walk *w, const struct prof_unwind_ro
 	}
 	switch (PROF_UNWIND_RBP_RULE(r->rule)) {
 	case PROF_RBP_AT_CFA:
-		err = bpf_probe_read_user(&rbp, sizeof(rbp), (void *)(cfa + 8 * (__s64)r->rbp_off8));
+		err = bpf_probe_read_user(&rbp, sizeof(rbp),
+					  (void *)(cfa + 8 * (__s64)r->rbp_off8));
 		if (err) {
 			w->err = err;
 			return walk_fail(w, PROF_USTOP_READ, true);
@@ -510,8 +511,9 @@ static __always_inline bool walk_regs(struct bpf_perf_event_data *ctx, struct ta
 static __always_inline __u32 walk_user(struct bpf_perf_event_data *ctx, struct task_struct *task,
 				       struct prof_sample *s, __u32 tgid, __u32 knr)
 {
-	struct walk w = { .s = s, .base = knr, .exact = true, .trusted = true,
-			  .c_slot = PROF_UNWIND_NO_TABLE };
+	struct walk w = {
+		.s = s, .base = knr, .exact = true, .trusted = true, .c_slot = PROF_UNWIND_NO_TABLE
+	};
 
 	if (!walk_regs(ctx, task, &w)) {
 		s->ustop = PROF_USTOP_NOREGS;
