@@ -41,6 +41,7 @@ struct agent {
 	struct ingest *ingest;
 	struct pipeline *pipeline;
 	struct sampler *sampler;
+	struct unwind_glue *unwind; /* NULL with --unwind fp */
 	struct mapstore *mapstore;
 	struct sideband *sideband; /* NULL with --no-mmap-events */
 	struct push_client *push;

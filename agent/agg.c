@@ -425,6 +425,7 @@ static int name_group(const struct agg *a, struct report *r, struct report_frame
 		}
 		file = report__strdup(r, "[jit]");
 		break;
+	case REPORT_FRAME_MARK:
 	default:
 		for (i = 0; i < n; i++)
 			res[i].reason = SYM_UNKNOWN_ADDR;
@@ -458,6 +459,10 @@ static int name_group(const struct agg *a, struct report *r, struct report_frame
 		if (f0->kind == REPORT_FRAME_USER)
 			snprintf(name, sizeof(name), "%s+0x%llx", base_name(file ? file : "?"),
 				 (unsigned long long)addrs[i]);
+		else if (f0->kind == REPORT_FRAME_MARK)
+			snprintf(name, sizeof(name), "%s",
+				 addrs[i] == REPORT_MARK_TRUNCATED ? "[truncated]" :
+								     "[unwind-stopped]");
 		else
 			snprintf(name, sizeof(name), "[unknown]");
 		rf->unnamed = report__strdup(r, name);

@@ -30,7 +30,8 @@ struct agg;
 #define AGG_MAX_FRAMES (512 * 1024)
 #define AGG_MAX_POOL (4 * 1024 * 1024) /* frame indexes over all stacks: 16 MiB */
 #define AGG_MAX_PROCS (64 * 1024)
-#define AGG_MAX_STACK (2 * PROF_MAX_STACK) /* kernel + user frames */
+/* Kernel + user frames, and a mark at the end (report_mark). */
+#define AGG_MAX_STACK (PROF_MAX_STACK + PROF_MAX_USTACK + 1)
 
 struct agg_stats {
 	uint64_t samples; /* added over the agent's life */

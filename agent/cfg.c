@@ -65,6 +65,8 @@ enum {
 	OPT_K8S_POD_LABELS,
 	OPT_PROFILE_ANNOTATED_ONLY,
 	OPT_K8S_WATCH_TIMEOUT,
+	OPT_NO_UNWIND,
+	OPT_UNWIND,
 };
 
 static const struct option long_opts[] = {
@@ -118,6 +120,8 @@ static const struct option long_opts[] = {
 	{ "kubernetes-pod-labels", no_argument, NULL, OPT_K8S_POD_LABELS },
 	{ "profile-annotated-only", no_argument, NULL, OPT_PROFILE_ANNOTATED_ONLY },
 	{ "kubernetes-watch-timeout", required_argument, NULL, OPT_K8S_WATCH_TIMEOUT },
+	{ "no-unwind", no_argument, NULL, OPT_NO_UNWIND },
+	{ "unwind", required_argument, NULL, OPT_UNWIND },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -139,6 +143,10 @@ static const char usage_text[] =
 	"  -w, --window SECONDS       aggregation window (default 15)\n"
 	"  -d, --duration SECONDS     stop after this long (default: until SIGINT/SIGTERM)\n"
 	"      --no-kernel            leave out kernel stacks\n"
+	"      --unwind MODE          user stacks: cfi (default: .eh_frame tables, frame\n"
+	"                             pointers where a file has none) or fp (frame\n"
+	"                             pointers only)\n"
+	"      --no-unwind            the same as --unwind fp\n"
 	"      --profiles LIST        cpu, off-cpu or both, comma-separated (default cpu);\n"
 	"                             off-cpu: time blocked per stack, from the scheduler\n"
 	"      --off-cpu-min-us N     off-CPU: leave out blocks shorter than N us\n"
@@ -335,6 +343,7 @@ static void cfg_defaults(struct cfg *cfg)
 	cfg->window_s = 15;
 	cfg->kernel = true;
 	cfg->mmap_events = true;
+	cfg->unwind_cfi = true;
 	cfg->protocol = CFG_PROTO_PUSH;
 	cfg->connect_timeout_ms = 5000;
 	cfg->timeout_ms = 10000;
@@ -486,6 +495,17 @@ int cfg_apply(struct cfg *cfg, int opt, char *arg, const struct cfg_where *w)
 		break;
 	case OPT_NO_MMAP_EVENTS:
 		cfg->mmap_events = false;
+		break;
+	case OPT_NO_UNWIND:
+		cfg->unwind_cfi = false;
+		break;
+	case OPT_UNWIND:
+		if (!strcmp(arg, "cfi"))
+			cfg->unwind_cfi = true;
+		else if (!strcmp(arg, "fp"))
+			cfg->unwind_cfi = false;
+		else
+			err = cfg_bad(w, "invalid --unwind '%s': expected cfi or fp", arg);
 		break;
 	case OPT_DEBUGINFOD:
 		cfg->debuginfod = true;

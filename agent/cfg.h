@@ -43,6 +43,7 @@ struct cfg {
 	size_t npids;
 	bool kernel; /* kernel stacks, default true */
 	bool mmap_events; /* side-band mmap records, default true */
+	bool unwind_cfi; /* user stacks from CFI tables, default true; false: frame pointers */
 	bool debuginfod; /* fetch debug files (also when DEBUGINFOD_URLS is set) */
 	const char *debuginfod_cache; /* its cache directory, NULL = default */
 	uint32_t debuginfod_cache_mb; /* its cap, 0 = 1024 */

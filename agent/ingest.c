@@ -81,14 +81,15 @@ static void ingest_addrs(uint64_t *out, const __u64 *stack, uint32_t n)
 }
 
 /* Normalizes one stack of process pid (knr kernel frames, then unr user
- * frames, leaf first) and adds it to agg. */
+ * frames, leaf first) and adds it to agg, with a mark frame at the outer
+ * end when mark >= 0 (enum report_mark). */
 static void ingest_stack(struct ingest *in, struct agg *agg, uint32_t pid, const __u8 *raw_comm,
 			 uint64_t time_ns, uint64_t cgroup_id, const __u64 *stack, uint32_t knr,
-			 uint32_t unr, uint64_t value, bool cut_glue)
+			 uint32_t unr, uint64_t value, bool cut_glue, int mark)
 {
 	uint32_t skip = 0;
-	struct proc_frame frames[2 * PROF_MAX_STACK];
-	uint64_t addrs[PROF_MAX_STACK];
+	struct proc_frame frames[PROF_MAX_STACK + PROF_MAX_USTACK + 1];
+	uint64_t addrs[PROF_MAX_USTACK];
 	char comm[PROF_COMM_LEN + 1];
 	uint64_t now = clock_ns(CLOCK_MONOTONIC);
 	struct proc *p;
@@ -114,18 +115,44 @@ static void ingest_stack(struct ingest *in, struct agg *agg, uint32_t pid, const
 	knr -= skip;
 	ingest_addrs(addrs, &stack[knr + skip], unr);
 	proc__normalize(in->procs, p, addrs, unr, &frames[knr], now);
+	if (mark >= 0) {
+		frames[knr + unr].addr = (uint64_t)mark;
+		frames[knr + unr].kind = REPORT_FRAME_MARK;
+		frames[knr + unr].file = NULL;
+		unr++;
+	}
 	agg__add(agg, p, frames, knr + unr, value);
+}
+
+/* A walk cut at the limit, or stopped on bad data in a CFI step, says so in
+ * a frame of its own: the flame graph shows where stacks are incomplete. A
+ * frame pointer chain ending in code built without frame pointers is only
+ * counted: that is how such stacks always ended. */
+static int ingest_ustop(struct ingest *in, const struct prof_sample *s)
+{
+	if (s->ustop == PROF_USTOP_DEPTH) {
+		in->stats.stacks_truncated++;
+		return REPORT_MARK_TRUNCATED;
+	}
+	if (s->ustop == PROF_USTOP_END || s->ustop >= PROF_USTOP_MAX)
+		return -1;
+	in->stats.unwind_stopped[s->ustop]++;
+	return s->uflags & PROF_UFLAG_CFI_STOP ? REPORT_MARK_UNWIND_STOPPED : -1;
 }
 
 static void ingest_sample(struct ingest *in, const struct prof_sample *s, size_t size)
 {
-	if (s->knr > PROF_MAX_STACK || s->unr > PROF_MAX_STACK ||
-	    size < PROF_SAMPLE_SIZE(s->knr + s->unr)) {
+	int mark;
+
+	if (s->knr > PROF_MAX_STACK || s->unr > PROF_MAX_USTACK ||
+	    size < PROF_SAMPLE_SIZE(s->knr + s->unr) || s->ustop >= PROF_USTOP_MAX) {
 		in->stats.bad_records++;
 		return;
 	}
+	mark = ingest_ustop(in, s);
+	in->stats.unwind_cfi_frames += s->ucfi;
 	ingest_stack(in, in->agg, s->hdr.pid, s->comm, s->time_ns, s->cgroup_id, s->stack, s->knr,
-		     s->unr, in->sample_value, false);
+		     s->unr, in->sample_value, false, mark);
 }
 
 /* A stack record waits in the join for its end: checked now, so only a
@@ -162,7 +189,7 @@ static void ingest_offcpu_end(struct ingest *in, const struct prof_offcpu_end *r
 	if (__builtin_mul_overflow(o->off_ns, (uint64_t)o->weight, &value))
 		value = UINT64_MAX;
 	ingest_stack(in, in->offcpu, o->hdr.pid, o->comm, o->time_ns, o->cgroup_id, o->stack,
-		     o->knr, o->unr, value, true);
+		     o->knr, o->unr, value, true, -1);
 	free(e);
 }
 

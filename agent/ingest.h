@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "agg.h"
+#include "profiler.h"
 #include "proc.h"
 #include "sched_glue.h"
 #include "sym.h"
@@ -24,7 +25,16 @@ struct ingest;
 struct ingest_stats {
 	uint64_t bad_records; /* records too short, of unknown type, or inconsistent */
 	struct sched_join_stats offcpu_join; /* off-CPU stack and end records joined */
+	/* CPU samples whose user stack was cut at PROF_MAX_USTACK frames
+	 * (ending in a "[truncated]" frame). */
+	uint64_t stacks_truncated;
+	/* CPU samples whose user stack walk stopped on bad data, by enum
+	 * prof_ustop (END and DEPTH stay 0): [READ], [LOOP], [RBP], [NOREGS].
+	 * Those stopped in a CFI step also end in "[unwind-stopped]". */
+	uint64_t unwind_stopped[PROF_USTOP_MAX];
+	uint64_t unwind_cfi_frames; /* user frames found through a CFI row */
 };
+
 
 /* sample_value: what one sample measures, in the window's sample unit (the
  * period in ns for CPU samples). procs and agg are borrowed. NULL with errno. */

@@ -35,6 +35,7 @@
 #include "push.h"
 #include "report_live.h"
 #include "sampler.h"
+#include "unwind_glue.h"
 #include "sideband.h"
 #include "summary.h"
 #include "sym.h"
@@ -96,10 +97,29 @@ static void on_refill(void *ctx)
 	sideband__drain(ag->sideband);
 }
 
+/* The unwinder hears of processes before the window does: an exec is read
+ * at once (its libraries follow, found by the samples' unknown pcs). */
+static void unwind_record(struct agent *ag, const void *data, size_t size)
+{
+	const struct prof_hdr *h = data;
+
+	if (size < sizeof(*h))
+		return;
+	if (h->type == PROF_EV_SAMPLE && size >= PROF_SAMPLE_HDR_SIZE)
+		unwind_glue__sample(ag->unwind, h->pid, ((const struct prof_sample *)data)->uflags,
+				    clock_ns(CLOCK_MONOTONIC));
+	else if (h->type == PROF_EV_EXEC)
+		unwind_glue__exec(ag->unwind, h->pid);
+	else if (h->type == PROF_EV_EXIT)
+		unwind_glue__exit(ag->unwind, h->pid);
+}
+
 static int on_record(void *ctx, const void *data, size_t size)
 {
 	struct agent *ag = ctx;
 
+	if (ag->unwind)
+		unwind_record(ag, data, size);
 	ingest__record(ag->ingest, data, size);
 	return 0;
 }
@@ -207,6 +227,8 @@ static int run(struct agent *ag)
 			if (ag->cgroups)
 				cgroup_cache__sweep(ag->cgroups);
 			sym__release_unused(ag->sym);
+			if (ag->unwind)
+				unwind_glue__sweep(ag->unwind);
 			/* A window frees most of what it allocated (its tables, the
 			 * report, released files' tables) in small chunks between
 			 * live ones: give those pages back, or RSS keeps the
@@ -227,6 +249,9 @@ static int run(struct agent *ag)
 		/* Mappings first: the samples about to be read ran in them. */
 		if (ag->sideband)
 			sideband__drain(ag->sideband);
+		/* Tables compiled since: into the maps, and to the processes. */
+		if (ag->unwind)
+			unwind_glue__poll(ag->unwind);
 		n = sampler__poll(ag->sampler, timeout);
 		if (n < 0) {
 			log_err("agent: ring buffer poll failed err=%d", n);
@@ -348,11 +373,34 @@ int main(int argc, char **argv)
 	sopts.kernel = ag.cfg.kernel;
 	sopts.pids = ag.cfg.pids;
 	sopts.npids = ag.cfg.npids;
+	sopts.unwind_cfi = ag.cfg.unwind_cfi;
 	ag.sampler = sampler__new(&sopts, on_record, &ag);
 	if (!ag.sampler) {
 		fprintf(stderr, "ember: error %s\n", sampler_strerror(errno));
 		err = 2;
 		goto cleanup;
+	}
+	if (ag.cfg.unwind_cfi) {
+		int tfd, ffd, pfd;
+
+		sampler__unwind_fds(ag.sampler, &tfd, &ffd, &pfd);
+		ag.unwind = unwind_glue__new(tfd, ffd, pfd, (size_t)ag.cfg.unwind_memory_mb << 20,
+					     "/proc");
+		if (ag.unwind) {
+			size_t i;
+
+			/* The processes asked for first: their files are
+			 * compiled before the shared libraries' preload. */
+			for (i = 0; i < ag.cfg.npids; i++)
+				unwind_glue__exec(ag.unwind, ag.cfg.pids[i]);
+			unwind_glue__preload(ag.unwind);
+			/* A compiled table wakes the loop: a new process's
+			 * stacks are complete a poll timeout sooner. */
+			sampler__add_wake_fd(ag.sampler, unwind_glue__event_fd(ag.unwind));
+		} else
+			log_warn("agent: no CFI unwinding err=%d; user stacks follow frame "
+				 "pointers only",
+				 -errno);
 	}
 	if (!ag.cfg.kernel)
 		symopts.kallsyms_path = NULL;
@@ -453,6 +501,8 @@ cleanup:
 	 * should stop answering before they go. */
 	http_server__free(ag.http);
 	free(ag.snapshot);
+	/* Before the sampler: its maps hold the tables the store unloads. */
+	unwind_glue__free(ag.unwind);
 	sampler__free(ag.sampler);
 	push_client__free(ag.push);
 	k8s__free(ag.k8s);

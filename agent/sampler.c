@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -28,8 +29,14 @@
 #include "sampler.h"
 
 _Static_assert(sizeof(struct prof_hdr) == 8, "prof_hdr layout");
-_Static_assert(PROF_SAMPLE_HDR_SIZE == 56, "prof_sample header layout");
-_Static_assert(sizeof(struct prof_sample) == 56 + 2 * PROF_MAX_STACK * 8, "prof_sample layout");
+_Static_assert(PROF_SAMPLE_HDR_SIZE == 64, "prof_sample header layout");
+_Static_assert(sizeof(struct prof_sample) == 64 + (PROF_MAX_STACK + PROF_MAX_USTACK) * 8,
+	       "prof_sample layout");
+_Static_assert(sizeof(struct prof_unwind_row) == 8, "prof_unwind_row layout");
+_Static_assert(sizeof(struct prof_unwind_file) == 8, "prof_unwind_file layout");
+_Static_assert(sizeof(struct prof_unwind_mapping) == 32, "prof_unwind_mapping layout");
+_Static_assert(sizeof(struct prof_unwind_proc) == 8 + 32 * PROF_UNWIND_MAX_MAPPINGS,
+	       "prof_unwind_proc layout");
 _Static_assert(sizeof(struct prof_proc_event) == 32, "prof_proc_event layout");
 _Static_assert(PROF_OFFCPU_HDR_SIZE == 64, "prof_offcpu header layout");
 _Static_assert(sizeof(struct prof_offcpu_rate) == 32, "prof_offcpu_rate layout");
@@ -76,7 +83,8 @@ const char *sampler_strerror(int err)
 		       "built with CONFIG_DEBUG_INFO_BTF=y (5.8 or later)";
 	case ENOENT:
 		return "a tracepoint or BPF feature is missing from this kernel; Ember needs "
-		       "5.8 or later with BTF, ring buffers and tp_btf; run with --verbose for detail";
+		       "5.17 or later with BTF, ring buffers, tp_btf and bpf_loop; run with "
+		       "--verbose for detail";
 	default:
 		return "the BPF program could not be loaded or attached; run with --verbose "
 		       "for libbpf's detail";
@@ -244,6 +252,7 @@ struct sampler *sampler__new(const struct sampler_opts *opts, sampler_record_fn 
 		goto err_out;
 	}
 	s->skel->rodata->kernel_stacks = opts->kernel;
+	s->skel->rodata->unwind_cfi = opts->unwind_cfi;
 	s->skel->rodata->filter_pids = opts->npids > 0;
 	rb_size = roundup_pow2((unsigned long)s->ncpus_possible * SAMPLER_RB_PER_CPU);
 	if (rb_size < SAMPLER_RB_MIN)
@@ -397,6 +406,26 @@ int sampler__lost_by_cpu(struct sampler *s, uint64_t *lost, int n)
 		lost[cpu] = vals[cpu];
 	free(vals);
 	return err ? err : n;
+}
+
+void sampler__unwind_fds(const struct sampler *s, int *tables_fd, int *files_fd, int *procs_fd)
+{
+	*tables_fd = bpf_map__fd(s->skel->maps.unwind_tables);
+	*files_fd = bpf_map__fd(s->skel->maps.unwind_files);
+	*procs_fd = bpf_map__fd(s->skel->maps.unwind_procs);
+}
+
+int sampler__add_wake_fd(struct sampler *s, int fd)
+{
+	/* libbpf takes an event's data as the index of a ring to drain: 0,
+	 * the only ring, which is drained anyway. */
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = 0 };
+
+	if (fd < 0)
+		return -EBADF;
+	if (epoll_ctl(ring_buffer__epoll_fd(s->rb), EPOLL_CTL_ADD, fd, &ev))
+		return -errno;
+	return 0;
 }
 
 int sampler__ncpus(const struct sampler *s)

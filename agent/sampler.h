@@ -31,6 +31,9 @@ struct sampler_opts {
 	uint32_t off_cpu_sample; /* at least 1 in N switch-outs kept, >= 1 */
 	uint32_t off_cpu_max_rate; /* about this many kept a second, host-wide; 0: no bound */
 	bool off_cpu_runqueue; /* also time preempted while runnable */
+	/* User stacks from the CFI tables in unwind_tables/unwind_procs;
+	 * false: frame pointers only (the maps are still created, unused). */
+	bool unwind_cfi;
 };
 
 /* Called for each ring buffer record (struct prof_hdr first). Returning
@@ -51,6 +54,13 @@ int sampler__counters(struct sampler *s, uint64_t out[PROF_CNT_MAX]);
 /* Fills lost[0..n) with the samples each CPU lost to a full ring buffer.
  * Returns the number of CPUs filled (at most n), or -errno. */
 int sampler__lost_by_cpu(struct sampler *s, uint64_t *lost, int n);
+/* The fds of "unwind_tables", "unwind_files" and "unwind_procs", for the
+ * unwind glue (owned by the sampler). */
+void sampler__unwind_fds(const struct sampler *s, int *tables_fd, int *files_fd, int *procs_fd);
+/* sampler__poll() also returns when fd becomes readable (the unwind
+ * store's eventfd: a table compiled), so the caller reacts at once rather
+ * than at its next timeout. The caller reads fd. 0 or -errno. */
+int sampler__add_wake_fd(struct sampler *s, int fd);
 /* CPUs with an attached perf event. */
 int sampler__ncpus(const struct sampler *s);
 

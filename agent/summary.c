@@ -16,6 +16,8 @@
 #include "file.h"
 #include "log.h"
 #include "summary.h"
+#include "unwind_glue.h"
+#include "unwind_store.h"
 
 /* Where samples were lost, per CPU: a stalled agent loses on every CPU, a
  * hot CPU (interrupt storm, one busy process) on one. */
@@ -160,6 +162,57 @@ void summary_collect(const struct agent *ag, struct summary *s)
 		"Samples whose stack could not be copied (the sample is kept)",
 		cnt[PROF_CNT_USTACK_FAILED]);
 	COUNTER(s, "bad_records", NULL, NULL, NULL, is.bad_records);
+	COUNTER(s, "stacks_truncated", "stacks_truncated", NULL,
+		"User stacks cut at 1024 frames (marked [truncated])", is.stacks_truncated);
+	COUNTER(s, "unwind_stopped_read", "unwind_stopped", "reason=\"read\"",
+		"User stack walks stopped on bad data, by reason",
+		is.unwind_stopped[PROF_USTOP_READ]);
+	COUNTER(s, "unwind_stopped_loop", "unwind_stopped", "reason=\"loop\"",
+		"User stack walks stopped on bad data, by reason",
+		is.unwind_stopped[PROF_USTOP_LOOP]);
+	COUNTER(s, "unwind_stopped_rbp", "unwind_stopped", "reason=\"rbp\"",
+		"User stack walks stopped on bad data, by reason",
+		is.unwind_stopped[PROF_USTOP_RBP]);
+	COUNTER(s, "unwind_stopped_noregs", "unwind_stopped", "reason=\"noregs\"",
+		"User stack walks stopped on bad data, by reason",
+		is.unwind_stopped[PROF_USTOP_NOREGS]);
+	COUNTER(s, "unwind_cfi_frames", "unwind_cfi_frames", NULL,
+		"User frames found through a CFI table row", is.unwind_cfi_frames);
+	if (ag->unwind) {
+		struct unwind_glue_stats ug;
+		struct unwind_store_stats us;
+
+		unwind_glue__stats(ag->unwind, &ug);
+		unwind_store_stats(unwind_glue__store(ag->unwind), &us);
+		GAUGE(s, "unwind_procs", "unwind_processes", NULL,
+		      "Processes whose mappings the BPF unwinder has now", ug.procs);
+		COUNTER(s, "unwind_syncs", "unwind_syncs", NULL,
+			"Process mappings read for the unwinder", ug.syncs);
+		COUNTER(s, "unwind_resyncs", "unwind_resyncs", NULL,
+			"Of them, read again after a pc outside every known mapping", ug.resyncs);
+		COUNTER(s, "unwind_sync_failed", "unwind_sync_failed", NULL,
+			"Process mappings that could not be read (process gone)", ug.sync_failed);
+		COUNTER(s, "unwind_rewrites", "unwind_rewrites", NULL,
+			"Process entries written again as their tables were loaded", ug.rewrites);
+		COUNTER(s, "unwind_write_failed", "unwind_write_failed", NULL,
+			"Process entries the unwind_procs map refused (full)", ug.write_failed);
+		COUNTER(s, "unwind_maps_over_cap", "unwind_maps_over_cap", NULL,
+			"Executable mappings left out past 128 per process", ug.maps_over_cap);
+		COUNTER(s, "unwind_bias_failed", "unwind_bias_failed", NULL,
+			"Mapped files whose load bias could not be read", ug.bias_failed);
+		GAUGE(s, "unwind_tables", "unwind_tables", NULL, "CFI tables in the BPF maps now",
+		      us.tables_loaded);
+		GAUGE(s, "unwind_table_bytes", "unwind_table_bytes", NULL,
+		      "Kernel memory of the CFI tables now", us.table_bytes);
+		COUNTER(s, "unwind_compiles", "unwind_compiles", NULL, "CFI tables compiled",
+			us.compiles);
+		COUNTER(s, "unwind_compile_failed", "unwind_compile_failed", NULL,
+			"Files whose CFI could not be compiled", us.compile_failed);
+		COUNTER(s, "unwind_too_big", "unwind_too_big", NULL,
+			"Files whose table is over the row or memory cap", us.too_big);
+		COUNTER(s, "unwind_evictions", "unwind_evictions", NULL,
+			"CFI tables unloaded to make room", us.evictions);
+	}
 	if (ag->push) {
 		COUNTER(s, "push_ok", "push_requests", "result=\"ok\"",
 			"Push requests, by how they ended", pu.requests_ok);

@@ -25,6 +25,14 @@ enum report_frame_kind {
 	/* addr is a raw address outside any file (JIT code, unmapped), which
 	 * means something only in its own process: see report_frame.owner. */
 	REPORT_FRAME_ANON = 3,
+	/* Not code: a mark at a stack's outer end saying why it ends there;
+	 * addr is an enum report_mark. */
+	REPORT_FRAME_MARK = 4,
+};
+
+enum report_mark {
+	REPORT_MARK_TRUNCATED = 0, /* "[truncated]": more frames than a stack keeps */
+	REPORT_MARK_UNWIND_STOPPED = 1, /* "[unwind-stopped]": the walk met bad data */
 };
 
 /* One level of a frame's name: the function, and where in its source. */

@@ -94,13 +94,445 @@ static __always_inline bool wanted(__u32 tgid)
 }
 
 /* The sample is built here, then only its used part is copied out: a
- * reserved ring buffer slot would have to be the 2 KiB worst case. */
+ * reserved ring buffer slot would have to be the 9 KiB worst case. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct prof_sample);
 } scratch SEC(".maps");
+
+/* ---- User stacks: Ember's own walk, CFI rows where the agent loaded a
+ * table for the mapping, the frame pointer elsewhere ---- */
+
+/* Off: frame pointers only (--no-unwind); unwind_procs is never read. */
+const volatile bool unwind_cfi = true;
+
+/* The template of a file's table: one ARRAY of rows per slot, each sized to
+ * its file by the agent (BPF_F_INNER_MAP lets the sizes differ). Sizes, not
+ * BTF types: clang emits a struct only named inside __array() as a forward
+ * declaration, which libbpf cannot size. */
+struct unwind_rows {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_INNER_MAP);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct prof_unwind_row));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, PROF_UNWIND_MAX_FILES);
+	__type(key, __u32);
+	__array(values, struct unwind_rows);
+} unwind_tables SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PROF_UNWIND_MAX_FILES);
+	__type(key, __u32);
+	__type(value, struct prof_unwind_file);
+} unwind_files SEC(".maps");
+
+/* By tgid: the process's executable mappings, sorted. Not preallocated:
+ * 4 KiB a process, only for the processes that run. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct prof_unwind_proc);
+} unwind_procs SEC(".maps");
+
+/* Binary search steps: 2^7 mappings, 2^24 rows (libLLVM has 0.9 M). */
+#define WALK_MAP_STEPS 8
+#define WALK_ROW_STEPS 25
+
+/* The walk's state, on the program's stack, handed to each bpf_loop step. */
+struct walk {
+	struct prof_sample *s;
+	struct prof_unwind_proc *proc; /* NULL: frame pointers only */
+	__u64 pc, sp, rbp;
+	__u32 base; /* index in s->stack of the first user frame (knr) */
+	__u32 n; /* user frames written */
+	__u32 ncfi;
+	__u8 stop; /* enum prof_ustop, valid once done */
+	__u8 flags; /* enum prof_uflag */
+	bool exact; /* pc is not a return address: frame 0, after a signal frame */
+	/* pc came from the registers or a CFI step, not from a frame-pointer
+	 * guess: a pc in no mapping then means a mapping the agent has not
+	 * seen (a pc from garbage rbp would only send it reading /proc). */
+	bool trusted;
+	bool rbp_bad; /* CFI said the caller's rbp is clobbered */
+	/* The last frame's mapping, index + 1 (0: none): callers are mostly
+	 * in the same file, and this skips the binary search. */
+	__u32 last_map;
+	/* The last row found and the pcs it covers, [c_lo, c_hi) of table
+	 * c_slot at generation c_gen: a recursive caller (an interpreter's
+	 * eval loop, a tree walk) is found again without a search. */
+	__u32 c_slot, c_gen, c_lo, c_hi;
+	struct prof_unwind_row c_row;
+	long err; /* a failed read's -errno */
+};
+
+/* Binary searches run as bpf_loop steps, not unrolled loops: the verifier
+ * checks one step once, where a bounded loop over lo/hi multiplies its
+ * states with each step (array keys are tracked precisely since 6.x). */
+struct walk_bsearch {
+	struct prof_unwind_proc *proc; /* walk_map_step */
+	void *rows; /* walk_row_step */
+	__u64 key;
+	__u32 lo, hi;
+};
+
+/* Narrows [lo, hi) to the first mapping whose start is above key. */
+static long walk_map_step(__u32 i, void *ctx)
+{
+	struct walk_bsearch *b = ctx;
+	__u32 mid;
+
+	if (b->lo >= b->hi)
+		return 1;
+	mid = (b->lo + b->hi) / 2;
+	if (mid >= PROF_UNWIND_MAX_MAPPINGS)
+		return 1;
+	if (b->proc->maps[mid].start <= b->key)
+		b->lo = mid + 1;
+	else
+		b->hi = mid;
+	return 0;
+}
+
+/* Narrows [lo, hi) to the first row whose pc is above key. */
+static long walk_row_step(__u32 i, void *ctx)
+{
+	struct walk_bsearch *b = ctx;
+	struct prof_unwind_row *r;
+	__u32 mid;
+
+	if (b->lo >= b->hi)
+		return 1;
+	mid = (b->lo + b->hi) / 2;
+	r = bpf_map_lookup_elem(b->rows, &mid);
+	if (!r) {
+		/* The table shrank under us: no row. */
+		b->lo = 0;
+		b->hi = 0;
+		return 1;
+	}
+	if (r->pc <= (__u32)b->key)
+		b->lo = mid + 1;
+	else
+		b->hi = mid;
+	return 0;
+}
+
+/* The mapping of proc holding pc, or NULL. The array is sorted by start. */
+static __always_inline const struct prof_unwind_mapping *walk_mapping(struct prof_unwind_proc *proc,
+								      __u64 pc)
+{
+	struct walk_bsearch b = { .proc = proc, .key = pc, .hi = proc->nr };
+	__u32 idx;
+
+	if (b.hi > PROF_UNWIND_MAX_MAPPINGS)
+		b.hi = PROF_UNWIND_MAX_MAPPINGS;
+	bpf_loop(WALK_MAP_STEPS, walk_map_step, &b, 0);
+	idx = b.lo;
+	if (idx == 0 || idx > PROF_UNWIND_MAX_MAPPINGS)
+		return NULL;
+	idx--;
+	if (idx >= PROF_UNWIND_MAX_MAPPINGS || pc >= proc->maps[idx].end)
+		return NULL;
+	return &proc->maps[idx];
+}
+
+/* The row covering ELF address vaddr in the table of mapping m, copied to
+ * *out. False when the table is gone or was given to another file (gen),
+ * or no row covers vaddr. */
+static __always_inline bool walk_row(struct walk *w, const struct prof_unwind_mapping *m,
+				     __u64 vaddr, struct prof_unwind_row *out)
+{
+	struct prof_unwind_file *f;
+	struct prof_unwind_row *r;
+	struct walk_bsearch b = { .key = vaddr };
+	__u32 slot = m->slot, idx;
+
+	if (vaddr >= (1ull << 32))
+		return false;
+	f = bpf_map_lookup_elem(&unwind_files, &slot);
+	if (!f || f->gen != m->gen || !f->rows)
+		return false;
+	if (w->c_slot == slot && w->c_gen == f->gen && (__u32)vaddr >= w->c_lo &&
+	    (__u32)vaddr < w->c_hi) {
+		*out = w->c_row;
+		return true;
+	}
+	b.rows = bpf_map_lookup_elem(&unwind_tables, &slot);
+	if (!b.rows)
+		return false;
+	b.hi = f->rows;
+	bpf_loop(WALK_ROW_STEPS, walk_row_step, &b, 0);
+	/* Not converged (more rows than the steps cover), below the first
+	 * row, or past the last (the end of the last function, no rule). */
+	if (b.lo == 0 || b.lo != b.hi || b.lo >= f->rows)
+		return false;
+	idx = b.lo - 1;
+	r = bpf_map_lookup_elem(b.rows, &idx);
+	if (!r)
+		return false;
+	*out = *r;
+	w->c_row = *r;
+	w->c_lo = r->pc;
+	idx = b.lo;
+	r = bpf_map_lookup_elem(b.rows, &idx);
+	if (r) {
+		w->c_slot = slot;
+		w->c_gen = f->gen;
+		w->c_hi = r->pc;
+	} else {
+		w->c_slot = PROF_UNWIND_NO_TABLE;
+	}
+	return true;
+}
+
+static __always_inline long walk_fail(struct walk *w, __u8 stop, bool cfi)
+{
+	w->stop = stop;
+	if (cfi)
+		w->flags |= PROF_UFLAG_CFI_STOP;
+	return 1;
+}
+
+/* One frame pointer step: [rbp] is the caller's rbp, [rbp + 8] the return
+ * address, and the caller's rsp is rbp + 16. A zero rbp is how _start and
+ * thread entries end the chain. */
+static __always_inline long walk_fp(struct walk *w)
+{
+	__u64 pair[2];
+	long err;
+
+	if (w->rbp == 0 || w->rbp_bad)
+		return walk_fail(w, w->rbp_bad ? PROF_USTOP_RBP : PROF_USTOP_END, false);
+	/* A caller's frame is above (older than) the callee's stack pointer. */
+	if (w->rbp < w->sp || w->rbp + 16 <= w->sp)
+		return walk_fail(w, PROF_USTOP_LOOP, false);
+	err = bpf_probe_read_user(pair, sizeof(pair), (void *)w->rbp);
+	if (err) {
+		w->err = err;
+		return walk_fail(w, PROF_USTOP_READ, false);
+	}
+	w->sp = w->rbp + 16;
+	w->rbp = pair[0];
+	w->pc = pair[1];
+	w->exact = false;
+	w->trusted = false;
+	return 0;
+}
+
+/* rt_sigframe on x86-64: the return address (to __restore_rt) was popped,
+ * so rsp points at the ucontext; its mcontext holds the interrupted
+ * registers. Offsets from struct ucontext / sigcontext (uapi, fixed). */
+#define SIGFRAME_RBP 120
+#define SIGFRAME_RSP 160
+#define SIGFRAME_RIP 168
+
+static __always_inline long walk_signal(struct walk *w)
+{
+	__u64 regs[7]; /* rbp .. rip: 120 to 176 */
+	long err;
+
+	err = bpf_probe_read_user(regs, sizeof(regs), (void *)(w->sp + SIGFRAME_RBP));
+	if (err) {
+		w->err = err;
+		return walk_fail(w, PROF_USTOP_READ, true);
+	}
+	/* A signal frame does not grow the stack in a known direction (an
+	 * alternate signal stack may be anywhere): only the depth bounds it. */
+	w->rbp = regs[0];
+	w->sp = regs[(SIGFRAME_RSP - SIGFRAME_RBP) / 8];
+	w->pc = regs[(SIGFRAME_RIP - SIGFRAME_RBP) / 8];
+	w->rbp_bad = false;
+	/* The interrupted pc is where the instruction was, not after a call. */
+	w->exact = true;
+	w->trusted = true;
+	return 0;
+}
+
+/* One CFI step by row r. 0 to go on, 1 when the walk ends. */
+static __always_inline long walk_cfi(struct walk *w, const struct prof_unwind_row *r)
+{
+	__u64 cfa, ra, rbp = w->rbp;
+	__u8 rule = PROF_UNWIND_CFA_RULE(r->rule);
+	long err;
+
+	switch (rule) {
+	case PROF_CFA_RSP:
+		cfa = w->sp + r->cfa_off;
+		break;
+	case PROF_CFA_RBP:
+		if (w->rbp_bad)
+			return walk_fail(w, PROF_USTOP_RBP, true);
+		cfa = w->rbp + r->cfa_off;
+		break;
+	case PROF_CFA_PLT:
+		cfa = w->sp + 8 + ((w->pc & 15) >= r->cfa_off ? 8 : 0);
+		break;
+	case PROF_CFA_DEREF_RSP:
+		err = bpf_probe_read_user(&cfa, sizeof(cfa), (void *)(w->sp + r->cfa_off));
+		if (err) {
+			w->err = err;
+			return walk_fail(w, PROF_USTOP_READ, true);
+		}
+		break;
+	case PROF_CFA_SIGNAL:
+		w->ncfi++;
+		return walk_signal(w);
+	case PROF_CFA_STOP:
+		w->ncfi++;
+		return walk_fail(w, PROF_USTOP_END, false);
+	default:
+		return walk_fp(w);
+	}
+	/* The caller's stack pointer is above the callee's: a CFA that is not
+	 * is garbage, or a loop. */
+	if (cfa <= w->sp)
+		return walk_fail(w, PROF_USTOP_LOOP, true);
+	/* The usual frame (push rbp first): rbp right below the return
+	 * address, both in one read. */
+	if (PROF_UNWIND_RBP_RULE(r->rule) == PROF_RBP_AT_CFA && r->rbp_off8 == -2) {
+		__u64 pair[2];
+
+		err = bpf_probe_read_user(pair, sizeof(pair), (void *)(cfa - 16));
+		if (err) {
+			w->err = err;
+			return walk_fail(w, PROF_USTOP_READ, true);
+		}
+		rbp = pair[0];
+		ra = pair[1];
+		w->rbp_bad = false;
+		goto done;
+	}
+	err = bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8));
+	if (err) {
+		w->err = err;
+		return walk_fail(w, PROF_USTOP_READ, true);
+	}
+	switch (PROF_UNWIND_RBP_RULE(r->rule)) {
+	case PROF_RBP_AT_CFA:
+		err = bpf_probe_read_user(&rbp, sizeof(rbp),
+					  (void *)(cfa + 8 * (__s64)r->rbp_off8));
+		if (err) {
+			w->err = err;
+			return walk_fail(w, PROF_USTOP_READ, true);
+		}
+		w->rbp_bad = false;
+		break;
+	case PROF_RBP_UNDEFINED:
+		w->rbp_bad = true;
+		break;
+	default:
+		break;
+	}
+done:
+	w->ncfi++;
+	w->sp = cfa;
+	w->rbp = rbp;
+	w->pc = ra;
+	w->exact = false;
+	w->trusted = true;
+	return 0;
+}
+
+/* bpf_loop's step: writes frame i (w->pc) and finds its caller. */
+static long walk_step(__u32 i, void *ctx)
+{
+	struct walk *w = ctx;
+	const struct prof_unwind_mapping *m = NULL;
+	struct prof_unwind_row row;
+	__u32 idx;
+	__u64 look;
+
+	if (w->pc == 0)
+		return walk_fail(w, PROF_USTOP_END, false);
+	if (w->n >= PROF_MAX_USTACK)
+		return walk_fail(w, PROF_USTOP_DEPTH, false);
+	idx = w->base + w->n;
+	if (idx >= PROF_MAX_STACK + PROF_MAX_USTACK)
+		return walk_fail(w, PROF_USTOP_DEPTH, false);
+	w->s->stack[idx] = w->pc;
+	w->n++;
+
+	if (w->proc) {
+		/* A return address is the instruction after the call, which
+		 * may be the next function: the call is one byte back. */
+		look = w->exact ? w->pc : w->pc - 1;
+		m = NULL;
+		if (w->last_map > 0 && w->last_map <= PROF_UNWIND_MAX_MAPPINGS) {
+			m = &w->proc->maps[w->last_map - 1];
+			if (look < m->start || look >= m->end)
+				m = NULL;
+		}
+		if (!m) {
+			m = walk_mapping(w->proc, look);
+			w->last_map = m ? (__u32)(m - w->proc->maps) + 1 : 0;
+		}
+		if (!m) {
+			if (w->trusted)
+				w->flags |= PROF_UFLAG_UNKNOWN_PC;
+		} else if (m->slot != PROF_UNWIND_NO_TABLE && walk_row(w, m, look - m->bias, &row))
+			return walk_cfi(w, &row);
+	}
+	return walk_fp(w);
+}
+
+/* The user registers the walk starts from: the sample's own when it hit
+ * user mode, else those saved at the task's entry into the kernel. */
+static __always_inline bool walk_regs(struct bpf_perf_event_data *ctx, struct task_struct *task,
+				      struct walk *w)
+{
+	struct pt_regs *regs;
+
+	if (in_user_mode(ctx)) {
+		w->pc = ctx->regs.ip;
+		w->sp = ctx->regs.sp;
+		w->rbp = ctx->regs.bp;
+		return true;
+	}
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (!regs)
+		return false;
+	w->pc = BPF_CORE_READ(regs, ip);
+	w->sp = BPF_CORE_READ(regs, sp);
+	w->rbp = BPF_CORE_READ(regs, bp);
+	return true;
+}
+
+/* Walks the user stack into s->stack[knr..]: the frame count. */
+static __always_inline __u32 walk_user(struct bpf_perf_event_data *ctx, struct task_struct *task,
+				       struct prof_sample *s, __u32 tgid, __u32 knr)
+{
+	struct walk w = {
+		.s = s, .base = knr, .exact = true, .trusted = true, .c_slot = PROF_UNWIND_NO_TABLE
+	};
+
+	if (!walk_regs(ctx, task, &w)) {
+		s->ustop = PROF_USTOP_NOREGS;
+		return 0;
+	}
+	if (unwind_cfi) {
+		w.proc = bpf_map_lookup_elem(&unwind_procs, &tgid);
+		if (!w.proc)
+			w.flags |= PROF_UFLAG_NO_PROC;
+	}
+	/* One more step than frames: the step past the last frame tells a
+	 * stack that ended from one that was cut. */
+	bpf_loop(PROF_MAX_USTACK + 1, walk_step, &w, 0);
+	s->ustop = w.stop;
+	s->uflags = w.flags;
+	s->ucfi = w.ncfi;
+	s->uerr = w.err;
+	return w.n;
+}
 
 SEC("perf_event")
 int prof_sample(struct bpf_perf_event_data *ctx)
@@ -129,6 +561,10 @@ int prof_sample(struct bpf_perf_event_data *ctx)
 	BPF_CORE_READ_STR_INTO(&s->comm, task, group_leader, comm);
 	s->kerr = 0;
 	s->uerr = 0;
+	s->ustop = PROF_USTOP_END;
+	s->uflags = 0;
+	s->ucfi = 0;
+	s->pad = 0;
 
 	if (kernel_stacks && !in_user_mode(ctx)) {
 		n = bpf_get_stack(ctx, s->stack, PROF_MAX_STACK * sizeof(__u64), 0);
@@ -143,26 +579,26 @@ int prof_sample(struct bpf_perf_event_data *ctx)
 	if (knr > PROF_MAX_STACK)
 		knr = PROF_MAX_STACK;
 
-	/* Kernel threads have no user stack; asking would only report -EFAULT. */
+	/* Kernel threads have no user stack. */
 	if (!(task->flags & PF_KTHREAD)) {
-		n = bpf_get_stack(ctx, &s->stack[knr], PROF_MAX_STACK * sizeof(__u64),
-				  BPF_F_USER_STACK);
-		if (n < 0) {
-			s->uerr = n;
+		unr = walk_user(ctx, task, s, tgid, knr);
+		if (s->ustop == PROF_USTOP_NOREGS)
 			count(PROF_CNT_USTACK_FAILED);
-		} else {
-			unr = n / sizeof(__u64);
-		}
 	}
-	if (unr > PROF_MAX_STACK)
-		unr = PROF_MAX_STACK;
+	if (unr > PROF_MAX_USTACK)
+		unr = PROF_MAX_USTACK;
 	s->knr = knr;
 	s->unr = unr;
 
 	size = PROF_SAMPLE_SIZE(knr + unr);
 	if (size > sizeof(*s))
 		return 0;
-	if (bpf_ringbuf_output(&events, s, size, wakeup_flag())) {
+	/* A process the unwinder does not know yet: the agent reads it at
+	 * once, not at its next poll, so its stacks are complete within
+	 * milliseconds (a short-lived process has no 100 ms to spare). */
+	if (bpf_ringbuf_output(&events, s, size,
+			       (s->uflags & PROF_UFLAG_NO_PROC) ? BPF_RB_FORCE_WAKEUP :
+								  wakeup_flag())) {
 		count(PROF_CNT_LOST_RINGBUF);
 		return 0;
 	}

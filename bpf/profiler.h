@@ -9,8 +9,12 @@
 #ifndef EMBER_PROFILER_H
 #define EMBER_PROFILER_H
 
-/* bpf_get_stack() stops at kernel.perf_event_max_stack, 127 by default. */
+/* bpf_get_stack() stops at kernel.perf_event_max_stack, 127 by default:
+ * the bound of kernel stacks, and of both stacks of off-CPU records. */
 #define PROF_MAX_STACK 127
+/* User frames of a CPU sample: walked by Ember's own loop (CFI or frame
+ * pointers), so no sysctl bounds it. Pyroscope keeps 1000 per sample. */
+#define PROF_MAX_USTACK 1024
 #define PROF_COMM_LEN 16
 /* Upper bound on --pid filters; the BPF hash map is sized to this. */
 #define PROF_MAX_PID_FILTER 64
@@ -36,7 +40,7 @@ enum prof_counter {
 	PROF_CNT_SAMPLES = 0, /* samples the program was called for and kept */
 	PROF_CNT_LOST_RINGBUF = 1, /* ring buffer full: sample lost */
 	PROF_CNT_KSTACK_FAILED = 2, /* kernel stack copy failed (sample kept) */
-	PROF_CNT_USTACK_FAILED = 3, /* user stack copy failed (sample kept) */
+	PROF_CNT_USTACK_FAILED = 3, /* no user registers to walk from (sample kept) */
 	PROF_CNT_EVENTS_LOST = 4, /* exec/exit events lost (ring buffer full) */
 	PROF_CNT_OFFCPU_EVENTS = 5, /* off-CPU end records delivered (long blocks) */
 	PROF_CNT_OFFCPU_LOST = 6, /* kept switch-outs whose stack or end record was lost */
@@ -56,6 +60,31 @@ struct prof_hdr {
 	__u32 pid; /* tgid in the root pid namespace */
 };
 
+/* Why the user stack walk of a sample ended: prof_sample.ustop. */
+enum prof_ustop {
+	PROF_USTOP_END = 0, /* a CFI STOP row, a zero return address or frame pointer */
+	PROF_USTOP_DEPTH = 1, /* cut at PROF_MAX_USTACK frames: more were there */
+	PROF_USTOP_READ = 2, /* the stack could not be read at the CFA or frame pointer */
+	PROF_USTOP_LOOP = 3, /* the stack pointer did not grow: a loop or garbage */
+	PROF_USTOP_RBP = 4, /* the frame needs an rbp that CFI said is clobbered */
+	PROF_USTOP_NOREGS = 5, /* no user registers for the task */
+	PROF_USTOP_MAX = 6,
+};
+
+/* prof_sample.uflags */
+enum prof_uflag {
+	/* The step that ended the walk was unwound by CFI (a table row), not
+	 * by a frame pointer: bad data there is an error, while a frame
+	 * pointer chain ending in code built without one is not. */
+	PROF_UFLAG_CFI_STOP = 1,
+	/* A pc taken from the registers or a CFI step (not a frame-pointer
+	 * guess) fell in none of the process's mappings in "unwind_procs":
+	 * code mapped since they were written (dlopen). */
+	PROF_UFLAG_UNKNOWN_PC = 2,
+	/* The process has no entry in "unwind_procs": frame pointers only. */
+	PROF_UFLAG_NO_PROC = 4,
+};
+
 /* A sample travels with only the frames it has: stack[] holds knr kernel
  * frames (leaf first) then unr user frames (leaf first), and the record is
  * PROF_SAMPLE_SIZE(knr + unr) bytes long, not sizeof(struct prof_sample). */
@@ -68,9 +97,13 @@ struct prof_sample {
 	__u16 knr; /* kernel frames in stack[] */
 	__u16 unr; /* user frames in stack[], after the kernel ones */
 	__s16 kerr; /* -errno of a failed kernel stack copy, else 0 */
-	__s16 uerr; /* -errno of a failed user stack copy, else 0 */
+	__s16 uerr; /* -errno of a failed user stack read, else 0 */
 	__u8 comm[PROF_COMM_LEN]; /* the process's (group leader's) comm */
-	__u64 stack[2 * PROF_MAX_STACK];
+	__u8 ustop; /* enum prof_ustop */
+	__u8 uflags; /* enum prof_uflag bits */
+	__u16 ucfi; /* user frames found through a CFI row */
+	__u32 pad;
+	__u64 stack[PROF_MAX_STACK + PROF_MAX_USTACK];
 };
 
 #define PROF_SAMPLE_HDR_SIZE __builtin_offsetof(struct prof_sample, stack)

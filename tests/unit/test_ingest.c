@@ -93,13 +93,75 @@ static void test_bad_records_counted(void **state)
 	s = sample(u, 0, u, 1, &size);
 	ingest__record(in, s, 4); /* shorter than a header */
 	ingest__record(in, s, size - 1); /* shorter than its frames */
-	s->unr = PROF_MAX_STACK + 1; /* more frames than a stack holds */
+	s->unr = PROF_MAX_USTACK + 1; /* more frames than a stack holds */
 	ingest__record(in, s, sizeof(*s));
 	ingest__record(in, &odd, sizeof(odd)); /* unknown type */
 	ingest__stats(in, &is);
 	assert_int_equal(is.bad_records, 4);
 	agg__stats(a, &as);
 	assert_int_equal(as.samples, 0);
+	free(s);
+	ingest__free(in);
+	agg__free(a);
+}
+
+/* A walk cut at the limit ends in a [truncated] mark; one stopped on bad data
+ * in a CFI step ends in [unwind-stopped]; a frame-pointer chain that ran into
+ * code without frame pointers is only counted. */
+static void test_stack_ends_marked(void **state)
+{
+	struct fake *fk = *state;
+	const uint64_t u[] = { 0x555555554100, 0x555555554201 };
+	struct report_type type = report_type_cpu(100);
+	struct agg *a = agg__new(&type);
+	struct ingest *in = ingest__new(fk->t, a, PERIOD);
+	struct ingest_stats is;
+	struct prof_sample *s;
+	struct report *r;
+	size_t size, i, marks[2] = { 0, 0 }, unmarked = 0;
+
+	s = sample(u, 0, u, 2, &size);
+	s->ustop = PROF_USTOP_DEPTH;
+	ingest__record(in, s, size);
+	s->ustop = PROF_USTOP_LOOP;
+	s->uflags = PROF_UFLAG_CFI_STOP;
+	s->ucfi = 1;
+	ingest__record(in, s, size);
+	s->ustop = PROF_USTOP_READ;
+	s->uflags = 0;
+	s->ucfi = 0;
+	ingest__record(in, s, size);
+	s->ustop = PROF_USTOP_MAX; /* no such reason */
+	ingest__record(in, s, size);
+	ingest__stats(in, &is);
+	assert_int_equal(is.bad_records, 1);
+	assert_int_equal(is.stacks_truncated, 1);
+	assert_int_equal(is.unwind_stopped[PROF_USTOP_LOOP], 1);
+	assert_int_equal(is.unwind_stopped[PROF_USTOP_READ], 1);
+	assert_int_equal(is.unwind_cfi_frames, 1);
+	r = agg__finish(a, fk->sym, 0, 1);
+	assert_non_null(r);
+	assert_int_equal(r->procs[0].nstacks, 3);
+	for (i = 0; i < r->procs[0].nstacks; i++) {
+		const struct report_stack *st = &r->procs[0].stacks[i];
+		const struct report_frame *last = &r->frames[st->frames[st->nframes - 1]];
+
+		if (last->kind != REPORT_FRAME_MARK) {
+			assert_int_equal(st->nframes, 2);
+			unmarked++;
+			continue;
+		}
+		assert_int_equal(st->nframes, 3);
+		assert_true(last->addr < 2);
+		marks[last->addr]++;
+		assert_string_equal(last->unnamed, last->addr == REPORT_MARK_TRUNCATED ?
+							   "[truncated]" :
+							   "[unwind-stopped]");
+	}
+	assert_int_equal(marks[REPORT_MARK_TRUNCATED], 1);
+	assert_int_equal(marks[REPORT_MARK_UNWIND_STOPPED], 1);
+	assert_int_equal(unmarked, 1);
+	report__free(r);
 	free(s);
 	ingest__free(in);
 	agg__free(a);
@@ -228,6 +290,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_return_addresses_step_back, fake_setup,
 						fake_teardown),
+		cmocka_unit_test_setup_teardown(test_stack_ends_marked, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_records_counted, fake_setup,
 						fake_teardown),
 		cmocka_unit_test_setup_teardown(test_offcpu_to_its_own_window, fake_setup,
