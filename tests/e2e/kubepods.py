@@ -85,3 +85,19 @@ def move(cgroup_dir, pid):
     """Moves pid (the whole process) into cgroup_dir."""
     with open(os.path.join(cgroup_dir, "cgroup.procs"), "w") as f:
         f.write(str(pid))
+
+
+def root_or_skip(*binaries):
+    """For a test module: the cgroup v2 root, or the module skipped (not root,
+    a binary not built, no cgroup v2)."""
+    import pytest
+    if os.geteuid() != 0:
+        pytest.skip("SKIP: the agent loads BPF programs and makes cgroups: needs root",
+                    allow_module_level=True)
+    for path in binaries:
+        if not os.access(path, os.X_OK):
+            pytest.skip("SKIP: %s missing: run `make` first" % path, allow_module_level=True)
+    root = cgroup2_root()
+    if root is None:
+        pytest.skip("SKIP: no cgroup v2 mount on this host", allow_module_level=True)
+    return root

@@ -17,19 +17,9 @@ import time
 import pytest
 
 from e2e_paths import EMBER, SPLIT
-from kubepods import Tree, cgroup2_root, move
+from kubepods import Tree, move, root_or_skip
 
-if os.geteuid() != 0:
-    pytest.skip("SKIP: the agent loads BPF programs and makes cgroups: needs root",
-                allow_module_level=True)
-for _path in (EMBER, SPLIT):
-    if not os.access(_path, os.X_OK):
-        pytest.skip("SKIP: %s missing: run `make` first" % _path, allow_module_level=True)
-
-
-ROOT = cgroup2_root()
-if ROOT is None:
-    pytest.skip("SKIP: no cgroup v2 mount on this host", allow_module_level=True)
+ROOT = root_or_skip(EMBER, SPLIT)
 
 
 @pytest.fixture

@@ -27,19 +27,9 @@ import pytest
 
 from e2e_paths import EMBER, SPLIT
 from k8s_apiserver import ApiServer, pod
-from kubepods import Tree, cgroup2_root, hexid, move
+from kubepods import Tree, hexid, move, root_or_skip
 
-if os.geteuid() != 0:
-    pytest.skip("SKIP: the agent loads BPF programs and makes cgroups: needs root",
-                allow_module_level=True)
-for _path in (EMBER, SPLIT):
-    if not os.access(_path, os.X_OK):
-        pytest.skip("SKIP: %s missing: run `make` first" % _path, allow_module_level=True)
-
-
-ROOT = cgroup2_root()
-if ROOT is None:
-    pytest.skip("SKIP: no cgroup v2 mount on this host", allow_module_level=True)
+ROOT = root_or_skip(EMBER, SPLIT)
 
 NODE = "node-7.example"
 
