@@ -9,6 +9,7 @@ a resize to a narrow terminal and back, and `q` giving the terminal back.
 Root and kernel BTF (and tmux for the screen test) required.
 Run: /usr/bin/python3 -m pytest -q tests/integration/test_top.py
 """
+import itertools
 import json
 import os
 import re
@@ -120,8 +121,13 @@ def test_no_root_same_error_as_agent(ember):
 class Tmux:
     """One tmux server of our own (-L), so nothing else's sessions are touched."""
 
+    serial = itertools.count()
+
     def __init__(self, tmp_path):
-        self.sock = f"ember-top-{os.getpid()}"
+        # One server per test: a name shared across tests could reach the
+        # previous test's server while it is still exiting ("server exited
+        # unexpectedly").
+        self.sock = f"ember-top-{os.getpid()}-{next(Tmux.serial)}"
         self.exit_file = tmp_path / "exit"
 
     def __call__(self, *args):

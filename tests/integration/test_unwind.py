@@ -15,10 +15,11 @@ frame-pointer-only control where that shows the test can fail.
 Run: /usr/bin/python3 -m pytest -q tests/integration/test_unwind.py (root).
 """
 import json
+import shutil
 
 import pytest
 
-from integration_helpers import FIXTURES, is_kernel, profile_until, user_frames
+from integration_helpers import FIXTURES, REPO, is_kernel, profile_until, user_frames
 
 # Frames a complete stack starts from: the process's or the thread's entry.
 ENTRIES = {"_start", "__libc_start_call_main", "start_thread", "clone3", "__clone3"}
@@ -217,3 +218,41 @@ def test_corrupt_stack_delivered_marked_counted(ember, procs, mode, leaf, reason
     assert marked >= 0.9 * total, describe(run.stacks)
     assert field(run, reason) >= marked
     assert run.summary.fields.get("bad_records") == "0"
+
+
+# Mixed stacks: code without tables (JIT code, Go's own frames) is walked by
+# its frame pointer and native code by its CFI, in one stack.
+HOT_JS = REPO / "tests" / "fixtures" / "hot.js"
+
+
+def test_mixed_node_jit_and_native(ember, procs):
+    """node --perf-basic-prof: the JIT'd hotFunction (a perf map, frame
+    pointers) sits on V8's and node's native frames (CFI), node::Start and
+    the entry."""
+    node = shutil.which("node") or shutil.which("nodejs")
+    if node is None:
+        pytest.skip("`node` is not installed (Debian: nodejs; make deps-test)")
+    run, _ = run_exec(ember, procs, [node, "--perf-basic-prof", str(HOT_JS), "120"],
+                      cpu_s=2.0)
+    hot = [s for s in run.stacks if any("hotFunction" in f for f in s.frames)]
+    n = counted(hot, lambda s: True)
+    assert n >= 100, describe(run.stacks)
+    both = counted(hot, lambda s: ENTRIES & set(s.frames) and "node::Start" in s.frames)
+    print(f"node: {both} of {n} hotFunction samples reach node::Start and the entry")
+    assert both >= 0.9 * n, describe(hot)
+
+
+def test_mixed_go_frame_pointers_and_cfi(ember, procs):
+    """A Go program: goChurn's callers come back through main.main and
+    runtime.main to runtime.goexit, Go's own outermost frame."""
+    path = FIXTURES / "hxgo"
+    if not path.exists():
+        pytest.skip("the Go fixture is not built (Debian: golang-go; make deps-test)")
+    run, _ = run_exec(ember, procs, [str(path)], cpu_s=2.0)
+    hot = [s for s in run.stacks if "main.goChurn" in s.frames]
+    n = counted(hot, lambda s: True)
+    assert n >= 100, describe(run.stacks)
+    full = counted(hot, lambda s: {"main.main", "runtime.main"} <= set(s.frames)
+                   and s.frames[0].startswith("runtime.goexit"))
+    print(f"go: {full} of {n} goChurn samples reach runtime.goexit")
+    assert full >= 0.9 * n, describe(hot)
