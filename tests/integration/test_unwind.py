@@ -16,6 +16,7 @@ Run: /usr/bin/python3 -m pytest -q tests/integration/test_unwind.py (root).
 """
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -44,16 +45,18 @@ def fixture(name):
     return str(path)
 
 
-def run_exec(ember, procs, argv, *args, cpu_s=3.0, hz=499, bound_s=60):
-    """Profiles argv, exec'd WARM_S after the agent attached, until it used
-    cpu_s CPU seconds. Returns (EmberRun, the workload's stdout)."""
+def run_exec(ember, procs, argv, *args, cpu_s=3.0, hz=499, bound_s=60, cwd=None):
+    """Profiles argv, exec'd WARM_S after the agent attached (in cwd), until it
+    used cpu_s CPU seconds. Returns (EmberRun, the workload's stdout); the
+    run's workload_pid is the workload's pid."""
     cmd = " ".join(f"'{a}'" for a in argv)
-    p = procs.start("/bin/sh", "-c", f"sleep {WARM_S}; exec {cmd}")
+    p = procs.start("/bin/sh", "-c", f"sleep {WARM_S}; exec {cmd}", cwd=cwd)
     prof = profile_until(ember, p.pid, "--dry-run", "--no-jvm", "--pid", p.pid,
                          "--frequency", hz, "--window", 600, *args,
                          cpu_s=cpu_s, bound_s=bound_s + WARM_S)
     out, _ = procs.stop(p)
     run = prof.run
+    run.workload_pid = p.pid
     assert run.returncode == 0, run.describe()
     assert prof.reached, prof.reason
     assert not [l for l in run.stderr_lines() if l.startswith("ember: error")], run.describe()
@@ -225,15 +228,17 @@ def test_corrupt_stack_delivered_marked_counted(ember, procs, mode, leaf, reason
 HOT_JS = REPO / "tests" / "fixtures" / "hot.js"
 
 
-def test_mixed_node_jit_and_native(ember, procs):
+def test_mixed_node_jit_and_native(ember, procs, tmp_path):
     """node --perf-basic-prof: the JIT'd hotFunction (a perf map, frame
     pointers) sits on V8's and node's native frames (CFI), node::Start and
     the entry."""
     node = shutil.which("node") or shutil.which("nodejs")
     if node is None:
         pytest.skip("`node` is not installed (Debian: nodejs; make deps-test)")
+    # In tmp_path: node leaves its isolate log in the working directory.
     run, _ = run_exec(ember, procs, [node, "--perf-basic-prof", str(HOT_JS), "120"],
-                      cpu_s=2.0)
+                      cpu_s=2.0, cwd=tmp_path)
+    Path(f"/tmp/perf-{run.workload_pid}.map").unlink(missing_ok=True)
     hot = [s for s in run.stacks if any("hotFunction" in f for f in s.frames)]
     n = counted(hot, lambda s: True)
     assert n >= 100, describe(run.stacks)
