@@ -7,6 +7,7 @@ processes into them and take them down again.
 """
 
 import os
+import subprocess
 import time
 import uuid
 
@@ -85,6 +86,16 @@ def move(cgroup_dir, pid):
     """Moves pid (the whole process) into cgroup_dir."""
     with open(os.path.join(cgroup_dir, "cgroup.procs"), "w") as f:
         f.write(str(pid))
+
+
+def start_in(program, cgroup_dir):
+    """The split fixture (program) burning CPU on one thread, moved into
+    cgroup_dir (None: left where it is)."""
+    p = subprocess.Popen([program, "--threads", "1", "--seconds", "0"], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    if cgroup_dir:
+        move(cgroup_dir, p.pid)
+    return p
 
 
 def root_or_skip(*binaries):

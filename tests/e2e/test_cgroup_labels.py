@@ -17,7 +17,8 @@ import time
 import pytest
 
 from e2e_paths import EMBER, SPLIT
-from kubepods import Tree, move, root_or_skip
+import kubepods
+from kubepods import Tree, root_or_skip
 
 ROOT = root_or_skip(EMBER, SPLIT)
 
@@ -34,12 +35,7 @@ def cgroups():
 
 
 def start_in(cgroup_dir):
-    """A fixture process burning CPU, moved into cgroup_dir (None: left where it is)."""
-    p = subprocess.Popen([SPLIT, "--threads", "1", "--seconds", "0"], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
-    if cgroup_dir:
-        move(cgroup_dir, p.pid)
-    return p
+    return kubepods.start_in(SPLIT, cgroup_dir)
 
 
 def test_container_labels_arrive_on_the_right_profiles(receiver, cgroups):

@@ -27,7 +27,8 @@ import pytest
 
 from e2e_paths import EMBER, SPLIT
 from k8s_apiserver import ApiServer, pod
-from kubepods import Tree, hexid, move, root_or_skip
+import kubepods
+from kubepods import Tree, hexid, root_or_skip
 
 ROOT = root_or_skip(EMBER, SPLIT)
 
@@ -52,11 +53,7 @@ def cgroups():
 
 
 def start_in(cgroup_dir):
-    p = subprocess.Popen([SPLIT, "--threads", "1", "--seconds", "0"], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
-    if cgroup_dir:
-        move(cgroup_dir, p.pid)
-    return p
+    return kubepods.start_in(SPLIT, cgroup_dir)
 
 
 @pytest.fixture
